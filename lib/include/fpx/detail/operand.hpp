@@ -1,0 +1,33 @@
+#pragma once
+// Operands as exact values with their class, so that one operation can read one format and
+// round into another (products in a dot product, accumulators of another format).
+
+#include "fpx/codec.hpp"
+#include "fpx/detail/dyadic.hpp"
+
+namespace fpx::detail {
+
+struct operand {
+  number_class cls;  // zero, subnormal/normal (finite), infinite or nan
+  dyadic v;          // sign in v.negative for every class
+
+  bool is_nan() const { return cls == number_class::nan; }
+  bool is_inf() const { return cls == number_class::infinite; }
+  bool is_zero() const { return cls == number_class::zero; }
+};
+
+/// Reads a code of a dyadic format; throws std::invalid_argument for other formats.
+operand load(const format& f, code_t code);
+
+code_t add(const operand& a, const operand& b, const format& out, const rounding& r,
+           std::uint64_t site);
+code_t mul(const operand& a, const operand& b, const format& out, const rounding& r,
+           std::uint64_t site);
+code_t fma(const operand& a, const operand& b, const operand& c, const format& out,
+           const rounding& r, std::uint64_t site);
+
+/// Exact sums and products of finite dyadics (no sticky inputs).
+dyadic exact_sum(const dyadic& a, const dyadic& b);
+dyadic exact_product(const dyadic& a, const dyadic& b);
+
+}  // namespace fpx::detail

@@ -1,0 +1,25 @@
+#pragma once
+/// The exact number types every oracle and exact evaluation uses.
+
+#include <boost/multiprecision/cpp_int.hpp>
+#include <string>
+#include <string_view>
+
+namespace fpx {
+
+using bigint = boost::multiprecision::cpp_int;
+using rational = boost::multiprecision::cpp_rational;
+
+/// Reads a numeric literal exactly: decimal ("-0.1", "1e-30", "7/3") or C99 hex-float
+/// ("0x1.0000001p-10"). Throws std::invalid_argument on anything else. (inf/nan are not rationals:
+/// callers that accept them test for them first.)
+rational parse_rational(std::string_view text);
+
+/// An exact, finite hex-float rendering such as "0x1.8p-3" or "-0x0p+0"; throws
+/// std::invalid_argument when the value is not dyadic (its denominator is not a power of two).
+std::string to_hexfloat(const rational& value, bool negative_zero = false);
+
+/// 2^e as an exact rational, for any integer e.
+rational pow2(long long e);
+
+}  // namespace fpx

@@ -1,0 +1,261 @@
+#include "fpx/arith.hpp"
+
+#include <gmp.h>
+#include <mpfr.h>
+
+#include <stdexcept>
+#include <vector>
+
+#include "fpx/detail/operand.hpp"
+
+namespace fpx::detail {
+namespace {
+
+code_t invalid_operation(const format& f, const char* what) {
+  return nan_or_throw(f, (std::string("invalid operation ") + what).c_str());
+}
+
+// The IEEE 754 sign of an exact zero sum of two terms with the given signs.
+bool zero_sum_is_negative(bool a_negative, bool b_negative, round_mode mode) {
+  return a_negative == b_negative ? a_negative : mode == round_mode::down;
+}
+
+// RAII holder for an MPFR number.
+struct mpfr_number {
+  explicit mpfr_number(long precision) { mpfr_init2(x, precision); }
+  ~mpfr_number() { mpfr_clear(x); }
+  mpfr_number(const mpfr_number&) = delete;
+  mpfr_number& operator=(const mpfr_number&) = delete;
+  mpfr_t x;
+};
+
+struct mpz_number {
+  mpz_number() { mpz_init(z); }
+  ~mpz_number() { mpz_clear(z); }
+  mpz_number(const mpz_number&) = delete;
+  mpz_number& operator=(const mpz_number&) = delete;
+  mpz_t z;
+};
+
+void to_mpz(const bigint& v, mpz_t z) {
+  std::vector<unsigned char> bytes;
+  export_bits(v, std::back_inserter(bytes), 8);
+  mpz_import(z, bytes.size(), 1, 1, 1, 0, bytes.data());
+}
+
+bigint from_mpz(const mpz_t z) {
+  if (mpz_sgn(z) == 0) return 0;
+  std::vector<unsigned char> bytes((mpz_sizeinbase(z, 2) + 7) / 8);
+  size_t count = 0;
+  mpz_export(bytes.data(), &count, 1, 1, 1, 0, z);
+  bigint v;
+  import_bits(v, bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(count), 8);
+  return v;
+}
+
+// f(x) rounded toward zero to the precision `out` needs, as a sticky dyadic: the MPFR
+// ternary value tells whether the result was exact, which is all round-to-odd needs.
+template <class Function>
+dyadic mpfr_evaluate(const dyadic& x, const format& out, Function function) {
+  mpz_number z;
+  to_mpz(x.mag, z.z);
+  mpfr_number in(std::max<long>(2, static_cast<long>(mpz_sizeinbase(z.z, 2))));
+  mpfr_set_z_2exp(in.x, z.z, x.exp, MPFR_RNDN);  // exact: the precision holds every bit
+  if (x.negative) mpfr_neg(in.x, in.x, MPFR_RNDN);
+  mpfr_number result(required_precision(out));
+  const int ternary = function(result.x, in.x, MPFR_RNDZ);
+  if (mpfr_zero_p(result.x)) return dyadic{};  // log(1): exact (f(x) = 0 is never inexact here)
+  dyadic d;
+  d.negative = mpfr_sgn(result.x) < 0;
+  d.exp = mpfr_get_z_2exp(z.z, result.x);
+  mpz_abs(z.z, z.z);
+  d.mag = from_mpz(z.z);
+  d.sticky = ternary != 0;
+  return d;
+}
+
+void require_dyadic(const format& f) {
+  if (!f.is_dyadic())
+    throw std::invalid_argument("arithmetic is defined on dyadic formats (minifloat, fixed point, "
+                                "power-of-two grids); " + f.name() + " is a quantization target");
+}
+
+}  // namespace
+
+operand load(const format& f, code_t code) {
+  require_dyadic(f);
+  const number_class cls = classify(f, code);
+  operand o{cls, {}};
+  if (cls == number_class::nan || cls == number_class::infinite) o.v.negative = is_negative(f, code);
+  else o.v = decode_dyadic(f, code);
+  return o;
+}
+
+dyadic exact_sum(const dyadic& a, const dyadic& b) {
+  const std::int64_t e = std::min(a.exp, b.exp);
+  const bigint sa = (a.negative ? bigint(-a.mag) : a.mag) << static_cast<unsigned>(a.exp - e);
+  const bigint sb = (b.negative ? bigint(-b.mag) : b.mag) << static_cast<unsigned>(b.exp - e);
+  const bigint s = sa + sb;
+  return {s < 0, abs(s), e, false};
+}
+
+dyadic exact_product(const dyadic& a, const dyadic& b) {
+  return {a.negative != b.negative, a.mag * b.mag, a.exp + b.exp, false};
+}
+
+code_t add(const operand& a, const operand& b, const format& out, const rounding& r,
+           std::uint64_t site) {
+  if (a.is_nan() || b.is_nan()) return nan_or_throw(out, "NaN operand");
+  if (a.is_inf() || b.is_inf()) {
+    if (a.is_inf() && b.is_inf() && a.v.negative != b.v.negative)
+      return invalid_operation(out, "inf - inf");
+    return round_infinity(out, a.is_inf() ? a.v.negative : b.v.negative);
+  }
+  dyadic s = exact_sum(a.v, b.v);
+  if (s.mag == 0) s.negative = zero_sum_is_negative(a.v.negative, b.v.negative, r.mode);
+  return round_dyadic(out, s, r, site);
+}
+
+code_t mul(const operand& a, const operand& b, const format& out, const rounding& r,
+           std::uint64_t site) {
+  if (a.is_nan() || b.is_nan()) return nan_or_throw(out, "NaN operand");
+  const bool negative = a.v.negative != b.v.negative;
+  if (a.is_inf() || b.is_inf()) {
+    if (a.is_zero() || b.is_zero()) return invalid_operation(out, "0 * inf");
+    return round_infinity(out, negative);
+  }
+  return round_dyadic(out, exact_product(a.v, b.v), r, site);
+}
+
+code_t fma(const operand& a, const operand& b, const operand& c, const format& out,
+           const rounding& r, std::uint64_t site) {
+  if (a.is_nan() || b.is_nan() || c.is_nan()) return nan_or_throw(out, "NaN operand");
+  const bool product_negative = a.v.negative != b.v.negative;
+  if (a.is_inf() || b.is_inf()) {
+    if (a.is_zero() || b.is_zero()) return invalid_operation(out, "0 * inf");
+    if (c.is_inf() && c.v.negative != product_negative) return invalid_operation(out, "inf - inf");
+    return round_infinity(out, product_negative);
+  }
+  if (c.is_inf()) return round_infinity(out, c.v.negative);
+  dyadic s = exact_sum(exact_product(a.v, b.v), c.v);
+  if (s.mag == 0) s.negative = zero_sum_is_negative(product_negative, c.v.negative, r.mode);
+  return round_dyadic(out, s, r, site);
+}
+
+}  // namespace fpx::detail
+
+namespace fpx {
+
+using detail::load;
+using detail::operand;
+
+code_t add(const format& f, code_t a, code_t b, const rounding& r, std::uint64_t site) {
+  return detail::add(load(f, a), load(f, b), f, r, site);
+}
+
+code_t sub(const format& f, code_t a, code_t b, const rounding& r, std::uint64_t site) {
+  operand nb = load(f, b);
+  nb.v.negative = !nb.v.negative;
+  return detail::add(load(f, a), nb, f, r, site);
+}
+
+code_t mul(const format& f, code_t a, code_t b, const rounding& r, std::uint64_t site) {
+  return detail::mul(load(f, a), load(f, b), f, r, site);
+}
+
+code_t fma(const format& f, code_t a, code_t b, code_t c, const rounding& r, std::uint64_t site) {
+  return detail::fma(load(f, a), load(f, b), load(f, c), f, r, site);
+}
+
+namespace {
+
+// x / y for finite nonzero y, rounded into f.
+code_t finite_quotient(const format& f, const detail::dyadic& x, const detail::dyadic& y,
+                       const rounding& r, std::uint64_t site) {
+  const bool negative = x.negative != y.negative;
+  if (x.mag == 0) return detail::round_dyadic(f, detail::dyadic{negative, 0, 0, false}, r, site);
+  const std::int64_t shift = x.exp - y.exp;  // x / y = (x.mag / y.mag) * 2^shift
+  const std::int64_t e_lower = static_cast<std::int64_t>(msb(x.mag)) -
+                               static_cast<std::int64_t>(msb(y.mag)) - 1 + shift;
+  const std::int64_t target = detail::required_exponent(f, e_lower);
+  detail::dyadic q = detail::quotient(negative, x.mag, y.mag, target - shift);
+  q.exp = target;
+  return detail::round_dyadic(f, q, r, site);
+}
+
+}  // namespace
+
+code_t div(const format& f, code_t a, code_t b, const rounding& r, std::uint64_t site) {
+  const operand x = load(f, a), y = load(f, b);
+  const bool negative = x.v.negative != y.v.negative;
+  if (x.is_nan() || y.is_nan()) return detail::nan_or_throw(f, "NaN operand");
+  if (x.is_inf() && y.is_inf()) return detail::invalid_operation(f, "inf / inf");
+  if (x.is_zero() && y.is_zero()) return detail::invalid_operation(f, "0 / 0");
+  if (x.is_inf() || y.is_zero()) return detail::round_infinity(f, negative);
+  if (y.is_inf()) return detail::round_dyadic(f, detail::dyadic{negative, 0, 0, false}, r, site);
+  return finite_quotient(f, x.v, y.v, r, site);
+}
+
+code_t reciprocal(const format& f, code_t a, const rounding& r, std::uint64_t site) {
+  const operand x = load(f, a);
+  if (x.is_nan()) return detail::nan_or_throw(f, "NaN operand");
+  if (x.is_inf()) return detail::round_dyadic(f, detail::dyadic{x.v.negative, 0, 0, false}, r, site);
+  if (x.is_zero()) return detail::round_infinity(f, x.v.negative);
+  return finite_quotient(f, detail::dyadic{false, 1, 0, false}, x.v, r, site);
+}
+
+code_t sqrt(const format& f, code_t a, const rounding& r, std::uint64_t site) {
+  const operand x = load(f, a);
+  if (x.is_nan()) return detail::nan_or_throw(f, "NaN operand");
+  if (x.is_zero()) return detail::round_dyadic(f, x.v, r, site);  // sqrt(-0) = -0
+  if (x.v.negative) return detail::invalid_operation(f, "sqrt of a negative number");
+  if (x.is_inf()) return detail::round_infinity(f, false);
+  // sqrt(mag * 2^exp) = sqrt(mag * 2^(exp - 2t)) * 2^t for any t with exp - 2t >= 0.
+  const std::int64_t e = detail::floor_log2(x.v);
+  const std::int64_t half_e = e >= 0 ? e / 2 : -((-e + 1) / 2);  // floor(e / 2)
+  std::int64_t t = detail::required_exponent(f, half_e);
+  const std::int64_t floor_half_exp = x.v.exp >= 0 ? x.v.exp / 2 : -((-x.v.exp + 1) / 2);
+  t = std::min(t, floor_half_exp);
+  const bigint n = x.v.mag << static_cast<unsigned>(x.v.exp - 2 * t);
+  bigint rem;
+  const bigint root = boost::multiprecision::sqrt(n, rem);
+  return detail::round_dyadic(f, detail::dyadic{false, root, t, rem != 0}, r, site);
+}
+
+code_t exp(const format& f, code_t a, const rounding& r, std::uint64_t site) {
+  const operand x = load(f, a);
+  if (x.is_nan()) return detail::nan_or_throw(f, "NaN operand");
+  if (x.is_inf()) {
+    if (x.v.negative) return detail::round_dyadic(f, detail::dyadic{}, r, site);
+    return detail::round_infinity(f, false);
+  }
+  if (x.is_zero()) return detail::round_dyadic(f, detail::dyadic{false, 1, 0, false}, r, site);
+  // Beyond |x| = 2^28 the result is outside every format's range (and MPFR's default one):
+  // stand in a value far beyond the largest, or a positive value far below the smallest.
+  if (detail::floor_log2(x.v) >= 28) {
+    const std::int64_t far = std::int64_t{1} << 40;
+    return detail::round_dyadic(
+        f, x.v.negative ? detail::dyadic{false, 0, -far, true} : detail::dyadic{false, 1, far, true},
+        r, site);
+  }
+  return detail::round_dyadic(f, detail::mpfr_evaluate(x.v, f, mpfr_exp), r, site);
+}
+
+code_t log(const format& f, code_t a, const rounding& r, std::uint64_t site) {
+  const operand x = load(f, a);
+  if (x.is_nan()) return detail::nan_or_throw(f, "NaN operand");
+  if (x.is_zero()) return detail::round_infinity(f, true);
+  if (x.v.negative) return detail::invalid_operation(f, "log of a negative number");
+  if (x.is_inf()) return detail::round_infinity(f, false);
+  return detail::round_dyadic(f, detail::mpfr_evaluate(x.v, f, mpfr_log), r, site);
+}
+
+code_t negate(const format& f, code_t a, const rounding& r, std::uint64_t site) {
+  operand x = load(f, a);
+  if (x.is_nan()) return a;
+  x.v.negative = !x.v.negative;
+  if (x.is_inf()) return detail::round_infinity(f, x.v.negative);
+  return detail::round_dyadic(f, x.v, r, site);
+}
+
+}  // namespace fpx

@@ -1,0 +1,117 @@
+#include "fpx/mx.hpp"
+
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+
+#include "fpx/codec.hpp"
+#include "fpx/round.hpp"
+
+namespace fpx {
+namespace {
+
+struct named_mx {
+  const char* name;
+  const char* element;
+};
+constexpr named_mx mx_presets[] = {
+    {"mxfp8_e4m3", "e4m3"}, {"mxfp8_e5m2", "e5m2"}, {"mxfp6_e3m2", "e3m2"},
+    {"mxfp6_e2m3", "e2m3"}, {"mxfp4", "e2m1"},      {"mxint8", "fixed:s:1:6"},
+};
+
+const format& scale_format() {
+  static const format e8m0 = preset("e8m0");
+  return e8m0;
+}
+
+}  // namespace
+
+const std::vector<std::string>& mx_preset_names() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> v;
+    for (const auto& p : mx_presets) v.emplace_back(p.name);
+    return v;
+  }();
+  return names;
+}
+
+mx_format parse_mx_format(std::string_view name) {
+  const auto colon = name.find(':');
+  const std::string_view head = name.substr(0, colon);
+  int block = 32;
+  if (colon != std::string_view::npos) {
+    const std::string_view opt = name.substr(colon + 1);
+    if (!opt.starts_with("block="))
+      throw std::invalid_argument("unknown MX option '" + std::string(opt) + "' (block=K)");
+    block = std::stoi(std::string(opt.substr(6)));
+    if (block < 1 || block > (1 << 20))
+      throw std::invalid_argument("MX block size " + std::to_string(block) + " outside 1..2^20");
+  }
+  for (const auto& p : mx_presets)
+    if (head == p.name) {
+      // Elements saturate to their largest normal, as the specification prescribes.
+      return {std::string(name), parse_format(p.element).with_overflow(overflow_policy::saturate),
+              block};
+    }
+  std::string list;
+  for (const auto& n : mx_preset_names()) list += (list.empty() ? "" : ", ") + n;
+  throw std::invalid_argument("unknown MX format '" + std::string(name) + "'; known: " + list);
+}
+
+int mx_emax_element(const mx_format& f) {
+  const rational m = max_value(f.element);
+  // floor(log2 m) for a positive rational.
+  int e = static_cast<int>(msb(numerator(m))) - static_cast<int>(msb(denominator(m)));
+  if (pow2(e) > m) --e;
+  return e;
+}
+
+mx_tensor quantize_mx(const mx_format& f, std::span<const double> values, const rounding& r) {
+  mx_tensor t{f, {}, std::vector<code_t>(values.size(), 0)};
+  const int emax = mx_emax_element(f);
+  const std::size_t k = static_cast<std::size_t>(f.block_size);
+  for (std::size_t start = 0; start < values.size(); start += k) {
+    const std::size_t end = std::min(values.size(), start + k);
+    double amax = 0;
+    bool finite = true;
+    for (std::size_t i = start; i < end; ++i) {
+      finite = finite && std::isfinite(values[i]);
+      amax = std::max(amax, std::abs(values[i]));
+    }
+    if (!finite) {
+      t.scales.push_back(nan_code(scale_format()));
+      continue;
+    }
+    // ilogb is exact for every finite double, subnormals included.
+    int shared = amax == 0 ? -127 : std::ilogb(amax) - emax;
+    shared = std::max(shared, -127);
+    if (shared > 127)
+      throw std::overflow_error("MX block at " + std::to_string(start) + ": scale 2^" +
+                                std::to_string(shared) + " exceeds E8M0's 2^127");
+    t.scales.push_back(static_cast<code_t>(shared + 127));
+    for (std::size_t i = start; i < end; ++i)
+      t.elements[i] = from_rational(f.element, rational(values[i]) * pow2(-shared), r, i);
+  }
+  return t;
+}
+
+rational mx_value(const mx_tensor& t, std::size_t i) {
+  const code_t scale = t.scales.at(i / static_cast<std::size_t>(t.fmt.block_size));
+  if (classify(scale_format(), scale) == number_class::nan)
+    throw std::domain_error("MX element " + std::to_string(i) + " is in a NaN block");
+  return to_rational(t.fmt.element, t.elements.at(i)) * to_rational(scale_format(), scale);
+}
+
+std::vector<double> dequantize_mx(const mx_tensor& t) {
+  static const format binary64 = preset("fp64");
+  std::vector<double> out(t.elements.size());
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    const code_t scale = t.scales[i / static_cast<std::size_t>(t.fmt.block_size)];
+    out[i] = classify(scale_format(), scale) == number_class::nan
+                 ? std::numeric_limits<double>::quiet_NaN()
+                 : to_double(binary64, from_rational(binary64, mx_value(t, i)));
+  }
+  return out;
+}
+
+}  // namespace fpx

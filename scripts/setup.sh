@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs fpx's Debian dependencies (only what is missing). Run as root or with sudo.
+set -euo pipefail
+packages=(
+  build-essential cmake
+  libeigen3-dev libboost-dev libfmt-dev doctest-dev libmpfr-dev libgmp-dev
+  nlohmann-json3-dev libcli11-dev
+  pybind11-dev python3-pybind11 python3-numpy python3-matplotlib python3-pytest
+  python3-hypothesis python3-nbclient python3-ipykernel
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi

@@ -1,0 +1,23 @@
+# Runs the fpx program and checks its output against hand-derived answers.
+function(expect_output args expected)
+  execute_process(COMMAND ${FPX} ${args} OUTPUT_VARIABLE out RESULT_VARIABLE rc)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "fpx ${args} failed (${rc})")
+  endif()
+  string(FIND "${out}" "${expected}" at)
+  if(at EQUAL -1)
+    message(FATAL_ERROR "fpx ${args}: expected '${expected}' in:\n${out}")
+  endif()
+endfunction()
+# 0.1 in OCP E4M3 is 13/128 = 0x1.ap-4, pattern 0 0011 101.
+expect_output("round;--format;e4m3;--json;0.1" "\"value\": \"0x1.ap-4\"")
+expect_output("round;--format;e4m3;--json;0.1" "\"bits\": \"0b00011101\"")
+# One double-ulp above the tie between 0 and the smallest subnormal 2^-9 rounds up.
+expect_output("round;--format;e4m3;0x1.0000001p-10" "0x1p-9")
+# 464 is the tie between 448 and 480 (beyond the max): to even, 448.
+expect_output("round;--format;e4m3;464" "0x1.cp+8")
+expect_output("formats;--json" "\"max\": \"0x1.cp+8\"")
+execute_process(COMMAND ${FPX} round --format e0m0 1 RESULT_VARIABLE rc ERROR_VARIABLE err)
+if(rc EQUAL 0 OR NOT err MATCHES "invalid format")
+  message(FATAL_ERROR "a bad format must fail with a clear message, got: ${err}")
+endif()
