@@ -1,1 +1,54 @@
+// Bad input gets a clear error, never a silent wrong number.
 #include <doctest/doctest.h>
+
+#include <limits>
+
+#include "fpx/arith.hpp"
+#include "fpx/codec.hpp"
+#include "fpx/dot.hpp"
+#include "fpx/round.hpp"
+
+TEST_CASE("impossible format parameters are rejected with the reason") {
+  CHECK_THROWS_WITH_AS(fpx::parse_format("e0m0"), doctest::Contains("exponent bits"), std::invalid_argument);
+  CHECK_THROWS_WITH_AS(fpx::parse_format("e5m53"), doctest::Contains("mantissa bits"), std::invalid_argument);
+  CHECK_THROWS_WITH_AS(fpx::parse_format("fixed:s:-1:4"), doctest::Contains("nonnegative"), std::invalid_argument);
+  CHECK_THROWS_AS(fpx::parse_format("e4m0"), std::invalid_argument);  // IEEE needs M >= 1
+  CHECK_THROWS_AS(fpx::parse_format("fp17"), std::invalid_argument);
+  CHECK_THROWS_AS(fpx::parse_format("int4:zero=2"), std::invalid_argument);
+  CHECK_THROWS_AS(fpx::parse_format("ternary:scale=0"), std::invalid_argument);
+  CHECK_THROWS_AS(fpx::parse_format("e2m1:overflow=inf"), std::invalid_argument);
+  CHECK_THROWS_AS(fpx::parse_format("fixed:s:3:4:overflow=nan"), std::invalid_argument);
+  CHECK_THROWS_AS(fpx::parse_round_mode("nearest"), std::invalid_argument);
+  CHECK_THROWS_AS(fpx::parse_rational("1.2.3"), std::invalid_argument);
+}
+
+TEST_CASE("NaN and infinity where the format has none") {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const double inf = std::numeric_limits<double>::infinity();
+  CHECK_THROWS_AS(fpx::from_double(fpx::preset("e2m1"), nan), std::domain_error);
+  CHECK_THROWS_AS(fpx::from_double(fpx::parse_format("fixed:s:3:4"), nan), std::domain_error);
+  CHECK_THROWS_AS(fpx::from_double(fpx::parse_format("e2m1:overflow=error"), inf), std::overflow_error);
+  CHECK(fpx::from_double(fpx::preset("e2m1"), inf) == 0x7);  // saturates to 6
+  const auto e2m1 = fpx::preset("e2m1");
+  CHECK_THROWS_AS(fpx::div(e2m1, 0x0, 0x0), std::domain_error);  // 0/0 has no NaN to go to
+}
+
+TEST_CASE("overflow under the error policy throws") {
+  const auto f = fpx::parse_format("fp16:overflow=error");
+  CHECK_THROWS_AS(fpx::from_double(f, 70000.0), std::overflow_error);
+  CHECK(fpx::from_double(f, 65519.0) == 0x7bff);  // below the rounding boundary 65520
+  const auto q = fpx::parse_format("fixed:s:3:4:overflow=error");
+  CHECK_THROWS_AS(fpx::from_double(q, 8.0), std::overflow_error);
+}
+
+TEST_CASE("misuse of grids and codes") {
+  CHECK_THROWS_AS(fpx::add(fpx::parse_format("int4:scale=0.3"), 1, 1), std::invalid_argument);
+  CHECK_THROWS_AS(fpx::from_double(fpx::parse_format("binary"), 0.5, {fpx::round_mode::rtz}),
+                  std::invalid_argument);
+  CHECK_THROWS_AS(fpx::to_rational(fpx::parse_format("ternary"), 0b10), std::invalid_argument);
+  CHECK_THROWS_AS(fpx::to_rational(fpx::preset("e4m3"), 0x100), std::invalid_argument);
+  CHECK_THROWS_AS(fpx::to_rational(fpx::preset("e4m3"), 0x7f), std::domain_error);
+  const std::vector<fpx::code_t> a{1, 2}, b{1};
+  CHECK_THROWS_WITH_AS(fpx::dot(fpx::preset("fp16"), a, b, fpx::preset("fp16")),
+                       doctest::Contains("lengths differ"), std::invalid_argument);
+}

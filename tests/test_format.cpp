@@ -1,1 +1,94 @@
+// Format properties against hand-derived values, and names that parse back to the same format.
 #include <doctest/doctest.h>
+
+#include <cmath>
+
+#include "formats_under_test.hpp"
+#include "fpx/format.hpp"
+
+using fpx::pow2;
+using fpx::rational;
+
+TEST_CASE("preset properties match their specifications") {
+  struct row {
+    const char* name;
+    int bits;
+    rational max, min_normal, min_positive, epsilon;
+  };
+  // Values from the IEEE 754, OCP FP8 and OCP MX specifications.
+  const row rows[] = {
+      {"fp64", 64, (2 - pow2(-52)) * pow2(1023), pow2(-1022), pow2(-1074), pow2(-52)},
+      {"fp32", 32, (2 - pow2(-23)) * pow2(127), pow2(-126), pow2(-149), pow2(-23)},
+      {"tf32", 19, (2 - pow2(-10)) * pow2(127), pow2(-126), pow2(-136), pow2(-10)},
+      {"bf16", 16, (2 - pow2(-7)) * pow2(127), pow2(-126), pow2(-133), pow2(-7)},
+      {"fp16", 16, 65504, pow2(-14), pow2(-24), pow2(-10)},
+      {"e5m2", 8, 57344, pow2(-14), pow2(-16), pow2(-2)},
+      {"e4m3", 8, 448, pow2(-6), pow2(-9), pow2(-3)},
+      {"e4m3_ieee", 8, 240, pow2(-6), pow2(-9), pow2(-3)},
+      {"e4m3fnuz", 8, 240, pow2(-7), pow2(-10), pow2(-3)},
+      {"e5m2fnuz", 8, 57344, pow2(-15), pow2(-17), pow2(-2)},
+      {"e3m2", 6, 28, pow2(-2), pow2(-4), pow2(-2)},
+      {"e2m3", 6, rational(15, 2), 1, pow2(-3), pow2(-3)},
+      {"e2m1", 4, 6, 1, rational(1, 2), rational(1, 2)},
+      {"e8m0", 8, pow2(127), pow2(-127), pow2(-127), 1},
+  };
+  for (const auto& r : rows) {
+    CAPTURE(r.name);
+    const auto f = fpx::preset(r.name);
+    CHECK(f.bits() == r.bits);
+    CHECK(fpx::max_value(f) == r.max);
+    CHECK(fpx::min_normal(f) == r.min_normal);
+    CHECK(fpx::min_positive(f) == r.min_positive);
+    CHECK(fpx::epsilon(f) == r.epsilon);
+    CHECK(f.name() == r.name);
+  }
+  CHECK(fpx::preset("e4m3").has_nan());
+  CHECK_FALSE(fpx::preset("e4m3").has_inf());
+  CHECK_FALSE(fpx::preset("e4m3fnuz").has_negative_zero());
+  CHECK_FALSE(fpx::preset("e2m1").has_nan());
+  CHECK(fpx::preset("fp16").overflow() == fpx::overflow_policy::inf);
+  CHECK(fpx::preset("e2m1").overflow() == fpx::overflow_policy::saturate);
+}
+
+TEST_CASE("grids: fixed point, INTn, asymmetric, ternary and binary") {
+  const auto q = fpx::parse_format("fixed:s:3:12");
+  CHECK(q.bits() == 16);
+  CHECK(fpx::max_value(q) == 8 - pow2(-12));
+  CHECK(fpx::lowest_value(q) == -8);
+  const auto u = fpx::parse_format("fixed:u:4:4");
+  CHECK(fpx::lowest_value(u) == 0);
+  CHECK(fpx::max_value(u) == 16 - pow2(-4));
+  const auto i4 = fpx::parse_format("int4:scale=0.5");
+  CHECK(fpx::max_value(i4) == rational(7, 2));
+  CHECK(fpx::lowest_value(i4) == rational(-7, 2));
+  const auto a = fpx::parse_format("uint4:zero=3:scale=1/3");
+  CHECK(fpx::lowest_value(a) == -1);
+  CHECK(fpx::max_value(a) == 4);
+  CHECK_FALSE(a.is_dyadic());
+  const auto t = fpx::parse_format("ternary");
+  CHECK(t.bits() == 2);
+  CHECK(t.information_bits() == doctest::Approx(std::log2(3.0)));
+  const auto b = fpx::parse_format("binary:scale=0.25");
+  CHECK(b.bits() == 1);
+  CHECK(fpx::lowest_value(b) == rational(-1, 4));
+}
+
+TEST_CASE("information bits count distinct finite values") {
+  CHECK(fpx::preset("e4m3").information_bits() == doctest::Approx(std::log2(253.0)));  // 256 - 2 NaN - (-0)
+  CHECK(fpx::preset("e2m1").information_bits() == doctest::Approx(std::log2(15.0)));
+  CHECK(fpx::preset("e4m3fnuz").information_bits() == doctest::Approx(std::log2(255.0)));
+  CHECK(fpx::preset("e8m0").information_bits() == doctest::Approx(std::log2(255.0)));
+  CHECK(fpx::parse_format("fixed:s:3:4").information_bits() == doctest::Approx(8.0));
+}
+
+TEST_CASE("every name parses back to the same format") {
+  for (const auto& f : fpx_test::small_formats()) {
+    CAPTURE(f.name());
+    CHECK(fpx::parse_format(f.name()) == f);
+  }
+  for (const auto& name : fpx::preset_names()) CHECK(fpx::parse_format(name) == fpx::preset(name));
+  CHECK(fpx::parse_format("e4m3_fn").name() == "e4m3");
+  CHECK(fpx::parse_format("e5m10").name() == "fp16");
+  CHECK(fpx::parse_format("e3m4").name() == "e3m4");
+  CHECK(fpx::parse_format("e4m3:overflow=saturate").overflow() == fpx::overflow_policy::saturate);
+}

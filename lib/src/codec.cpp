@@ -114,13 +114,7 @@ double to_double(const format& f, code_t code) {
   } else if (f.is_dyadic()) {
     bits = detail::round_dyadic(binary64, detail::decode_dyadic(f, code), {}, 0);
   } else {
-    const rational v = to_rational(f, code);
-    const bigint& den = denominator(v);
-    // Enough quotient bits for one correct rounding into binary64.
-    const std::int64_t e = static_cast<std::int64_t>(msb(abs(numerator(v)))) - static_cast<std::int64_t>(msb(den)) - 1;
-    bits = detail::round_dyadic(binary64,
-                                detail::quotient(v < 0, numerator(v), den, detail::required_exponent(binary64, e)),
-                                {}, 0);
+    bits = detail::round_rational(binary64, to_rational(f, code), {}, 0);
   }
   return std::bit_cast<double>(bits);
 }

@@ -346,12 +346,12 @@ expected round(const fpx::format& f, const real& x, const fpx::rounding& r, std:
     if (x.negative && !f.is_signed()) return below_range(f);
     return overflow(f, x.negative, fpx::round_mode::rne);
   }
-  if (x.is_zero) return zero_result(f, x.negative);
   const auto* g = f.grid();
-  if (g && g->binary) {
+  if (g && g->binary) {  // no zero: 0 is the tie between -s and +s
     if (r.mode == fpx::round_mode::rtz || r.mode == fpx::round_mode::rto) return {true, 0};
     return round_binary(f, x, r, site);
   }
+  if (x.is_zero) return zero_result(f, x.negative);
   const bool negative = x.compare(0) > 0;
   bracket b;
   if (g) {
