@@ -62,14 +62,13 @@ TEST_CASE("products rounded into a narrower format, accumulator in a wider one")
   const auto c = codes({1.1}), d = codes({1.1});
   CHECK(dot16(c, d, rule) == 1.25);
   rule = {};
-  CHECK(dot16(c, d, rule) == fpx::to_double(fp16(), fpx::from_double(fp16(), 1.099609375 * 1.099609375)));
+  // 1.099609375^2 = 1.20914... = 1238.16 * 2^-10: fp16 gives 1238 * 2^-10 (hand-derived).
+  CHECK(dot16(c, d, rule) == 1238.0 / 1024);
 }
 
 TEST_CASE("fused accumulation rounds once per step") {
-  // fma keeps the exact product: 3 * (1 + 2^-10) = 3 + 3*2^-10 rounds (ulp 2^-9 at 3) to 3 + 2^-8;
-  // rounding the product first gives the same here, so compare a case where it differs:
-  // (1 + 2^-10)^2 = 1 + 2^-9 + 2^-20: the product rounds to 1 + 2^-9, then - (1 + 2^-9) gives 0,
-  // while the fused form keeps 2^-20.
+  // (1 + 2^-10)^2 = 1 + 2^-9 + 2^-20: rounded, the product is 1 + 2^-9 and the sum with
+  // -(1 + 2^-9) is 0; fused, the exact product keeps 2^-20.
   const double e = 1 + std::ldexp(1.0, -10);
   const auto a = codes({1 + std::ldexp(1.0, -9), e}), b = codes({-1, e});
   fpx::accumulation rule;

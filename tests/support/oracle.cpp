@@ -236,7 +236,6 @@ expected zero_result(const fpx::format& f, bool negative) {
 // Picks lo or hi for x in [lo, hi] (true = hi), following the definitions of each mode.
 bool choose_hi(const bracket& b, const real& x, const fpx::rounding& r, std::uint64_t site) {
   using fpx::round_mode;
-  const int at_lo = x.compare(b.lo);
   // T: the neighbour of smaller magnitude; A: the other one.
   const bool hi_is_toward_zero = b.hi <= 0;
   const rational& T = hi_is_toward_zero ? b.hi : b.lo;
@@ -265,7 +264,6 @@ bool choose_hi(const bracket& b, const real& x, const fpx::rounding& r, std::uin
       return (choose_A ? A : T) == b.hi;
     }
   }
-  (void)at_lo;
   return false;
 }
 
