@@ -142,6 +142,53 @@ code_t fma(const operand& a, const operand& b, const operand& c, const format& o
   return round_dyadic(out, s, r, site);
 }
 
+namespace {
+
+// x / y for finite nonzero y, rounded into f.
+code_t finite_quotient(const format& f, const dyadic& x, const dyadic& y,
+                       const rounding& r, std::uint64_t site) {
+  const bool negative = x.negative != y.negative;
+  if (x.mag == 0) return round_dyadic(f, dyadic{negative, 0, 0, false}, r, site);
+  const std::int64_t shift = x.exp - y.exp;  // x / y = (x.mag / y.mag) * 2^shift
+  const std::int64_t e_lower = static_cast<std::int64_t>(msb(x.mag)) -
+                               static_cast<std::int64_t>(msb(y.mag)) - 1 + shift;
+  const std::int64_t target = required_exponent(f, e_lower);
+  dyadic q = quotient(negative, x.mag, y.mag, target - shift);
+  q.exp = target;
+  return round_dyadic(f, q, r, site);
+}
+
+}  // namespace
+
+code_t div(const operand& x, const operand& y, const format& out, const rounding& r,
+           std::uint64_t site) {
+  const bool negative = x.v.negative != y.v.negative;
+  if (x.is_nan() || y.is_nan()) return nan_or_throw(out, "NaN operand");
+  if (x.is_inf() && y.is_inf()) return invalid_operation(out, "inf / inf");
+  if (x.is_zero() && y.is_zero()) return invalid_operation(out, "0 / 0");
+  if (x.is_inf() || y.is_zero()) return round_infinity(out, negative);
+  if (y.is_inf()) return round_dyadic(out, dyadic{negative, 0, 0, false}, r, site);
+  return finite_quotient(out, x.v, y.v, r, site);
+}
+
+code_t exp(const operand& x, const format& out, const rounding& r, std::uint64_t site) {
+  if (x.is_nan()) return nan_or_throw(out, "NaN operand");
+  if (x.is_inf()) {
+    if (x.v.negative) return round_dyadic(out, dyadic{}, r, site);
+    return round_infinity(out, false);
+  }
+  if (x.is_zero()) return round_dyadic(out, dyadic{false, 1, 0, false}, r, site);
+  // Beyond |x| = 2^28 the result is outside every format's range (and MPFR's default one):
+  // stand in a value far beyond the largest, or a positive value far below the smallest.
+  if (floor_log2(x.v) >= 28) {
+    const std::int64_t far = std::int64_t{1} << 40;
+    return round_dyadic(
+        out, x.v.negative ? dyadic{false, 0, -far, true} : dyadic{false, 1, far, true},
+        r, site);
+  }
+  return round_dyadic(out, mpfr_evaluate(x.v, out, mpfr_exp), r, site);
+}
+
 }  // namespace fpx::detail
 
 namespace fpx {
@@ -167,33 +214,8 @@ code_t fma(const format& f, code_t a, code_t b, code_t c, const rounding& r, std
   return detail::fma(load(f, a), load(f, b), load(f, c), f, r, site);
 }
 
-namespace {
-
-// x / y for finite nonzero y, rounded into f.
-code_t finite_quotient(const format& f, const detail::dyadic& x, const detail::dyadic& y,
-                       const rounding& r, std::uint64_t site) {
-  const bool negative = x.negative != y.negative;
-  if (x.mag == 0) return detail::round_dyadic(f, detail::dyadic{negative, 0, 0, false}, r, site);
-  const std::int64_t shift = x.exp - y.exp;  // x / y = (x.mag / y.mag) * 2^shift
-  const std::int64_t e_lower = static_cast<std::int64_t>(msb(x.mag)) -
-                               static_cast<std::int64_t>(msb(y.mag)) - 1 + shift;
-  const std::int64_t target = detail::required_exponent(f, e_lower);
-  detail::dyadic q = detail::quotient(negative, x.mag, y.mag, target - shift);
-  q.exp = target;
-  return detail::round_dyadic(f, q, r, site);
-}
-
-}  // namespace
-
 code_t div(const format& f, code_t a, code_t b, const rounding& r, std::uint64_t site) {
-  const operand x = load(f, a), y = load(f, b);
-  const bool negative = x.v.negative != y.v.negative;
-  if (x.is_nan() || y.is_nan()) return detail::nan_or_throw(f, "NaN operand");
-  if (x.is_inf() && y.is_inf()) return detail::invalid_operation(f, "inf / inf");
-  if (x.is_zero() && y.is_zero()) return detail::invalid_operation(f, "0 / 0");
-  if (x.is_inf() || y.is_zero()) return detail::round_infinity(f, negative);
-  if (y.is_inf()) return detail::round_dyadic(f, detail::dyadic{negative, 0, 0, false}, r, site);
-  return finite_quotient(f, x.v, y.v, r, site);
+  return detail::div(load(f, a), load(f, b), f, r, site);
 }
 
 code_t reciprocal(const format& f, code_t a, const rounding& r, std::uint64_t site) {
@@ -201,7 +223,7 @@ code_t reciprocal(const format& f, code_t a, const rounding& r, std::uint64_t si
   if (x.is_nan()) return detail::nan_or_throw(f, "NaN operand");
   if (x.is_inf()) return detail::round_dyadic(f, detail::dyadic{x.v.negative, 0, 0, false}, r, site);
   if (x.is_zero()) return detail::round_infinity(f, x.v.negative);
-  return finite_quotient(f, detail::dyadic{false, 1, 0, false}, x.v, r, site);
+  return detail::finite_quotient(f, detail::dyadic{false, 1, 0, false}, x.v, r, site);
 }
 
 code_t sqrt(const format& f, code_t a, const rounding& r, std::uint64_t site) {
@@ -223,22 +245,7 @@ code_t sqrt(const format& f, code_t a, const rounding& r, std::uint64_t site) {
 }
 
 code_t exp(const format& f, code_t a, const rounding& r, std::uint64_t site) {
-  const operand x = load(f, a);
-  if (x.is_nan()) return detail::nan_or_throw(f, "NaN operand");
-  if (x.is_inf()) {
-    if (x.v.negative) return detail::round_dyadic(f, detail::dyadic{}, r, site);
-    return detail::round_infinity(f, false);
-  }
-  if (x.is_zero()) return detail::round_dyadic(f, detail::dyadic{false, 1, 0, false}, r, site);
-  // Beyond |x| = 2^28 the result is outside every format's range (and MPFR's default one):
-  // stand in a value far beyond the largest, or a positive value far below the smallest.
-  if (detail::floor_log2(x.v) >= 28) {
-    const std::int64_t far = std::int64_t{1} << 40;
-    return detail::round_dyadic(
-        f, x.v.negative ? detail::dyadic{false, 0, -far, true} : detail::dyadic{false, 1, far, true},
-        r, site);
-  }
-  return detail::round_dyadic(f, detail::mpfr_evaluate(x.v, f, mpfr_exp), r, site);
+  return detail::exp(load(f, a), f, r, site);
 }
 
 code_t log(const format& f, code_t a, const rounding& r, std::uint64_t site) {

@@ -7,34 +7,30 @@
 #include "fpx/detail/operand.hpp"
 #include "fpx/round.hpp"
 
-namespace fpx {
+namespace fpx::detail {
 namespace {
 
-using detail::operand;
-
 struct dot_state {
-  const format& in;
-  std::span<const code_t> a, b;
+  std::span<const operand> a, b;  // b empty: a plain sum of a
   const format& product;
   const format& acc;
   const rounding& r;
-  std::uint64_t site;
+  std::uint64_t& site;
 
-  code_t rounded_product(std::size_t i) {
-    return detail::mul(detail::load(in, a[i]), detail::load(in, b[i]), product, r, site++);
+  operand sum(const operand& x, const operand& y) {
+    return load(acc, add(x, y, acc, r, site++));
   }
-  code_t sum(code_t x, code_t y) {  // x, y already in the accumulator format
-    return detail::add(detail::load(acc, x), detail::load(acc, y), acc, r, site++);
+  // Term i rounded into `product` (a product) and then into the accumulator; the second
+  // rounding is exact when the formats agree.
+  operand term(std::size_t i) {
+    if (b.empty()) return load(acc, round_operand(a[i], acc, r, site++));
+    const code_t p = mul(a[i], b[i], product, r, site++);
+    return product == acc ? load(acc, p) : load(acc, convert(product, p, acc, r, site++));
   }
-  // The product rounded into `product`, then into the accumulator (exact when they agree).
-  code_t term(std::size_t i) {
-    const code_t p = rounded_product(i);
-    return product == acc ? p : convert(product, p, acc, r, site++);
-  }
-  code_t pairwise(const std::vector<std::size_t>& idx, std::size_t lo, std::size_t hi) {
+  operand pairwise(const std::vector<std::size_t>& idx, std::size_t lo, std::size_t hi) {
     if (hi - lo == 1) return term(idx[lo]);
     const std::size_t mid = lo + (hi - lo) / 2;
-    const code_t left = pairwise(idx, lo, mid);
+    const operand left = pairwise(idx, lo, mid);
     return sum(left, pairwise(idx, mid, hi));
   }
 };
@@ -45,11 +41,67 @@ std::vector<std::size_t> summation_order(const accumulation& rule, std::size_t n
   if (rule.sum_order != accumulation::order::given) return idx;
   std::vector<std::size_t> sorted = rule.permutation;
   std::sort(sorted.begin(), sorted.end());
-  if (sorted != idx) throw std::invalid_argument("dot: the given order is not a permutation of 0..n-1");
+  if (sorted != idx)
+    throw std::invalid_argument("dot: the given order is not a permutation of 0.." +
+                                std::to_string(n) + "-1");
   return rule.permutation;
 }
 
+bool is_special(const operand& x) { return x.is_nan() || x.is_inf(); }
+
 }  // namespace
+
+code_t round_operand(const operand& x, const format& out, const rounding& r, std::uint64_t site) {
+  if (x.is_nan()) return nan_or_throw(out, "NaN operand");
+  if (x.is_inf()) return round_infinity(out, x.v.negative);
+  return round_dyadic(out, x.v, r, site);
+}
+
+code_t dot(std::span<const operand> a, std::span<const operand> b, const operand* bias,
+           const format& out, const accumulation& rule, const rounding& r, std::uint64_t& site) {
+  if (!b.empty() && a.size() != b.size())
+    throw std::invalid_argument("dot: lengths differ (" + std::to_string(a.size()) + " and " +
+                                std::to_string(b.size()) + ")");
+  const format& product = rule.product.value_or(out);
+  const format& acc = rule.accumulator.value_or(out);
+  const auto idx = summation_order(rule, a.size());
+  dot_state s{a, b, product, acc, r, site};
+  using where = accumulation::rounding_points;
+
+  if (rule.where == where::exact) {
+    // Every partial sum exact: accumulate in a wide dyadic, then one rounding.
+    dyadic total = bias ? bias->v : dyadic{};
+    bool any_special = bias && is_special(*bias);
+    for (std::size_t i : idx) {
+      if (is_special(a[i]) || (!b.empty() && is_special(b[i]))) any_special = true;
+      else total = exact_sum(total, b.empty() ? a[i].v : exact_product(a[i].v, b[i].v));
+    }
+    if (any_special)
+      throw std::domain_error("dot: exact accumulation of infinite or NaN operands");
+    return round_dyadic(out, total, r, site++);
+  }
+
+  operand total{number_class::zero, {}};
+  if (rule.where == where::fused) {
+    if (rule.sum_order == accumulation::order::pairwise)
+      throw std::invalid_argument("dot: fused accumulation is sequential; use left_to_right or given");
+    if (b.empty()) throw std::invalid_argument("dot: fused accumulation needs products");
+    for (std::size_t i : idx) total = load(acc, fma(a[i], b[i], total, acc, r, site++));
+  } else if (!idx.empty()) {
+    if (rule.sum_order == accumulation::order::pairwise) {
+      total = s.pairwise(idx, 0, idx.size());
+    } else {
+      total = s.term(idx[0]);
+      for (std::size_t k = 1; k < idx.size(); ++k) total = s.sum(total, s.term(idx[k]));
+    }
+  }
+  if (bias) total = s.sum(total, *bias);
+  return round_operand(total, out, r, site++);
+}
+
+}  // namespace fpx::detail
+
+namespace fpx {
 
 code_t dot(const format& in, std::span<const code_t> a, std::span<const code_t> b,
            const format& out, const accumulation& rule, const rounding& r,
@@ -57,42 +109,10 @@ code_t dot(const format& in, std::span<const code_t> a, std::span<const code_t> 
   if (a.size() != b.size())
     throw std::invalid_argument("dot: lengths differ (" + std::to_string(a.size()) + " and " +
                                 std::to_string(b.size()) + ")");
-  const format& product = rule.product.value_or(out);
-  const format& acc = rule.accumulator.value_or(out);
-  const auto idx = summation_order(rule, a.size());
-  dot_state s{in, a, b, product, acc, r, first_site};
-  using where = accumulation::rounding_points;
-
-  if (rule.where == where::exact) {
-    // Every partial sum exact: accumulate in a wide dyadic, then one rounding.
-    detail::dyadic total;
-    bool any_special = false;
-    for (std::size_t i : idx) {
-      const operand x = detail::load(in, a[i]), y = detail::load(in, b[i]);
-      if (x.is_nan() || y.is_nan() || x.is_inf() || y.is_inf()) any_special = true;
-      else total = detail::exact_sum(total, detail::exact_product(x.v, y.v));
-    }
-    if (any_special)
-      throw std::domain_error("dot: exact accumulation of infinite or NaN operands");
-    return detail::round_dyadic(out, total, r, s.site);
-  }
-  if (a.empty()) return convert(acc, zero_code(acc, false), out, r, s.site);
-
-  code_t total;
-  if (rule.where == where::fused) {
-    if (rule.sum_order == accumulation::order::pairwise)
-      throw std::invalid_argument("dot: fused accumulation is sequential; use left_to_right or given");
-    total = zero_code(acc, false);
-    for (std::size_t i : idx)
-      total = detail::fma(detail::load(in, a[i]), detail::load(in, b[i]), detail::load(acc, total),
-                          acc, r, s.site++);
-  } else if (rule.sum_order == accumulation::order::pairwise) {
-    total = s.pairwise(idx, 0, idx.size());
-  } else {
-    total = s.term(idx[0]);
-    for (std::size_t k = 1; k < idx.size(); ++k) total = s.sum(total, s.term(idx[k]));
-  }
-  return acc == out ? total : convert(acc, total, out, r, s.site);
+  std::vector<detail::operand> x, y;
+  for (code_t c : a) x.push_back(detail::load(in, c));
+  for (code_t c : b) y.push_back(detail::load(in, c));
+  return detail::dot(x, y, nullptr, out, rule, r, first_site);
 }
 
 }  // namespace fpx

@@ -2,7 +2,10 @@
 // Operands as exact values with their class, so that one operation can read one format and
 // round into another (products in a dot product, accumulators of another format).
 
+#include <span>
+
 #include "fpx/codec.hpp"
+#include "fpx/dot.hpp"
 #include "fpx/detail/dyadic.hpp"
 
 namespace fpx::detail {
@@ -25,6 +28,17 @@ code_t mul(const operand& a, const operand& b, const format& out, const rounding
            std::uint64_t site);
 code_t fma(const operand& a, const operand& b, const operand& c, const format& out,
            const rounding& r, std::uint64_t site);
+code_t div(const operand& a, const operand& b, const format& out, const rounding& r,
+           std::uint64_t site);
+code_t exp(const operand& a, const format& out, const rounding& r, std::uint64_t site);
+
+/// x rounded into out (NaN and infinities as an operation result would be).
+code_t round_operand(const operand& x, const format& out, const rounding& r, std::uint64_t site);
+
+/// sum_i a_i * b_i (+ bias, added last), or sum_i a_i when b is empty, under `rule` (see
+/// fpx::dot; operands may come from different formats). Advances `site` by one per rounding.
+code_t dot(std::span<const operand> a, std::span<const operand> b, const operand* bias,
+           const format& out, const accumulation& rule, const rounding& r, std::uint64_t& site);
 
 /// Exact sums and products of finite dyadics (no sticky inputs).
 dyadic exact_sum(const dyadic& a, const dyadic& b);
