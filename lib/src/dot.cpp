@@ -82,10 +82,9 @@ code_t dot(std::span<const operand> a, std::span<const operand> b, const operand
   }
 
   operand total{number_class::zero, {}};
-  if (rule.where == where::fused) {
-    if (rule.sum_order == accumulation::order::pairwise)
-      throw std::invalid_argument("dot: fused accumulation is sequential; use left_to_right or given");
-    if (b.empty()) throw std::invalid_argument("dot: fused accumulation needs products");
+  if (rule.where == where::fused && rule.sum_order == accumulation::order::pairwise)
+    throw std::invalid_argument("dot: fused accumulation is sequential; use left_to_right or given");
+  if (rule.where == where::fused && !b.empty()) {
     for (std::size_t i : idx) total = load(acc, fma(a[i], b[i], total, acc, r, site++));
   } else if (!idx.empty()) {
     if (rule.sum_order == accumulation::order::pairwise) {

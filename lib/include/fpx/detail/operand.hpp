@@ -36,7 +36,9 @@ code_t exp(const operand& a, const format& out, const rounding& r, std::uint64_t
 code_t round_operand(const operand& x, const format& out, const rounding& r, std::uint64_t site);
 
 /// sum_i a_i * b_i (+ bias, added last), or sum_i a_i when b is empty, under `rule` (see
-/// fpx::dot; operands may come from different formats). Advances `site` by one per rounding.
+/// fpx::dot; operands may come from different formats). A plain sum under a fused rule rounds
+/// each partial sum into the accumulator, as there is nothing to fuse. Advances `site` by one
+/// per rounding.
 code_t dot(std::span<const operand> a, std::span<const operand> b, const operand* bias,
            const format& out, const accumulation& rule, const rounding& r, std::uint64_t& site);
 

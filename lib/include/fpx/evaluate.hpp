@@ -1,0 +1,73 @@
+#pragma once
+/// Evaluating a network under a precision spec: rounded to the spec, exact, or in float64, from
+/// the same weights and in the same order of operations, with an optional trace of every step.
+///
+///   auto spec = fpx::spec_preset("fixed(8)");
+///   auto low = fpx::evaluate(model, tokens, spec, {.trace = true});
+///   auto ref = fpx::evaluate(model, tokens, spec.with_arithmetic(fpx::arithmetic::exact),
+///                            {.trace = true});
+///   if (auto d = fpx::first_divergence(low, ref)) ...  // where the 8-bit run parts from exact
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "fpx/network.hpp"
+#include "fpx/precision.hpp"
+
+namespace fpx {
+
+/// One recorded intermediate: rows are positions (or 1 for an MLP), columns features. Values
+/// are doubles: exact for rounded values of formats that fit a double, the nearest double for
+/// exact mode; masked attention entries are NaN.
+struct trace_step {
+  std::string name;  ///< e.g. "blocks[0].attention.heads[0].logits"
+  Eigen::MatrixXd values;
+};
+
+struct evaluation_options {
+  bool trace = false;
+  /// Compute the last block (and the readout) at the last position only: the result of a
+  /// model read at its final token, at a fraction of the cost. Earlier blocks see every position.
+  bool last_position_only = false;
+  /// Stochastic rounding sites are numbered from here, one per rounding in evaluation order.
+  std::uint64_t first_site = 0;
+};
+
+struct evaluation {
+  /// Positions x outputs for a transformer (one row per computed position), outputs x 1 for an
+  /// MLP.
+  Eigen::MatrixXd output;
+  /// The same values exactly, when they are all finite and the arithmetic is rounded or exact.
+  std::optional<rmatrix> exact_output;
+  std::vector<trace_step> trace;  ///< empty unless asked for
+  std::uint64_t roundings = 0;    ///< rounding sites used (rounded arithmetic)
+};
+
+/// Errors: std::invalid_argument for shapes, tokens out of range or an incomplete spec;
+/// std::domain_error and std::overflow_error from the arithmetic (NaN where a format has none,
+/// overflow under the `error` policy), each prefixed with the step where it happened.
+evaluation evaluate(const mlp& model, const rvector& input, const precision_spec& spec,
+                    const evaluation_options& options = {});
+/// Token ids: row i of the input is embedding[token_i] + positional[i], rounded into
+/// `activation` (the embedding alone when the model has no positional encoding).
+evaluation evaluate(const transformer& model, std::span<const int> tokens,
+                    const precision_spec& spec, const evaluation_options& options = {});
+/// Vectors given directly (positions x d_model), rounded into `activation`; the model's
+/// embeddings are not used.
+evaluation evaluate(const transformer& model, const rmatrix& inputs, const precision_spec& spec,
+                    const evaluation_options& options = {});
+
+/// The first traced entry (in evaluation order) where two traces of the same model differ by
+/// more than `tolerance` (NaN equals NaN). Both evaluations must have been traced.
+struct divergence {
+  std::string step;
+  Eigen::Index row = 0, col = 0;
+  double first = 0, second = 0;
+};
+std::optional<divergence> first_divergence(const evaluation& a, const evaluation& b,
+                                           double tolerance = 0);
+
+}  // namespace fpx

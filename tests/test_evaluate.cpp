@@ -1,0 +1,369 @@
+// Networks under the three arithmetics: where they must agree, and hand-checked cases where the
+// precision spec decides the result.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <random>
+#include <stdexcept>
+
+#include "fpx/evaluate.hpp"
+
+namespace {
+
+using fpx::rational;
+using fpx::rmatrix;
+
+rmatrix rows(std::initializer_list<std::initializer_list<rational>> values) {
+  rmatrix m(static_cast<Eigen::Index>(values.size()),
+            static_cast<Eigen::Index>(values.begin()->size()));
+  Eigen::Index i = 0;
+  for (const auto& r : values) {
+    Eigen::Index k = 0;
+    for (const auto& v : r) m(i, k++) = v;
+    ++i;
+  }
+  return m;
+}
+
+fpx::rvector vec(std::initializer_list<rational> values) {
+  fpx::rvector v(static_cast<Eigen::Index>(values.size()));
+  Eigen::Index i = 0;
+  for (const auto& x : values) v(i++) = x;
+  return v;
+}
+
+fpx::linear map(rmatrix w, fpx::rvector b = {}) { return {std::move(w), std::move(b)}; }
+
+// One head reading d_model features; no residuals, no MLP, no readout.
+fpx::transformer single_head(rmatrix wq, rmatrix wk, rmatrix wv, fpx::attention_kind kind,
+                             fpx::attention_mask mask = fpx::attention_mask::full) {
+  fpx::attention_layer a;
+  a.heads.push_back({map(std::move(wq)), map(std::move(wk)), map(std::move(wv))});
+  a.kind = kind;
+  a.mask = mask;
+  fpx::transformer t;
+  t.blocks.push_back({a, false, {}, false});
+  return t;
+}
+
+fpx::precision_spec with_formats(std::string_view preset) { return fpx::spec_preset(preset); }
+
+const fpx::trace_step& step(const fpx::evaluation& e, std::string_view suffix) {
+  for (const auto& s : e.trace)
+    if (s.name.ends_with(suffix)) return s;
+  throw std::runtime_error("no traced step " + std::string(suffix));
+}
+
+}  // namespace
+
+TEST_CASE("an MLP whose every value is representable: all three arithmetics agree exactly") {
+  // Layer 1: [1 -2; 1/2 1] x + [1/4; -1] at x = (3/2, -3/4) gives (13/4, -1); relu -> (13/4, 0).
+  // Layer 2: [1 1] h + 1/2 = 15/4.
+  fpx::mlp m;
+  m.layers.push_back({map(rows({{1, -2}, {rational(1, 2), 1}}), vec({rational(1, 4), -1})),
+                      fpx::activation::relu});
+  m.layers.push_back({map(rows({{1, 1}}), vec({rational(1, 2)})), fpx::activation::identity});
+  const auto x = vec({rational(3, 2), rational(-3, 4)});
+  const auto spec = with_formats("uniform(fp16)");
+  const auto rounded = fpx::evaluate(m, x, spec);
+  const auto exact = fpx::evaluate(m, x, spec.with_arithmetic(fpx::arithmetic::exact));
+  const auto f64 = fpx::evaluate(m, x, spec.with_arithmetic(fpx::arithmetic::float64));
+  REQUIRE(rounded.exact_output);
+  CHECK((*rounded.exact_output)(0, 0) == rational(15, 4));
+  CHECK((*exact.exact_output)(0, 0) == rational(15, 4));
+  CHECK(f64.output(0, 0) == 3.75);
+  CHECK(!f64.exact_output);
+  CHECK(rounded.roundings > 0);
+}
+
+TEST_CASE("the summation order decides a rounded sum, as the spec states it") {
+  // 1 + 2^-11 + 2^-11 in fp16: left to right both additions are ties and go to 1 (even);
+  // pairwise adds the small terms first (2^-10, exact) and reaches 1 + 2^-10; so does one
+  // rounding of the exact sum.
+  fpx::mlp m;
+  const rational tiny = fpx::pow2(-11);
+  m.layers.push_back({map(rows({{1, tiny, tiny}})), fpx::activation::identity});
+  const auto x = vec({1, 1, 1});
+  auto spec = with_formats("uniform(fp16)");
+  CHECK(fpx::evaluate(m, x, spec).output(0, 0) == 1.0);
+  spec.feature_order = fpx::accumulation::order::pairwise;
+  CHECK(fpx::evaluate(m, x, spec).output(0, 0) == 1 + std::ldexp(1, -10));
+  spec.feature_order = fpx::accumulation::order::left_to_right;
+  spec.where = fpx::accumulation::rounding_points::exact;
+  CHECK(fpx::evaluate(m, x, spec).output(0, 0) == 1 + std::ldexp(1, -10));
+  CHECK(fpx::equal(*fpx::evaluate(m, x, spec.with_arithmetic(fpx::arithmetic::exact)).exact_output,
+                   rows({{1 + 2 * tiny}})));
+}
+
+TEST_CASE("a softmax weight that rounds to zero: the trace shows where 8 bits part from exact") {
+  // Inputs x0 = (1, 0), x1 = (0, 1). Query at position 1: q = 1; keys k0 = -8, k1 = 0, so the
+  // logits are (-8, 0); values v0 = 1, v1 = 2. Exactly: (e^-8 + 2) / (e^-8 + 1) < 2.
+  // In fixed(8,4) (4 fraction bits) exp(-8) = 0.000335 rounds to 0, so the output is v1 = 2.
+  const auto t = single_head(rows({{0, 1}}), rows({{-8, 0}}), rows({{1, 2}}),
+                             fpx::attention_kind::softmax);
+  const auto x = rows({{1, 0}, {0, 1}});
+  const auto spec = with_formats("fixed(8,4)");
+  fpx::evaluation_options opt{.trace = true, .last_position_only = true};
+  const auto low = fpx::evaluate(t, x, spec, opt);
+  const auto ref = fpx::evaluate(t, x, spec.with_arithmetic(fpx::arithmetic::exact), opt);
+  CHECK(low.output(0, 0) == 2.0);
+  const double e8 = std::exp(-8.0);
+  CHECK(ref.output(0, 0) == doctest::Approx((e8 + 2) / (e8 + 1)).epsilon(1e-15));
+  CHECK(ref.output(0, 0) < 2.0);
+  CHECK(step(low, ".exponentials").values(0, 0) == 0.0);
+
+  const auto d = fpx::first_divergence(low, ref);
+  REQUIRE(d);
+  CHECK(d->step == "blocks[0].attention.heads[0].exponentials");
+  CHECK(d->row == 0);
+  CHECK(d->col == 0);
+  CHECK(d->first == 0.0);
+  CHECK(d->second == doctest::Approx(e8));
+}
+
+TEST_CASE("uniform attention with representable values: the spec result equals the exact one") {
+  // Query weight 0: every logit is 0 and every exponential exactly 1. Values 1, 2, 3, 2 sum to
+  // 8, divided by Z = 4 gives 2 at the last position; the residual adds x3 = 2 and a ReLU
+  // readout with weight 1 and bias -1/2 gives 7/2. fixed(10,4) holds every intermediate.
+  auto t = single_head(rows({{0}}), rows({{1}}), rows({{1}}), fpx::attention_kind::softmax);
+  t.blocks[0].attention_residual = true;
+  t.readout.layers.push_back({map(rows({{1}}), vec({rational(-1, 2)})), fpx::activation::relu});
+  const auto x = rows({{1}, {2}, {3}, {2}});
+  for (bool subtract_max : {false, true})
+    for (auto norm : {fpx::softmax_normalization::divide_once,
+                      fpx::softmax_normalization::normalize_first}) {
+      auto spec = with_formats("fixed(10,4)");
+      spec.subtract_max = subtract_max;
+      spec.normalization = norm;
+      const auto rounded = fpx::evaluate(t, x, spec);
+      const auto exact = fpx::evaluate(t, x, spec.with_arithmetic(fpx::arithmetic::exact));
+      REQUIRE(rounded.exact_output);
+      CHECK((*rounded.exact_output)(3, 0) == rational(7, 2));
+      CHECK(fpx::equal(*rounded.exact_output, *exact.exact_output));
+    }
+}
+
+TEST_CASE("hardmax ties resolve as the spec says") {
+  // x0 = (1,0,0), x1 = (1,0,1), x2 = (0,1,0); query at x2: q = 1, keys (1, 1, 0): positions 0
+  // and 1 tie. Values 1, 3, 0.
+  const auto t = single_head(rows({{0, 1, 0}}), rows({{1, 0, 0}}), rows({{1, 0, 2}}),
+                             fpx::attention_kind::hard);
+  const auto x = rows({{1, 0, 0}, {1, 0, 1}, {0, 1, 0}});
+  for (const char* preset : {"uniform(fp16)", "exact", "float64"}) {
+    auto spec = with_formats(preset);
+    const fpx::evaluation_options last{.last_position_only = true};
+    spec.hard_attention = fpx::hard_attention_rule::leftmost;
+    CHECK(fpx::evaluate(t, x, spec, last).output(0, 0) == 1.0);
+    spec.hard_attention = fpx::hard_attention_rule::rightmost;
+    CHECK(fpx::evaluate(t, x, spec, last).output(0, 0) == 3.0);
+    spec.hard_attention = fpx::hard_attention_rule::average;
+    CHECK(fpx::evaluate(t, x, spec, last).output(0, 0) == 2.0);
+  }
+}
+
+TEST_CASE("the average of maximisers is rounded once, after an exact division") {
+  // Values 1 and 1 - 15/16 = 2^-4 (every weight representable) tie; their mean 17/32 needs 5 fraction bits. fixed(8,4) rounds it to
+  // 8/16 (17/32 is a tie between 8/16 and 9/16; nearest-even picks 8/16).
+  const auto t = single_head(rows({{0, 1, 0}}), rows({{1, 0, 0}}), rows({{1, 0, rational(-15, 16)}}),
+                             fpx::attention_kind::hard);
+  const auto x = rows({{1, 0, 0}, {1, 0, 1}, {0, 1, 0}});
+  auto spec = with_formats("fixed(8,4)");
+  spec.hard_attention = fpx::hard_attention_rule::average;
+  const fpx::evaluation_options last{.last_position_only = true};
+  CHECK(fpx::evaluate(t, x, spec, last).output(0, 0) == 0.5);
+  CHECK((*fpx::evaluate(t, x, spec.with_arithmetic(fpx::arithmetic::exact), last).exact_output)(0, 0) ==
+        rational(17, 32));
+}
+
+TEST_CASE("averaging attention: permuting the keys changes nothing") {
+  // Random tokens, no positional encoding, full mask: the last position's output depends on the
+  // multiset of the other tokens only, exactly, and under a spec whose sums are rounded once.
+  std::mt19937_64 rng(7);
+  std::uniform_int_distribution<int> level(-4, 4), token(0, 3);
+  auto random_matrix = [&](int r, int c) {
+    rmatrix m(r, c);
+    for (int i = 0; i < r; ++i)
+      for (int k = 0; k < c; ++k) m(i, k) = rational(level(rng), 4);
+    return m;
+  };
+  auto spec_once = with_formats("fixed(12,6)");
+  spec_once.where = fpx::accumulation::rounding_points::exact;
+  spec_once.hard_attention = fpx::hard_attention_rule::average;
+  auto spec_exact = fpx::spec_preset("exact");
+  spec_exact.hard_attention = fpx::hard_attention_rule::average;
+  int ties_seen = 0;
+  for (int trial = 0; trial < 40; ++trial) {
+    fpx::transformer t = single_head(random_matrix(2, 3), random_matrix(2, 3), random_matrix(2, 3),
+                                     fpx::attention_kind::hard);
+    t.token_embedding = random_matrix(4, 3);
+    t.blocks[0].attention_residual = false;
+    std::vector<int> tokens(6);
+    for (int& tk : tokens) tk = token(rng);
+    std::vector<int> permuted = tokens;
+    std::shuffle(permuted.begin(), permuted.end() - 1, rng);
+    const fpx::evaluation_options opt{.trace = true, .last_position_only = true};
+    for (const auto& spec : {spec_once, spec_exact}) {
+      const auto a = fpx::evaluate(t, tokens, spec, opt);
+      const auto b = fpx::evaluate(t, permuted, spec, opt);
+      CHECK(fpx::equal(*a.exact_output, *b.exact_output));
+      const auto& sel = step(a, ".selection").values;
+      ties_seen += (sel.row(0).array() > 0).count() > 1;
+    }
+  }
+  CHECK(ties_seen > 0);  // the property was exercised on real ties, not only unique maxima
+}
+
+TEST_CASE("fixed-point overflow follows the format's policy") {
+  // 4 * 3/2 + 4 * 3/2 = 12 exceeds fixed:s:3:4's largest value 7.9375.
+  fpx::mlp m;
+  m.layers.push_back({map(rows({{4, 4}})), fpx::activation::identity});
+  const auto x = vec({rational(3, 2), rational(3, 2)});
+  CHECK(fpx::evaluate(m, x, with_formats("uniform(fixed:s:3:4)")).output(0, 0) == 7.9375);
+  try {
+    fpx::evaluate(m, x, with_formats("uniform(fixed:s:3:4:overflow=error)"));
+    FAIL("no overflow error");
+  } catch (const std::overflow_error& e) {
+    CHECK(std::string(e.what()).starts_with("at mlp.layers[0].linear:"));
+  }
+}
+
+TEST_CASE("a causal mask hides later keys") {
+  const auto t = single_head(rows({{1}}), rows({{1}}), rows({{1}}), fpx::attention_kind::softmax,
+                             fpx::attention_mask::causal);
+  const auto x = rows({{1}, {2}, {3}});
+  const auto e = fpx::evaluate(t, x, with_formats("uniform(fp32)"), {.trace = true});
+  CHECK(e.output(0, 0) == 1.0);  // position 0 sees only itself
+  const auto& logits = step(e, ".logits").values;
+  CHECK(std::isnan(logits(0, 1)));
+  CHECK(std::isnan(logits(1, 2)));
+  CHECK(logits(2, 2) == 9.0);
+}
+
+TEST_CASE("float64 and exact agree closely on a random softmax transformer; fp32 nearly") {
+  std::mt19937_64 rng(11);
+  std::uniform_real_distribution<double> u(-1, 1);
+  auto random_matrix = [&](int r, int c) {
+    Eigen::MatrixXd m(r, c);
+    for (int i = 0; i < r; ++i)
+      for (int k = 0; k < c; ++k) m(i, k) = u(rng);
+    return fpx::to_rmatrix(m);
+  };
+  auto random_vector = [&](int n) {
+    fpx::rvector v(n);
+    for (int i = 0; i < n; ++i) v(i) = rational(u(rng));
+    return v;
+  };
+  fpx::transformer t;
+  t.token_embedding = random_matrix(5, 4);
+  t.positional = random_matrix(6, 4);
+  fpx::attention_layer a;
+  for (int h = 0; h < 2; ++h)
+    a.heads.push_back({map(random_matrix(3, 4)), map(random_matrix(3, 4)), map(random_matrix(2, 4))});
+  a.output = map(random_matrix(4, 4));
+  a.mask = fpx::attention_mask::causal;
+  fpx::mlp ff;
+  ff.layers.push_back({map(random_matrix(6, 4), random_vector(6)), fpx::activation::relu});
+  ff.layers.push_back({map(random_matrix(4, 6)), fpx::activation::identity});
+  t.blocks.push_back({a, true, ff, true});
+  t.blocks.push_back({a, true, {}, false});
+  t.readout.layers.push_back({map(random_matrix(2, 4)), fpx::activation::identity});
+  const std::vector<int> tokens{0, 3, 1, 4, 2, 2};
+  auto spec = fpx::spec_preset("uniform(fp32)");
+  spec.subtract_max = true;
+  const auto exact = fpx::evaluate(t, tokens, spec.with_arithmetic(fpx::arithmetic::exact));
+  const auto f64 = fpx::evaluate(t, tokens, spec.with_arithmetic(fpx::arithmetic::float64));
+  const auto f32 = fpx::evaluate(t, tokens, spec);
+  REQUIRE(exact.output.rows() == 6);
+  const double scale = exact.output.cwiseAbs().maxCoeff();
+  CHECK((f64.output - exact.output).cwiseAbs().maxCoeff() <= 1e-13 * scale);
+  const double err32 = (f32.output - exact.output).cwiseAbs().maxCoeff();
+  CHECK(err32 <= 1e-5 * scale);
+  CHECK(err32 > 0);  // fp32 does round somewhere
+  const auto last = fpx::evaluate(t, tokens, spec, {.last_position_only = true});
+  CHECK(last.output.row(0) == f32.output.row(5));
+}
+
+TEST_CASE("stochastic rounding: same seed, same bits; other seeds, other bits") {
+  fpx::mlp m;
+  m.layers.push_back({map(rows({{rational(1, 3), rational(1, 7), rational(2, 9)}})),
+                      fpx::activation::identity});
+  const auto x = vec({rational(1, 5), rational(3, 11), rational(5, 13)});
+  auto spec = with_formats("uniform(e4m3)");
+  spec.rule = {fpx::round_mode::stochastic, 1};
+  const double first = fpx::evaluate(m, x, spec).output(0, 0);
+  CHECK(fpx::evaluate(m, x, spec).output(0, 0) == first);
+  bool differs = false;
+  for (std::uint64_t seed = 2; seed < 40 && !differs; ++seed) {
+    spec.rule.seed = seed;
+    differs = fpx::evaluate(m, x, spec).output(0, 0) != first;
+  }
+  CHECK(differs);
+}
+
+TEST_CASE("a given position order is followed by the softmax sums") {
+  // Exponentials 1, 2^-11, 2^-11 (logits 0, log(2^-11) are not exact; use values instead):
+  // uniform attention, values 1, 2^-11, 2^-11 with Z = 3. The numerator left to right stays 1
+  // in fp16; summed in the order 1, 2, 0 it is 1 + 2^-10.
+  const rational tiny = fpx::pow2(-11);
+  const auto t = single_head(rows({{0}}), rows({{0}}), rows({{1}}), fpx::attention_kind::softmax);
+  const auto x = rows({{1}, {tiny}, {tiny}});
+  auto spec = with_formats("uniform(fp16)");
+  const fpx::evaluation_options opt{.trace = true, .last_position_only = true};
+  CHECK(step(fpx::evaluate(t, x, spec, opt), ".numerator").values(0, 0) == 1.0);
+  spec.position_order = fpx::accumulation::order::given;
+  spec.position_permutation = {1, 2, 0};
+  CHECK(step(fpx::evaluate(t, x, spec, opt), ".numerator").values(0, 0) == 1 + std::ldexp(1, -10));
+  spec.position_permutation = {1, 0};
+  CHECK_THROWS_AS(fpx::evaluate(t, x, spec, opt), std::invalid_argument);
+}
+
+TEST_CASE("shapes, tokens and inputs are checked with the offending path") {
+  auto t = single_head(rows({{1, 0}}), rows({{1, 0, 0}}), rows({{1, 0}}), fpx::attention_kind::softmax);
+  auto message = [&](auto&& f) {
+    try {
+      f();
+    } catch (const std::invalid_argument& e) {
+      return std::string(e.what());
+    }
+    return std::string("accepted");
+  };
+  const auto spec = fpx::spec_preset("exact");
+  CHECK(message([&] { fpx::evaluate(t, rows({{1, 0}}), spec); }) ==
+        "blocks[0].attention.heads[0].key.weight has 3 columns, expected 2");
+  t.blocks[0].attention->heads[0].key = map(rows({{1, 0}}));
+  CHECK(message([&] { fpx::evaluate(t, rows({{1, 0, 0}}), spec); }).find("inputs have 3 columns") !=
+        std::string::npos);
+  t.token_embedding = rows({{1, 0}, {0, 1}});
+  const std::vector<int> bad{0, 2};
+  CHECK(message([&] { fpx::evaluate(t, bad, spec); }).find("token 2 at position 1") != std::string::npos);
+  fpx::mlp m;
+  m.layers.push_back({map(rows({{1, 2}}), vec({1, 2})), fpx::activation::relu});
+  CHECK(message([&] { fpx::evaluate(m, vec({1, 2}), spec); }) ==
+        "mlp.layers[0].bias has 2 entries, expected 1");
+}
+
+TEST_CASE("JSON: a network survives a round trip, exactly") {
+  fpx::transformer t = single_head(rows({{rational(1, 3), 0}}), rows({{1, rational(-5, 8)}}),
+                                   rows({{2, 1}}), fpx::attention_kind::hard, fpx::attention_mask::causal);
+  t.token_embedding = rows({{1, 0}, {0, 1}, {rational(1, 2), rational(1, 2)}});
+  t.readout.layers.push_back({map(rows({{1}}), vec({rational(-1, 10)})), fpx::activation::step});
+  const std::string text = fpx::to_json(t);
+  const auto back = std::get<fpx::transformer>(fpx::network_from_json(text));
+  CHECK(fpx::to_json(back) == text);
+  const std::vector<int> tokens{2, 0, 1};
+  const auto spec = fpx::spec_preset("exact");
+  CHECK(fpx::equal(*fpx::evaluate(back, tokens, spec).exact_output,
+                   *fpx::evaluate(t, tokens, spec).exact_output));
+
+  const auto mlp = std::get<fpx::mlp>(fpx::network_from_json(
+      R"J({"type": "mlp", "layers": [{"weight": [[0.5, "1/3"]], "bias": ["0x1p-3"], "activation": "sign"}]})J"));
+  CHECK(mlp.layers[0].map.weight(0, 1) == rational(1, 3));
+  CHECK(mlp.layers[0].map.bias(0) == rational(1, 8));
+  CHECK(mlp.layers[0].act == fpx::activation::sign);
+  CHECK_THROWS_WITH_AS(fpx::network_from_json(R"J({"type": "mlp", "layers": [{"weights": [[1]]}]})J"),
+                       "mlp.layers[0]: unknown key 'weights'", std::invalid_argument);
+  CHECK_THROWS_WITH_AS(fpx::network_from_json(R"J({"type": "mlp", "layers": [{"weight": [[1, 2], [3]]}]})J"),
+                       "mlp.layers[0].weight[1]: rows must be arrays of equal length 2",
+                       std::invalid_argument);
+  CHECK_THROWS_AS(fpx::network_from_json(R"J({"type": "cnn"})J"), std::invalid_argument);
+}

@@ -1,0 +1,84 @@
+// Precision specs: presets, JSON round trips and the errors a malformed spec gets.
+#include <doctest/doctest.h>
+
+#include <stdexcept>
+
+#include "fpx/precision.hpp"
+
+TEST_CASE("presets state every quantity") {
+  const auto fixed = fpx::spec_preset("fixed(8)");
+  for (std::size_t q = 0; q < fpx::quantity_count; ++q)
+    CHECK(fixed.format_of(static_cast<fpx::quantity>(q)).name() == "fixed:s:3:4");
+  CHECK(fpx::spec_preset("fixed(6,5)").format_of(fpx::quantity::logit).name() == "fixed:s:0:5");
+  CHECK(fpx::spec_preset("float(4,3)").format_of(fpx::quantity::output).name() == "e4m3_ieee");
+  CHECK(fpx::spec_preset("uniform(bf16)").format_of(fpx::quantity::weight).name() == "bf16");
+  CHECK(fpx::spec_preset("exact").mode == fpx::arithmetic::exact);
+  CHECK(fpx::spec_preset("float64").mode == fpx::arithmetic::float64);
+  CHECK_THROWS_AS(fpx::spec_preset("fixed(1)"), std::invalid_argument);
+  CHECK_THROWS_AS(fpx::spec_preset("fixed(8,8)"), std::invalid_argument);
+  CHECK_THROWS_AS(fpx::spec_preset("fixed(a)"), std::invalid_argument);
+  CHECK_THROWS_AS(fpx::spec_preset("float(4)"), std::invalid_argument);
+  CHECK_THROWS_AS(fpx::spec_preset("fp16"), std::invalid_argument);
+}
+
+TEST_CASE("JSON round trip keeps every field") {
+  auto s = fpx::spec_preset("float(5,10)");
+  s.name = "mixed";
+  s.formats[static_cast<std::size_t>(fpx::quantity::accumulator)] = fpx::preset("fp32");
+  s.formats[static_cast<std::size_t>(fpx::quantity::exponential)] = fpx::parse_format("fixed:u:0:8");
+  s.rule = {fpx::round_mode::stochastic, 42};
+  s.where = fpx::accumulation::rounding_points::fused;
+  s.position_order = fpx::accumulation::order::given;
+  s.position_permutation = {2, 0, 1};
+  s.subtract_max = true;
+  s.normalization = fpx::softmax_normalization::normalize_first;
+  s.hard_attention = fpx::hard_attention_rule::average;
+  s.exact_exp_bits = 96;
+  const std::string text = fpx::to_json(s);
+  const auto back = fpx::spec_from_json(text);
+  CHECK(fpx::to_json(back) == text);
+  CHECK(back.format_of(fpx::quantity::exponential).name() == "fixed:u:0:8");
+  CHECK(back.rule.seed == 42);
+  CHECK(back.position_permutation == std::vector<std::size_t>{2, 0, 1});
+}
+
+TEST_CASE("JSON: a preset name, or an object that starts from one") {
+  CHECK(fpx::spec_from_json("\"fixed(8)\"").format_of(fpx::quantity::weight).name() == "fixed:s:3:4");
+  const auto s = fpx::spec_from_json(
+      R"J({"preset": "fixed(8)", "formats": {"accumulator": "fixed:s:7:8"}, "subtract_max": true})J");
+  CHECK(s.format_of(fpx::quantity::accumulator).name() == "fixed:s:7:8");
+  CHECK(s.format_of(fpx::quantity::logit).name() == "fixed:s:3:4");
+  CHECK(s.subtract_max);
+  CHECK(fpx::spec_from_json(R"J({"formats": "e4m3"})J").format_of(fpx::quantity::bias).name() == "e4m3");
+}
+
+TEST_CASE("malformed specs are refused with the reason") {
+  auto message = [](const std::string& text) {
+    try {
+      fpx::spec_from_json(text);
+    } catch (const std::invalid_argument& e) {
+      return std::string(e.what());
+    }
+    return std::string("accepted");
+  };
+  CHECK(message("{\"formats\": \"fp16\", \"subtract_maxx\": true}").find("unknown key 'subtract_maxx'") != std::string::npos);
+  CHECK(message("{\"formats\": \"fp16\"").find("malformed JSON") != std::string::npos);
+  CHECK(message("{\"formats\": {\"weights\": \"fp16\"}}").find("unknown quantity 'weights'") != std::string::npos);
+  CHECK(message("{\"formats\": {\"weight\": \"fp16\"}}").find("no format for bias") != std::string::npos);
+  CHECK(message("{\"formats\": \"int4:scale=1/3\"}").find("not dyadic") != std::string::npos);
+  CHECK(message("{\"formats\": \"fp16\", \"rounding\": \"nearest\"}").find("unknown rounding mode") != std::string::npos);
+  CHECK(message("{\"formats\": \"fp16\", \"seed\": \"x\"}").find("wrong type") != std::string::npos);
+  CHECK(message("{\"formats\": \"fp16\", \"feature_order\": \"given\"}").find("feature_order") != std::string::npos);
+  CHECK(message("{\"formats\": \"fp16\", \"where\": \"fused\", \"position_order\": \"pairwise\"}").find("fused") != std::string::npos);
+  CHECK(message("{\"formats\": \"fp16\", \"position_order\": \"given\", \"position_permutation\": [0, 0]}").find("not a permutation") != std::string::npos);
+  CHECK(message("[1, 2]").find("expected a preset name or an object") != std::string::npos);
+}
+
+TEST_CASE("with_arithmetic keeps the model choices") {
+  auto s = fpx::spec_preset("fixed(8)");
+  s.subtract_max = true;
+  const auto e = s.with_arithmetic(fpx::arithmetic::exact);
+  CHECK(e.mode == fpx::arithmetic::exact);
+  CHECK(e.subtract_max);
+  CHECK(e.name == "fixed(8)/exact");
+}
