@@ -7,6 +7,7 @@ packages=(
   nlohmann-json3-dev libcli11-dev
   pybind11-dev python3-pybind11 python3-numpy python3-matplotlib python3-pytest
   python3-hypothesis python3-nbclient python3-ipykernel
+  python3-torch  # the reference implementation the model layer is cross-checked against
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -1,14 +1,19 @@
-// fpx: look at formats and round values from the shell.
+// fpx: look at formats, round values and evaluate networks from the shell.
 //   fpx formats [--json]
 //   fpx round --format NAME [--mode MODE] [--seed S] [--json] VALUE...
+//   fpx eval --model FILE --spec SPEC (--tokens 0,1,2 | --inputs JSON) [--last] [--trace]
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <sstream>
 
 #include "fpx/codec.hpp"
+#include "fpx/evaluate.hpp"
 #include "fpx/mx.hpp"
 #include "fpx/round.hpp"
 
@@ -151,6 +156,75 @@ int round_values(const std::string& format_name, const std::string& mode, std::u
   return 0;
 }
 
+// An argument that is JSON text, or the path of a file holding it.
+std::string json_argument(const std::string& arg) {
+  if (arg.empty() || arg[0] == '{' || arg[0] == '[' || arg[0] == '"') return arg;
+  std::ifstream in(arg);
+  if (!in) throw std::invalid_argument("cannot read '" + arg + "' (neither JSON nor a readable file)");
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+fpx::precision_spec spec_argument(const std::string& arg) {
+  if (!arg.empty() && arg[0] != '{' && arg[0] != '"' && !std::filesystem::exists(arg))
+    return fpx::spec_preset(arg);
+  return fpx::spec_from_json(json_argument(arg));
+}
+
+nlohmann::json matrix_json(const Eigen::MatrixXd& m) {
+  nlohmann::json rows = nlohmann::json::array();
+  for (Eigen::Index i = 0; i < m.rows(); ++i) {
+    nlohmann::json row = nlohmann::json::array();
+    for (Eigen::Index k = 0; k < m.cols(); ++k) row.push_back(m(i, k));  // NaN prints as null
+    rows.push_back(row);
+  }
+  return rows;
+}
+
+struct eval_request {
+  std::string model, spec, inputs;
+  std::vector<int> tokens;
+  bool last = false, trace = false;
+};
+
+int evaluate_network(const eval_request& req) {
+  const fpx::network net = fpx::network_from_json(json_argument(req.model));
+  const fpx::precision_spec spec = spec_argument(req.spec);
+  const fpx::evaluation_options options{.trace = req.trace, .last_position_only = req.last};
+  fpx::evaluation result;
+  if (const auto* m = std::get_if<fpx::mlp>(&net)) {
+    if (req.inputs.empty()) throw std::invalid_argument("an MLP needs --inputs");
+    const fpx::rmatrix x = fpx::rmatrix_from_json(json_argument(req.inputs));
+    if (x.rows() != 1) throw std::invalid_argument("an MLP takes one input vector");
+    fpx::rvector v(x.cols());
+    for (Eigen::Index k = 0; k < x.cols(); ++k) v(k) = x(0, k);
+    result = fpx::evaluate(*m, v, spec, options);
+  } else {
+    const auto& t = std::get<fpx::transformer>(net);
+    if (req.inputs.empty() == req.tokens.empty())
+      throw std::invalid_argument("a transformer needs exactly one of --tokens and --inputs");
+    result = req.tokens.empty()
+                 ? fpx::evaluate(t, fpx::rmatrix_from_json(json_argument(req.inputs)), spec, options)
+                 : fpx::evaluate(t, req.tokens, spec, options);
+  }
+  nlohmann::json out;
+  out["spec"] = nlohmann::json::parse(fpx::to_json(spec));
+  out["output"] = matrix_json(result.output);
+  out["exact_output"] = result.exact_output
+                            ? nlohmann::json::parse(fpx::to_json(*result.exact_output))
+                            : nlohmann::json(nullptr);
+  out["roundings"] = result.roundings;
+  if (req.trace) {
+    nlohmann::json steps = nlohmann::json::array();
+    for (const auto& step : result.trace)
+      steps.push_back({{"name", step.name}, {"values", matrix_json(step.values)}});
+    out["trace"] = steps;
+  }
+  std::cout << out.dump(1) << "\n";
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -171,6 +245,18 @@ int main(int argc, char** argv) {
   round->add_option("values", values, "Decimal, p/q or hex-float literals, inf, nan")->required();
   // Values such as -0.5 are not options.
   round->allow_extras(false);
+
+  auto* eval = app.add_subcommand("eval", "Evaluate a network under a precision spec (JSON out)");
+  eval_request req;
+  eval->add_option("--model", req.model, "Network JSON (file or text)")->required();
+  eval->add_option("--spec", req.spec,
+                   std::string("Precision spec: a preset (") +
+                       std::string(fpx::spec_preset_grammar()) + ") or JSON (file or text)")
+      ->required();
+  eval->add_option("--tokens", req.tokens, "Token ids for a transformer")->delimiter(',');
+  eval->add_option("--inputs", req.inputs, "Input vectors as JSON rows (file or text)");
+  eval->add_flag("--last", req.last, "Compute the last block and readout at the last position only");
+  eval->add_flag("--trace", req.trace, "Include every intermediate step");
   app.positionals_at_end();
 
   try {
@@ -180,6 +266,7 @@ int main(int argc, char** argv) {
   }
   try {
     if (*formats) return list_formats(json);
+    if (*eval) return evaluate_network(req);
     return round_values(format_name, mode, seed, json, values);
   } catch (const std::exception& e) {
     std::cerr << "fpx: error: " << e.what() << "\n";

@@ -187,16 +187,11 @@ transformer read_transformer(const json& v) {
   return t;
 }
 
-std::string exact_string(const rational& x) {
-  if (denominator(x) == 1) return numerator(x).str();
-  return numerator(x).str() + "/" + denominator(x).str();
-}
-
 json write_matrix(const rmatrix& m) {
   json rows = json::array();
   for (Index i = 0; i < m.rows(); ++i) {
     json row = json::array();
-    for (Index k = 0; k < m.cols(); ++k) row.push_back(exact_string(m(i, k)));
+    for (Index k = 0; k < m.cols(); ++k) row.push_back(to_fraction_string(m(i, k)));
     rows.push_back(row);
   }
   return rows;
@@ -207,7 +202,7 @@ json write_linear(const linear& l) {
   j["weight"] = write_matrix(l.weight);
   if (l.bias.size() != 0) {
     json b = json::array();
-    for (Index i = 0; i < l.bias.size(); ++i) b.push_back(exact_string(l.bias(i)));
+    for (Index i = 0; i < l.bias.size(); ++i) b.push_back(to_fraction_string(l.bias(i)));
     j["bias"] = b;
   }
   return j;
@@ -296,6 +291,24 @@ void validate(const transformer& t) {
   }
   check_mlp(t.readout, width, "readout");
 }
+
+rmatrix rmatrix_from_json(std::string_view text) {
+  json j;
+  try {
+    j = json::parse(text);
+  } catch (const json::exception& e) {
+    throw std::invalid_argument(std::string("matrix: malformed JSON: ") + e.what());
+  }
+  if (j.is_array() && !j.empty() && !j[0].is_array()) {
+    const rvector v = read_vector(j, "matrix");
+    rmatrix m(1, v.size());
+    for (Index k = 0; k < v.size(); ++k) m(0, k) = v(k);
+    return m;
+  }
+  return read_matrix(j, "matrix");
+}
+
+std::string to_json(const rmatrix& m) { return write_matrix(m).dump(); }
 
 network network_from_json(std::string_view text) {
   json j;

@@ -139,4 +139,9 @@ std::string to_hexfloat(const rational& value, bool negative_zero) {
   return out;
 }
 
+std::string to_fraction_string(const rational& value) {
+  if (denominator(value) == 1) return numerator(value).str();
+  return numerator(value).str() + "/" + denominator(value).str();
+}
+
 }  // namespace fpx

@@ -21,3 +21,12 @@ execute_process(COMMAND ${FPX} round --format e0m0 1 RESULT_VARIABLE rc ERROR_VA
 if(rc EQUAL 0 OR NOT err MATCHES "invalid format")
   message(FATAL_ERROR "a bad format must fail with a clear message, got: ${err}")
 endif()
+# A two-layer MLP whose every value fits fixed(8): [1 -2; 1/2 1] (3/2, -3/4) + (1/4, -1) =
+# (13/4, -1), relu (13/4, 0), then 13/4 + 1/2 = 15/4.
+set(mlp [=[{"type": "mlp", "layers": [{"weight": [[1, -2], ["1/2", 1]], "bias": ["1/4", -1], "activation": "relu"}, {"weight": [[1, 1]], "bias": [0.5]}]}]=])
+expect_output("eval;--model;${mlp};--spec;fixed(8);--inputs;[1.5, -0.75]" "\"15/4\"")
+execute_process(COMMAND ${FPX} eval --model "${mlp}" --spec "fixed(8)" --inputs "[1]" RESULT_VARIABLE rc
+                ERROR_VARIABLE err)
+if(rc EQUAL 0 OR NOT err MATCHES "input has 1 entries, the MLP takes 2")
+  message(FATAL_ERROR "a wrong input width must fail with a clear message, got: ${err}")
+endif()

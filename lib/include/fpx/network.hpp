@@ -118,6 +118,10 @@ void validate(const transformer& t);
 using network = std::variant<mlp, transformer>;
 network network_from_json(std::string_view text);
 std::string to_json(const mlp& m);
+/// A matrix as an array of rows, or a vector (an array of numbers) as one row; written as rows
+/// of exact strings.
+rmatrix rmatrix_from_json(std::string_view text);
+std::string to_json(const rmatrix& m);
 std::string to_json(const transformer& t);
 
 }  // namespace fpx

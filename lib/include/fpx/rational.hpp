@@ -19,6 +19,9 @@ rational parse_rational(std::string_view text);
 /// std::invalid_argument when the value is not dyadic (its denominator is not a power of two).
 std::string to_hexfloat(const rational& value, bool negative_zero = false);
 
+/// "p/q" in lowest terms, or "p" for an integer: exact, and readable by parse_rational.
+std::string to_fraction_string(const rational& value);
+
 /// 2^e as an exact rational, for any integer e.
 rational pow2(long long e);
 
