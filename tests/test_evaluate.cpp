@@ -95,6 +95,21 @@ TEST_CASE("the summation order decides a rounded sum, as the spec states it") {
                    rows({{1 + 2 * tiny}})));
 }
 
+TEST_CASE("where rounding happens: every operation, fused, once per dot product") {
+  // -(1 + 2^-9) * 1 + (1 + 2^-10)^2 = 2^-20 exactly. Rounding the product first (fp16 keeps
+  // 10 fraction bits) loses its 2^-20 and cancels to 0; an fma keeps it; so does one rounding.
+  fpx::mlp m;
+  const rational a = 1 + fpx::pow2(-10), b = 1 + fpx::pow2(-9);
+  m.layers.push_back({map(rows({{-b, a}})), fpx::activation::identity});
+  const auto x = vec({1, a});
+  auto spec = with_formats("uniform(fp16)");
+  CHECK(fpx::evaluate(m, x, spec).output(0, 0) == 0.0);
+  spec.where = fpx::accumulation::rounding_points::fused;
+  CHECK(fpx::evaluate(m, x, spec).output(0, 0) == std::ldexp(1, -20));
+  spec.where = fpx::accumulation::rounding_points::exact;
+  CHECK(fpx::evaluate(m, x, spec).output(0, 0) == std::ldexp(1, -20));
+}
+
 TEST_CASE("a softmax weight that rounds to zero: the trace shows where 8 bits part from exact") {
   // Inputs x0 = (1, 0), x1 = (0, 1). Query at position 1: q = 1; keys k0 = -8, k1 = 0, so the
   // logits are (-8, 0); values v0 = 1, v1 = 2. Exactly: (e^-8 + 2) / (e^-8 + 1) < 2.
