@@ -1,5 +1,7 @@
 #include "fpx/network.hpp"
 
+#include <algorithm>
+#include <cmath>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
