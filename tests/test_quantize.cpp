@@ -2,11 +2,9 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
-#include <random>
 #include <stdexcept>
 
 #include "fpx/codec.hpp"
-#include "fpx/mx.hpp"
 #include "fpx/quantize.hpp"
 #include "fpx/round.hpp"
 
@@ -81,18 +79,19 @@ TEST_CASE("minifloat elements with an absmax scale, and MX blocks") {
   CHECK(e.values.row(0) == row({1.125, 896, -3}).row(0));
   CHECK(e.bits_per_parameter == doctest::Approx(8 + 32.0 / 3));
 
-  std::mt19937_64 rng(3);
-  std::normal_distribution<double> normal;
-  Eigen::MatrixXd w(3, 64);
-  for (Eigen::Index i = 0; i < w.size(); ++i) w.data()[i] = normal(rng);
+  // MXFP4 (E2M1 elements 0, 0.5, 1, 1.5, 2, 3, 4, 6; emax 2), one short block per row.
+  // Row 0: max 6, scale 2^(2-2) = 1: 1.1 -> 1, -0.3 -> -0.5 (0.2 away vs 0.3), 0.2 -> 0.
+  // Row 1: max 12, scale 2: 2.2/2 = 1.1 -> 1, -0.6/2 -> -0.5. Row 2: max 0.75, scale 2^-3:
+  // 0.75/0.125 = 6, 0.1/0.125 = 0.8 -> 1, 0 -> 0, -0.05/0.125 = -0.4 -> -0.5.
+  Eigen::MatrixXd w(3, 4);
+  w << 6, 1.1, -0.3, 0.2,  //
+      12, 2.2, -0.6, 0.4,  //
+      0.75, 0.1, 0, -0.05;
   const auto mx = fpx::quantize(w, "mxfp4");
-  for (Eigen::Index r = 0; r < w.rows(); ++r) {
-    std::vector<double> values;
-    for (Eigen::Index c = 0; c < w.cols(); ++c) values.push_back(w(r, c));
-    const auto expected = fpx::dequantize_mx(fpx::quantize_mx(fpx::parse_mx_format("mxfp4"), values));
-    for (Eigen::Index c = 0; c < w.cols(); ++c) CHECK(mx.values(r, c) == expected[static_cast<std::size_t>(c)]);
-  }
-  CHECK(mx.bits_per_parameter == 4 + 8.0 / 32);
+  CHECK(mx.values.row(0) == row({6, 1, -0.5, 0}).row(0));
+  CHECK(mx.values.row(1) == row({12, 2, -1, 0}).row(0));
+  CHECK(mx.values.row(2) == row({0.75, 0.125, 0, -0.0625}).row(0));
+  CHECK(mx.bits_per_parameter == 4 + 8.0 / 4);  // one scale per row of 4
 }
 
 TEST_CASE("stochastic weight rounding: reproducible, and unbiased on average") {

@@ -241,7 +241,6 @@ class forward_pass {
     return x;
   }
 
-  Arith& arith() { return a_; }
   std::vector<trace_step>& trace() { return trace_; }
   const std::string& step() const { return step_; }
 

@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "enum_names.hpp"
+#include "json_text.hpp"
 
 namespace fpx {
 namespace {
@@ -295,12 +296,7 @@ void validate(const transformer& t) {
 }
 
 rmatrix rmatrix_from_json(std::string_view text) {
-  json j;
-  try {
-    j = json::parse(text);
-  } catch (const json::exception& e) {
-    throw std::invalid_argument(std::string("matrix: malformed JSON: ") + e.what());
-  }
+  const json j = detail::parse_json(text, "matrix");
   if (j.is_array() && !j.empty() && !j[0].is_array()) {
     const rvector v = read_vector(j, "matrix");
     rmatrix m(1, v.size());
@@ -313,12 +309,7 @@ rmatrix rmatrix_from_json(std::string_view text) {
 std::string to_json(const rmatrix& m) { return write_matrix(m).dump(); }
 
 network network_from_json(std::string_view text) {
-  json j;
-  try {
-    j = json::parse(text);
-  } catch (const json::exception& e) {
-    throw std::invalid_argument(std::string("network: malformed JSON: ") + e.what());
-  }
+  const json j = detail::parse_json(text, "network");
   try {
     if (!j.is_object() || !j.contains("type"))
       throw std::invalid_argument("network: expected an object with \"type\": \"mlp\" or \"transformer\"");

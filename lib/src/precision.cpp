@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "enum_names.hpp"
+#include "json_text.hpp"
 
 namespace fpx {
 namespace {
@@ -215,12 +216,7 @@ std::string to_json(const precision_spec& s) {
 }
 
 precision_spec spec_from_json(std::string_view text) {
-  json j;
-  try {
-    j = json::parse(text);
-  } catch (const json::exception& e) {
-    throw std::invalid_argument(std::string("precision spec: malformed JSON: ") + e.what());
-  }
+  const json j = detail::parse_json(text, "precision spec");
   if (j.is_string()) return spec_preset(j.get<std::string>());
   if (!j.is_object())
     throw std::invalid_argument("precision spec: expected a preset name or an object");
