@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "fpx/codec.hpp"
+#include "experiment.hpp"
 #include "fpx/evaluate.hpp"
 #include "fpx/mx.hpp"
 #include "fpx/round.hpp"
@@ -225,6 +226,12 @@ int evaluate_network(const eval_request& req) {
   return 0;
 }
 
+int list_experiments() {
+  for (const auto& e : fpx::experiments::registry())
+    std::cout << e.name << ": " << e.description << "\n  parameters: " << e.defaults.dump() << "\n";
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -257,6 +264,16 @@ int main(int argc, char** argv) {
   eval->add_option("--inputs", req.inputs, "Input vectors as JSON rows (file or text)");
   eval->add_flag("--last", req.last, "Compute the last block and readout at the last position only");
   eval->add_flag("--trace", req.trace, "Include every intermediate step");
+
+  auto* run = app.add_subcommand("run", "Run a named experiment; writes DIR/NAME/NAME.csv and manifest.json");
+  std::string experiment, config_file, out_dir = "data";
+  unsigned threads = 0;
+  bool list = false;
+  run->add_option("name", experiment, "Experiment name (see --list)");
+  run->add_option("--config", config_file, "JSON object (file or text) overriding the experiment's parameters");
+  run->add_option("--out", out_dir, "Root directory of the results (default: data)");
+  run->add_option("--threads", threads, "Worker threads (default: all cores); results do not depend on it");
+  run->add_flag("--list", list, "List the experiments and their parameters");
   app.positionals_at_end();
 
   try {
@@ -267,6 +284,15 @@ int main(int argc, char** argv) {
   try {
     if (*formats) return list_formats(json);
     if (*eval) return evaluate_network(req);
+    if (*run) {
+      if (list || experiment.empty()) return list_experiments();
+      const nlohmann::json config =
+          config_file.empty() ? nlohmann::json::object() : nlohmann::json::parse(json_argument(config_file));
+      const auto dir = fpx::experiments::run(experiment, config, out_dir, threads,
+                                             std::vector<std::string>(argv, argv + argc), std::cerr);
+      std::cout << dir.string() << "\n";
+      return 0;
+    }
     return round_values(format_name, mode, seed, json, values);
   } catch (const std::exception& e) {
     std::cerr << "fpx: error: " << e.what() << "\n";
