@@ -317,14 +317,12 @@ verification verify(const one_layer_protocol& p, const boolean_function& target,
   std::vector<interned_level> levels(1);
   std::vector<std::vector<std::uint32_t>> alice_id(messages.size());
   for (std::size_t g = 0; g < messages.size(); ++g) {
-    const std::size_t before = levels[0].states.size();
     for (std::uint64_t x = 0; x < in.alice_inputs(); ++x)
       alice_id[g].push_back(levels[0].add(p.alice_state(x, messages[g]), {x, 0}));
     std::vector<std::uint32_t> ids = alice_id[g];
     std::sort(ids.begin(), ids.end());
     result.alice_states = std::max<std::size_t>(
         result.alice_states, static_cast<std::size_t>(std::unique(ids.begin(), ids.end()) - ids.begin()));
-    (void)before;
   }
   const std::size_t steps = in.length() - in.alice_bits;
   std::vector<std::vector<std::uint32_t>> next(steps);  // next[k][2 * id + bit]

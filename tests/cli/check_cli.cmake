@@ -30,3 +30,22 @@ execute_process(COMMAND ${FPX} eval --model "${mlp}" --spec "fixed(8)" --inputs 
 if(rc EQUAL 0 OR NOT err MATCHES "input has 1 entries, the MLP takes 2")
   message(FATAL_ERROR "a wrong input width must fail with a clear message, got: ${err}")
 endif()
+# fpx run: a small equality_threshold writes its CSV and manifest; at precision 2 the
+# construction for n = 3 fails on 2^2 - 1 = 3 of 64 pairs.
+set(run_dir ${CMAKE_CURRENT_BINARY_DIR}/cli_run)
+file(REMOVE_RECURSE ${run_dir})
+set(small [=[{"max_p": 2, "fixed_max_bits": 2, "search_max_bits": 2, "largest_n_cap": 3}]=])
+expect_output("run;equality_threshold;--config;${small};--out;${run_dir};--threads;1" "equality_threshold")
+file(READ ${run_dir}/equality_threshold/equality_threshold.csv csv)
+if(NOT csv MATCHES "check,dyadic,step,float_e8,e8m1,10,2,0,3,64,3,")
+  message(FATAL_ERROR "unexpected equality_threshold CSV:\n${csv}")
+endif()
+file(READ ${run_dir}/equality_threshold/manifest.json manifest)
+if(NOT manifest MATCHES "\"git_commit\"" OR NOT manifest MATCHES "\"max_p\": 2")
+  message(FATAL_ERROR "unexpected manifest:\n${manifest}")
+endif()
+execute_process(COMMAND ${FPX} run equality_threshold --config "{\"max_q\": 2}" --out ${run_dir}
+                RESULT_VARIABLE rc ERROR_VARIABLE err)
+if(rc EQUAL 0 OR NOT err MATCHES "unknown parameter 'max_q'")
+  message(FATAL_ERROR "a misspelt parameter must fail with a clear message, got: ${err}")
+endif()
