@@ -64,6 +64,17 @@ dyadic exact_sum(const dyadic& a, const dyadic& b) {
   return {s < 0, abs(s), e, false};
 }
 
+int compare(const operand& x, const operand& y) {
+  if (x.is_nan() || y.is_nan()) throw std::domain_error("comparison with NaN");
+  auto infinity_rank = [](const operand& s) { return s.is_inf() ? (s.v.negative ? -1 : 1) : 0; };
+  const int rx = infinity_rank(x), ry = infinity_rank(y);
+  if (rx != 0 || ry != 0) return rx < ry ? -1 : (rx > ry ? 1 : 0);
+  dyadic neg_y = y.v;
+  neg_y.negative = !neg_y.negative;
+  const dyadic d = exact_sum(x.v, neg_y);
+  return d.mag == 0 ? 0 : (d.negative ? -1 : 1);
+}
+
 dyadic exact_product(const dyadic& a, const dyadic& b) {
   return {a.negative != b.negative, a.mag * b.mag, a.exp + b.exp, false};
 }

@@ -145,16 +145,7 @@ struct rounded_arith {
   scalar exp(const scalar& x, quantity q) {
     return in(q, detail::exp(x, fmt(q), spec.rule, site++));
   }
-  int compare(const scalar& x, const scalar& y) {
-    if (x.is_nan() || y.is_nan()) throw std::domain_error("comparison with NaN");
-    auto infinity_rank = [](const scalar& s) { return s.is_inf() ? (s.v.negative ? -1 : 1) : 0; };
-    const int rx = infinity_rank(x), ry = infinity_rank(y);
-    if (rx != 0 || ry != 0) return rx < ry ? -1 : (rx > ry ? 1 : 0);
-    dyadic neg_y = y.v;
-    neg_y.negative = !neg_y.negative;
-    const dyadic d = detail::exact_sum(x.v, neg_y);
-    return d.mag == 0 ? 0 : (d.negative ? -1 : 1);
-  }
+  int compare(const scalar& x, const scalar& y) { return detail::compare(x, y); }
   double to_double(const scalar& x) {
     if (x.is_nan()) return std::numeric_limits<double>::quiet_NaN();
     if (x.is_inf()) return x.v.negative ? -HUGE_VAL : HUGE_VAL;

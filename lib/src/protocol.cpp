@@ -27,17 +27,9 @@ std::string head_step(std::size_t h, const char* what) {
   return "blocks[0].attention.heads[" + std::to_string(h) + "]." + what;
 }
 
-// Exact comparison of two codes of one format (NaN refused, as the evaluator does).
+// Exact comparison of two codes of one format, as the evaluator compares logits.
 int compare_codes(const format& f, code_t a, code_t b) {
-  auto infinity_rank = [&](code_t c) {
-    const number_class k = classify(f, c);
-    if (k == number_class::nan) throw std::domain_error("protocol: a logit is NaN");
-    return k == number_class::infinite ? (is_negative(f, c) ? -1 : 1) : 0;
-  };
-  const int ra = infinity_rank(a), rb = infinity_rank(b);
-  if (ra != 0 || rb != 0) return ra < rb ? -1 : (ra > rb ? 1 : 0);
-  const rational x = to_rational(f, a), y = to_rational(f, b);
-  return x < y ? -1 : (y < x ? 1 : 0);
+  return detail::compare(detail::load(f, a), detail::load(f, b));
 }
 
 struct state_hash {
@@ -201,8 +193,6 @@ one_layer_protocol::message one_layer_protocol::bob_message(std::uint64_t y) con
 
 one_layer_protocol::state one_layer_protocol::alice_state(std::uint64_t x, const message& m) const {
   const format& lf = spec_.format_of(quantity::logit);
-  const format& acc = spec_.format_of(quantity::accumulator);
-  const format& product = spec_.format_of(quantity::product);
   state s;
   if (spec_.subtract_max) {
     for (std::size_t h = 0; h < heads_.size(); ++h) {
@@ -214,52 +204,46 @@ one_layer_protocol::state one_layer_protocol::alice_state(std::uint64_t x, const
       s.push_back(compare_codes(lf, m.at(h), best) > 0 ? m[h] : best);
     }
   }
-  // Position 0 starts every sum: the first term, as fpx::dot forms it.
-  const int b0 = bit_of(x, 0);
-  for (std::size_t h = 0; h < heads_.size(); ++h) {
-    const operand w = detail::load(spec_.format_of(quantity::exponential),
-                                   weight(h, 0, b0, spec_.subtract_max ? s[h] : 0));
-    s.push_back(detail::round_operand(w, acc, spec_.rule, 0));
-    for (code_t vc : heads_[h].value[0][b0]) {
-      const operand v = detail::load(spec_.format_of(quantity::activation), vc);
-      if (spec_.where == accumulation::rounding_points::fused) {
-        s.push_back(detail::fma(w, v, operand{number_class::zero, {}}, acc, spec_.rule, 0));
-      } else {
-        const code_t p = detail::mul(w, v, product, spec_.rule, 0);
-        s.push_back(product == acc ? p : convert(product, p, acc, spec_.rule));
-      }
-    }
-  }
-  for (std::size_t j = 1; j < input_.alice_bits; ++j) s = advance(s, j, bit_of(x, j));
+  s.resize(s.size() + heads_.size() + value_dim());
+  for (std::size_t j = 0; j < input_.alice_bits; ++j) add_position(s, j, bit_of(x, j), j == 0);
   return s;
 }
 
 one_layer_protocol::state one_layer_protocol::advance(const state& before, std::size_t position,
                                                       int bit) const {
+  state s = before;
+  add_position(s, position, bit, false);
+  return s;
+}
+
+// Each head's terms at `position`, formed and summed as fpx::dot does (the first term of a
+// sum is rounded into the accumulator, later ones added to it).
+void one_layer_protocol::add_position(state& s, std::size_t position, int bit, bool first) const {
   const format& acc = spec_.format_of(quantity::accumulator);
   const format& product = spec_.format_of(quantity::product);
   const format& ef = spec_.format_of(quantity::exponential);
   const format& vf = spec_.format_of(quantity::activation);
-  state s = before;
+  const bool fused = spec_.where == accumulation::rounding_points::fused;
   std::size_t k = spec_.subtract_max ? heads_.size() : 0;  // the first sum of head 0
   for (std::size_t h = 0; h < heads_.size(); ++h) {
     const operand w = detail::load(ef, weight(h, position, bit, spec_.subtract_max ? s[h] : 0));
-    const operand t = detail::load(acc, detail::round_operand(w, acc, spec_.rule, 0));
-    s[k] = detail::add(detail::load(acc, s[k]), t, acc, spec_.rule, 0);
+    const code_t z_term = detail::round_operand(w, acc, spec_.rule, 0);
+    s[k] = first ? z_term
+                 : detail::add(detail::load(acc, s[k]), detail::load(acc, z_term), acc, spec_.rule, 0);
     ++k;
     for (code_t vc : heads_[h].value[position][bit]) {
-      const operand v = detail::load(vf, vc), a = detail::load(acc, s[k]);
-      if (spec_.where == accumulation::rounding_points::fused) {
-        s[k] = detail::fma(w, v, a, acc, spec_.rule, 0);
+      const operand v = detail::load(vf, vc);
+      const operand sum = first ? operand{number_class::zero, {}} : detail::load(acc, s[k]);
+      if (fused) {
+        s[k] = detail::fma(w, v, sum, acc, spec_.rule, 0);
       } else {
         const code_t p = detail::mul(w, v, product, spec_.rule, 0);
         const code_t term = product == acc ? p : convert(product, p, acc, spec_.rule);
-        s[k] = detail::add(a, detail::load(acc, term), acc, spec_.rule, 0);
+        s[k] = first ? term : detail::add(sum, detail::load(acc, term), acc, spec_.rule, 0);
       }
       ++k;
     }
   }
-  return s;
 }
 
 one_layer_protocol::state one_layer_protocol::final_state(const state& alice, std::uint64_t y) const {
@@ -381,13 +365,17 @@ verification verify(const one_layer_protocol& p, const boolean_function& target,
 simulation_check check_simulation(const one_layer_protocol& p) {
   const split_input& in = p.input();
   simulation_check result;
+  std::map<one_layer_protocol::message, std::vector<one_layer_protocol::state>> states;
   for (std::uint64_t y = 0; y < in.bob_inputs(); ++y) {
     const auto m = p.bob_message(y);
+    auto [cached, fresh] = states.try_emplace(m);
+    if (fresh)
+      for (std::uint64_t x = 0; x < in.alice_inputs(); ++x) cached->second.push_back(p.alice_state(x, m));
     std::unordered_map<one_layer_protocol::state, std::pair<std::uint64_t, Eigen::MatrixXd>, state_hash> seen;
     for (std::uint64_t x = 0; x < in.alice_inputs(); ++x) {
       Eigen::MatrixXd out = p.evaluate_pair(x, y).output;
       ++result.pairs;
-      auto [it, inserted] = seen.emplace(p.alice_state(x, m), std::make_pair(x, out));
+      auto [it, inserted] = seen.emplace(cached->second[x], std::make_pair(x, out));
       if (inserted || result.violation) continue;
       const Eigen::MatrixXd& other = it->second.second;
       const bool same = other.rows() == out.rows() && other.cols() == out.cols() &&

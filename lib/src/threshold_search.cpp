@@ -67,7 +67,7 @@ struct searcher {
   std::vector<std::int64_t> signature;
 
   searcher(const class_tables& tables, int n_, std::uint64_t b)
-      : t(tables), n(n_), budget(b), stamp(std::max<std::size_t>(tables.codes, 64), 0),
+      : t(tables), n(n_), budget(b), stamp(tables.codes, 0),
         signature(tables.codes) {}
 
   bool visit() {
@@ -86,14 +86,14 @@ struct searcher {
   // Alice's position k with states for her 2^k prefixes (bit i of the index is x_i).
   bool alice(int k, const std::vector<code_t>& states, std::size_t first_choice, std::size_t last_choice) {
     const std::size_t kv = t.values.size();
+    const std::size_t size = std::size_t{1} << (k + 1);
+    std::vector<code_t> next(size);
     std::size_t choice = 0;
     for (std::size_t i0 = 0; i0 < kv; ++i0)
       for (std::size_t i1 = i0 + 1; i1 < kv; ++i1, ++choice) {
         if (k == 0 && (choice < first_choice || choice >= last_choice)) continue;
         if (!visit()) return false;
         const code_t v[2] = {t.values[i0], t.values[i1]};
-        const std::size_t size = std::size_t{1} << (k + 1);
-        std::vector<code_t> next(size);
         const std::uint32_t mark = fresh();
         bool distinct = true;
         for (std::size_t x = 0; x < size && distinct; ++x) {

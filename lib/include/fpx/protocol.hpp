@@ -99,6 +99,7 @@ class one_layer_protocol {
     std::vector<std::array<std::vector<code_t>, 2>> value;     // per position and bit
   };
   code_t weight(std::size_t head, std::size_t position, int bit, code_t maximum) const;
+  void add_position(state& s, std::size_t position, int bit, bool first) const;
 
   transformer model_;
   precision_spec spec_;

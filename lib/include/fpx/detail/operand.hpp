@@ -42,6 +42,10 @@ code_t round_operand(const operand& x, const format& out, const rounding& r, std
 code_t dot(std::span<const operand> a, std::span<const operand> b, const operand* bias,
            const format& out, const accumulation& rule, const rounding& r, std::uint64_t& site);
 
+/// -1, 0 or 1 as x <, =, > y exactly (infinities beyond every finite value, -0 == +0);
+/// throws std::domain_error when either is NaN.
+int compare(const operand& x, const operand& y);
+
 /// Exact sums and products of finite dyadics (no sticky inputs).
 dyadic exact_sum(const dyadic& a, const dyadic& b);
 dyadic exact_product(const dyadic& a, const dyadic& b);
