@@ -12,8 +12,6 @@
 
 #include <fmt/core.h>
 
-#include <ostream>
-
 #include "experiment.hpp"
 #include "fpx/codec.hpp"
 #include "fpx/equality.hpp"
@@ -88,81 +86,86 @@ int largest_exact_n(const std::string& construction, const std::string& format, 
 
 std::string float_name(int e, int p) { return fmt::format("e{}m{}", e, p - 1); }
 
-tidy_table run_experiment(context& ctx) {
-  const int max_p = ctx.config["max_p"];
-  const int fixed_max_bits = ctx.config["fixed_max_bits"];
-  const int search_max_bits = ctx.config["search_max_bits"];
-  const auto budget = ctx.config["search_node_budget"].get<std::uint64_t>();
-  const int largest_cap = ctx.config["largest_n_cap"];
-  tidy_table table(columns);
-  auto emit = [&](const row& r) { table.add(r.fields()); };
+void run_experiment(context& ctx) {
+  const nlohmann::json& config = ctx.config();
+  const int max_p = config["max_p"];
+  const int fixed_max_bits = config["fixed_max_bits"];
+  const int search_max_bits = config["search_max_bits"];
+  const auto budget = config["search_node_budget"].get<std::uint64_t>();
+  const int largest_cap = config["largest_n_cap"];
+  const unsigned threads = ctx.threads();
 
   // 1. THEORY's construction against its prediction, p = 2..max_p.
-  for (int p = 2; p <= max_p; ++p) {
-    const std::string f = float_name(8, p);
-    for (const auto r : {equality_readout::step, equality_readout::relu})
-      for (const bool sm : {false, true})
-        for (int n = std::max(1, p - 1); n <= p + 1; ++n) {
-          const verification v = check("dyadic", r, f, sm, n, ctx.threads);
-          row out = make("check", "dyadic", std::string(to_string(r)), "float_e8", f, 8 + p, p, sm, n);
-          out.pairs = std::to_string(v.pairs);
-          out.failures = std::to_string(v.failures);
-          out.alice_states = std::to_string(v.alice_states);
-          out.final_states = std::to_string(v.final_states);
-          out.detail = first_failure(v);
-          emit(out);
-        }
-    ctx.progress << fmt::format("equality_threshold: checks at p = {} done\n", p) << std::flush;
-  }
+  for (int p = 2; p <= max_p; ++p)
+    ctx.cell(fmt::format("check p={}", p), [&](table_rows& rows) {
+      const std::string f = float_name(8, p);
+      for (const auto r : {equality_readout::step, equality_readout::relu})
+        for (const bool sm : {false, true})
+          for (int n = std::max(1, p - 1); n <= p + 1; ++n) {
+            const verification v = check("dyadic", r, f, sm, n, threads);
+            row out = make("check", "dyadic", std::string(to_string(r)), "float_e8", f, 8 + p, p, sm, n);
+            out.pairs = std::to_string(v.pairs);
+            out.failures = std::to_string(v.failures);
+            out.alice_states = std::to_string(v.alice_states);
+            out.final_states = std::to_string(v.final_states);
+            out.detail = first_failure(v);
+            rows.push_back(out.fields());
+          }
+    });
 
   // 2. Certificates at p - 1: the construction for n = p, run with one significand bit less.
-  for (int p = 3; p <= max_p; ++p) {
-    const equality_construction c = dyadic_equality(p);
-    const std::string f = float_name(8, p - 1);
-    const one_layer_protocol proto(c.model, uniform_spec(f, false), c.input);
-    const auto cert = find_collision(proto, equality);
-    row r = make("certificate", "dyadic", "step", "float_e8", f, 8 + p - 1, p - 1, false, p);
-    r.found = cert ? "1" : "0";
-    if (cert)
-      r.detail = fmt::format("x={} x'={} y={} output={} wrong=({},{})", cert->x, cert->x_other,
-                             cert->y, to_fraction_string(cert->output(0, 0)), cert->wrong.first,
-                             cert->wrong.second);
-    emit(r);
-  }
-  ctx.progress << "equality_threshold: certificates done\n" << std::flush;
+  for (int p = 3; p <= max_p; ++p)
+    ctx.cell(fmt::format("certificate p={}", p), [&](table_rows& rows) {
+      const equality_construction c = dyadic_equality(p);
+      const std::string f = float_name(8, p - 1);
+      const one_layer_protocol proto(c.model, uniform_spec(f, false), c.input);
+      const auto cert = find_collision(proto, equality);
+      row r = make("certificate", "dyadic", "step", "float_e8", f, 8 + p - 1, p - 1, false, p);
+      r.found = cert ? "1" : "0";
+      if (cert)
+        r.detail = fmt::format("x={} x'={} y={} output={} wrong=({},{})", cert->x, cert->x_other,
+                               cert->y, to_fraction_string(cert->output(0, 0)), cert->wrong.first,
+                               cert->wrong.second);
+      rows.push_back(r.fields());
+    });
 
   // 3. Largest exact n per format, as a function of total bits.
-  for (int p = 2; p <= max_p; ++p) {
-    // Floats: the narrowest exponent (2..8 bits) at which the construction is exact at n = p.
-    for (int e = 2; e <= 8; ++e) {
-      const std::string f = float_name(e, p);
-      if (check("dyadic", equality_readout::step, f, false, p, ctx.threads).failures != 0) continue;
-      emit(make("largest_n", "dyadic", "step", "float_min_exponent", f, 1 + e + p - 1, p, false,
-                largest_exact_n("dyadic", f, largest_cap, ctx.threads)));
-      break;
-    }
-  }
-  for (int b = 2; b <= fixed_max_bits; ++b) {
-    for (const std::string construction : {"dyadic", "integer"})
-      for (int i = 0; i <= b - 1; ++i) {
-        const std::string f = fmt::format("fixed:s:{}:{}", i, b - 1 - i);
-        emit(make("largest_n", construction, "step", "fixed", f, b, 0, false,
-                  largest_exact_n(construction, f, largest_cap, ctx.threads)));
+  for (int p = 2; p <= max_p; ++p)
+    ctx.cell(fmt::format("largest_n float p={}", p), [&](table_rows& rows) {
+      // The narrowest exponent (2..8 bits) at which the construction is exact at n = p.
+      for (int e = 2; e <= 8; ++e) {
+        const std::string f = float_name(e, p);
+        if (check("dyadic", equality_readout::step, f, false, p, threads).failures != 0) continue;
+        rows.push_back(make("largest_n", "dyadic", "step", "float_min_exponent", f, 1 + e + p - 1,
+                            p, false, largest_exact_n("dyadic", f, largest_cap, threads))
+                           .fields());
+        break;
       }
-    ctx.progress << fmt::format("equality_threshold: fixed point with {} bits done\n", b) << std::flush;
-  }
+    });
+  for (int b = 2; b <= fixed_max_bits; ++b)
+    ctx.cell(fmt::format("largest_n fixed b={}", b), [&](table_rows& rows) {
+      for (const std::string construction : {"dyadic", "integer"})
+        for (int i = 0; i <= b - 1; ++i) {
+          const std::string f = fmt::format("fixed:s:{}:{}", i, b - 1 - i);
+          rows.push_back(make("largest_n", construction, "step", "fixed", f, b, 0, false,
+                              largest_exact_n(construction, f, largest_cap, threads))
+                             .fields());
+        }
+    });
 
   // 4. The counting bound of the two classes, in total bits b of the accumulator format.
-  for (int b = 2; b <= std::max(fixed_max_bits, max_p + 8); ++b) {
-    const precision_spec s = uniform_spec(fmt::format("fixed:s:{}:{}", b / 2, b - 1 - b / 2), false);
-    for (const bool position_only : {true, false}) {
-      const counting_bound cb = simulation_bound(s, 1, 1, position_only);
-      row r = make("bound", position_only ? "position_only_scores" : "any_scores", "", "any", "", b,
-                   0, false, static_cast<int>(cb.total_bits()));
-      r.detail = fmt::format("state bits {}: EQ_n needs n bits one way", cb.total_bits());
-      emit(r);
+  ctx.cell("bounds", [&](table_rows& rows) {
+    for (int b = 2; b <= std::max(fixed_max_bits, max_p + 8); ++b) {
+      const precision_spec s = uniform_spec(fmt::format("fixed:s:{}:{}", b / 2, b - 1 - b / 2), false);
+      for (const bool position_only : {true, false}) {
+        const counting_bound cb = simulation_bound(s, 1, 1, position_only);
+        row r = make("bound", position_only ? "position_only_scores" : "any_scores", "", "any", "",
+                     b, 0, false, static_cast<int>(cb.total_bits()));
+        r.detail = fmt::format("state bits {}: EQ_n needs n bits one way", cb.total_bits());
+        rows.push_back(r.fields());
+      }
     }
-  }
+  });
 
   // 5. Exhaustive search over the class, every fixed point and IEEE-style minifloat format.
   std::vector<std::pair<std::string, std::string>> formats;
@@ -170,25 +173,24 @@ tidy_table run_experiment(context& ctx) {
     for (int i = 0; i <= b - 1; ++i) formats.emplace_back("fixed", fmt::format("fixed:s:{}:{}", i, b - 1 - i));
     for (int e = 2; e <= b - 2; ++e) formats.emplace_back("float", fmt::format("e{}m{}", e, b - 1 - e));
   }
-  for (const auto& [family, name] : formats) {
-    const format f = parse_format(name);
-    for (int n = 1; n <= f.bits(); ++n) {
-      const separation_search s = search_equality_separation(f, n, budget, ctx.threads);
-      row r = make("search", "uniform_scores_free_values", "separation", family, name, f.bits(), 0,
-                   false, n);
-      r.found = s.found ? "1" : "0";
-      r.complete = s.complete ? "1" : "0";
-      r.nodes = std::to_string(s.nodes);
-      for (code_t c : s.values) {
-        if (!r.detail.empty()) r.detail += ' ';
-        r.detail += to_fraction_string(to_rational(f, c));
+  for (const auto& [family, name] : formats)
+    ctx.cell("search " + name, [&](table_rows& rows) {
+      const format f = parse_format(name);
+      for (int n = 1; n <= f.bits(); ++n) {
+        const separation_search s = search_equality_separation(f, n, budget, threads);
+        row r = make("search", "uniform_scores_free_values", "separation", family, name, f.bits(),
+                     0, false, n);
+        r.found = s.found ? "1" : "0";
+        r.complete = s.complete ? "1" : "0";
+        r.nodes = std::to_string(s.nodes);
+        for (code_t c : s.values) {
+          if (!r.detail.empty()) r.detail += ' ';
+          r.detail += to_fraction_string(to_rational(f, c));
+        }
+        rows.push_back(r.fields());
+        if (!s.found) break;
       }
-      emit(r);
-      if (!s.found) break;
-    }
-    ctx.progress << fmt::format("equality_threshold: search over {} done\n", name) << std::flush;
-  }
-  return table;
+    });
 }
 
 }  // namespace
@@ -196,6 +198,7 @@ tidy_table run_experiment(context& ctx) {
 experiment equality_threshold() {
   return {"equality_threshold",
           "One-bit threshold for equality in one-layer softmax transformers (THEORY.md 1)",
+          columns,
           {{"max_p", 12},
            {"fixed_max_bits", 12},
            {"search_max_bits", 5},

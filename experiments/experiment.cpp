@@ -8,8 +8,8 @@
 #include <ctime>
 #include <fmt/core.h>
 #include <fstream>
+#include <map>
 #include <mpfr.h>
-#include <ostream>
 #include <stdexcept>
 
 namespace fpx::experiments {
@@ -37,21 +37,50 @@ std::string command_output(const std::string& command) {
   return out;
 }
 
-nlohmann::json provenance() {
-  const std::string dir = FPX_SOURCE_DIR;
-  std::string commit = command_output("git -C '" + dir + "' rev-parse HEAD 2>/dev/null");
+// FNV-1a: a short fingerprint of uncommitted changes that is the same in every build.
+std::string fingerprint(const std::string& text) {
+  std::uint64_t h = 0xcbf29ce484222325ull;
+  for (unsigned char c : text) h = (h ^ c) * 0x100000001b3ull;
+  return fmt::format("{:016x}", h);
+}
+
+// The source a run used. Results under data/ are outputs, not source, so they do not count.
+nlohmann::json source_state() {
+  const std::string git = "git -C '" + std::string(FPX_SOURCE_DIR) + "' ";
+  const std::string outside_data = " -- . ':(exclude)data' 2>/dev/null";
+  std::string commit = command_output(git + "rev-parse HEAD 2>/dev/null");
   if (!commit.empty() && commit.back() == '\n') commit.pop_back();
-  const std::string status = command_output("git -C '" + dir + "' status --porcelain 2>/dev/null");
+  const std::string status = command_output(git + "status --porcelain" + outside_data);
   return {{"git_commit", commit.empty() ? "unknown" : commit},
           {"git_dirty", !status.empty()},
-          {"compiler", std::string("g++ ") + __VERSION__},
-          {"versions",
-           {{"boost", BOOST_LIB_VERSION},
-            {"eigen", fmt::format("{}.{}.{}", EIGEN_WORLD_VERSION, EIGEN_MAJOR_VERSION, EIGEN_MINOR_VERSION)},
-            {"mpfr", mpfr_get_version()},
-            {"fmt", FMT_VERSION},
-            {"nlohmann_json", fmt::format("{}.{}.{}", NLOHMANN_JSON_VERSION_MAJOR,
-                                          NLOHMANN_JSON_VERSION_MINOR, NLOHMANN_JSON_VERSION_PATCH)}}}};
+          {"changes", status.empty() ? "" : fingerprint(status + command_output(git + "diff HEAD" + outside_data))}};
+}
+
+nlohmann::json versions() {
+  return {{"boost", BOOST_LIB_VERSION},
+          {"eigen", fmt::format("{}.{}.{}", EIGEN_WORLD_VERSION, EIGEN_MAJOR_VERSION, EIGEN_MINOR_VERSION)},
+          {"mpfr", mpfr_get_version()},
+          {"fmt", FMT_VERSION},
+          {"nlohmann_json", fmt::format("{}.{}.{}", NLOHMANN_JSON_VERSION_MAJOR,
+                                        NLOHMANN_JSON_VERSION_MINOR, NLOHMANN_JSON_VERSION_PATCH)}};
+}
+
+// The cells an interrupted run finished, when its journal was written with the same header.
+// A torn last line (the interruption hit a write) is dropped.
+std::map<std::string, table_rows> read_journal(const std::filesystem::path& path,
+                                               const nlohmann::json& header) {
+  std::map<std::string, table_rows> cells;
+  std::ifstream in(path);
+  std::string line;
+  if (!in || !std::getline(in, line)) return cells;
+  const nlohmann::json first = nlohmann::json::parse(line, nullptr, false);
+  if (first != header) return cells;
+  while (std::getline(in, line)) {
+    const nlohmann::json entry = nlohmann::json::parse(line, nullptr, false);
+    if (entry.is_discarded() || !entry.contains("cell") || !entry.contains("rows")) break;
+    cells[entry["cell"].get<std::string>()] = entry["rows"].get<table_rows>();
+  }
+  return cells;
 }
 
 std::string utc_now() {
@@ -95,18 +124,60 @@ void write_atomically(const std::filesystem::path& path, const std::string& text
   std::filesystem::rename(tmp, path);
 }
 
-std::filesystem::path run(const std::string& name, const nlohmann::json& config,
-                          const std::filesystem::path& out_root, unsigned threads,
-                          const std::vector<std::string>& argv, std::ostream& progress) {
+context::context(nlohmann::json config, unsigned threads, std::vector<std::string> columns,
+                 std::filesystem::path journal, const nlohmann::json& journal_header,
+                 progress_sink progress)
+    : config_(std::move(config)),
+      threads_(threads),
+      table_(std::move(columns)),
+      journal_(std::move(journal)),
+      finished_(read_journal(journal_, journal_header)),
+      progress_(std::move(progress)) {
+  if (!finished_.empty()) {
+    progress_(fmt::format("resuming: {} cells finished by an interrupted run", finished_.size()));
+    return;
+  }
+  if (std::filesystem::exists(journal_))
+    progress_("starting afresh: the journal there is from other parameters or another source");
+  write_atomically(journal_, journal_header.dump() + "\n");
+}
+
+void context::cell(const std::string& key, const std::function<void(table_rows&)>& body) {
+  if (!seen_.emplace(key, true).second) throw std::logic_error("experiment cell '" + key + "' twice");
+  table_rows rows;
+  std::string how;
+  if (const auto it = finished_.find(key); it != finished_.end()) {
+    rows = it->second;
+    ++resumed_;
+    how = "from the journal";
+  } else {
+    const auto t0 = std::chrono::steady_clock::now();
+    body(rows);
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    std::ofstream out(journal_, std::ios::app);
+    out << nlohmann::json{{"cell", key}, {"rows", rows}}.dump() << "\n" << std::flush;
+    if (!out) throw std::runtime_error("cannot append to " + journal_.string());
+    how = fmt::format("{:.1f} s", seconds);
+  }
+  for (auto& r : rows) table_.add(std::move(r));
+  progress_(fmt::format("[{}] {} ({})", ++done_, key, how));
+}
+
+const experiment& find(const std::string& name) {
   const auto& all = registry();
   const auto it = std::find_if(all.begin(), all.end(), [&](const experiment& e) { return e.name == name; });
-  if (it == all.end()) {
-    std::string names;
-    for (const auto& e : all) names += " " + e.name;
-    throw std::invalid_argument("no experiment named '" + name + "'; there are:" + names);
-  }
+  if (it != all.end()) return *it;
+  std::string names;
+  for (const auto& e : all) names += " " + e.name;
+  throw std::invalid_argument("no experiment named '" + name + "'; there are:" + names);
+}
+
+std::filesystem::path run(const std::string& name, const nlohmann::json& config,
+                          const std::filesystem::path& out_root, unsigned threads,
+                          const std::vector<std::string>& argv, const progress_sink& progress) {
+  const experiment& e = find(name);
   if (!config.is_object()) throw std::invalid_argument("the config must be a JSON object");
-  nlohmann::json params = it->defaults;
+  nlohmann::json params = e.defaults;
   for (const auto& [key, value] : config.items()) {
     if (!params.contains(key))
       throw std::invalid_argument("unknown parameter '" + key + "' for experiment " + name);
@@ -117,21 +188,29 @@ std::filesystem::path run(const std::string& name, const nlohmann::json& config,
   }
   const std::filesystem::path dir = out_root / name;
   std::filesystem::create_directories(dir);
+  const nlohmann::json source = source_state();
+  const nlohmann::json header{{"experiment", name}, {"parameters", params}, {"source", source}};
+  const std::filesystem::path journal = dir / (name + ".cells.jsonl");
   const std::string started = utc_now();
   const auto t0 = std::chrono::steady_clock::now();
-  context ctx{dir, params, threads, progress};
-  const tidy_table table = it->run(ctx);
+  context ctx(params, threads, e.columns, journal, header, progress);
+  e.run(ctx);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  write_atomically(dir / (name + ".csv"), table.csv());
-  nlohmann::json manifest = provenance();
+  write_atomically(dir / (name + ".csv"), ctx.table().csv());
+  nlohmann::json manifest = source;
+  manifest.erase("changes");
+  manifest["compiler"] = std::string("g++ ") + __VERSION__;
+  manifest["versions"] = versions();
   manifest["experiment"] = name;
   manifest["parameters"] = params;
   manifest["argv"] = argv;
   manifest["threads"] = threads;
-  manifest["rows"] = table.size();
+  manifest["rows"] = ctx.table().size();
+  manifest["cells_resumed"] = ctx.cells_resumed();
   manifest["started_utc"] = started;
   manifest["wall_seconds"] = seconds;
   write_atomically(dir / "manifest.json", manifest.dump(2) + "\n");
+  std::filesystem::remove(journal);
   return dir;
 }
 

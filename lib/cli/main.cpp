@@ -289,7 +289,8 @@ int main(int argc, char** argv) {
       const nlohmann::json config =
           config_file.empty() ? nlohmann::json::object() : nlohmann::json::parse(json_argument(config_file));
       const auto dir = fpx::experiments::run(experiment, config, out_dir, threads,
-                                             std::vector<std::string>(argv, argv + argc), std::cerr);
+                                             std::vector<std::string>(argv, argv + argc),
+                                             [](const std::string& line) { std::cerr << line << "\n" << std::flush; });
       std::cout << dir.string() << "\n";
       return 0;
     }
