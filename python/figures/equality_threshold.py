@@ -7,10 +7,7 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -29,8 +26,8 @@ def best_by_bits(rows):
     return sorted(best.items())
 
 
-def main(data_dir=ROOT / "data"):
-    rows = load(data_dir / "equality_threshold" / "equality_threshold.csv")
+def draw(rows):
+    """The figure from the experiment's CSV rows (the notebook calls this directly)."""
     largest = [r for r in rows if r["record"] == "largest_n"]
     series = [
         ("THEORY construction, float (narrowest exponent)",
@@ -62,13 +59,19 @@ def main(data_dir=ROOT / "data"):
     ax.set_ylim(0, max_bits + 0.5)
     ax.grid(True, color="0.85")
     ax.legend(fontsize=8, loc="upper left")
+    fig.tight_layout()
+    return fig
+
+
+def main(data_dir=ROOT / "data"):
+    fig = draw(load(data_dir / "equality_threshold" / "equality_threshold.csv"))
     out = data_dir / "figures"
     out.mkdir(parents=True, exist_ok=True)
-    fig.tight_layout()
     fig.savefig(out / "equality_threshold.pdf", metadata={"CreationDate": None})
     fig.savefig(out / "equality_threshold.png", dpi=150)
     print(out / "equality_threshold.pdf")
 
 
 if __name__ == "__main__":
+    plt.switch_backend("Agg")
     main(Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "data")

@@ -1,0 +1,64 @@
+"""fpx: exact finite-precision arithmetic and expressivity experiments.
+
+Numbers go in and come out as numpy float64 arrays; formats are named as in the C++ library
+("e4m3", "fp16", "fixed:s:3:4", "int4:scale=1/8", "ternary") or given as `Format` objects.
+Every result is correctly rounded once, bit for bit as the C++ library computes it.
+
+    >>> import fpx
+    >>> fpx.round([0.1, 464.0], "e4m3")
+    array([  0.1015625, 448.       ])
+    >>> fpx.add(fpx.round(0.1, "fp16"), 1.0, "fp16")
+    1.099609375
+"""
+
+from ._core import (
+    CommunicationBounds,
+    CountingBound,
+    Evaluation,
+    Format,
+    MXFormat,
+    Network,
+    PrecisionSpec,
+    Protocol,
+    SplitInput,
+    check_fooling_set,
+    communication_bounds,
+    equality_construction,
+    first_divergence,
+    quantize,
+    search_equality_separation,
+    simulation_bound,
+)
+from .arithmetic import (
+    add,
+    decode,
+    div,
+    dot,
+    encode,
+    exact_value,
+    exp,
+    fma,
+    formats,
+    log,
+    mul,
+    mx_formats,
+    negate,
+    quantize_mx,
+    reciprocal,
+    round,
+    sqrt,
+    sub,
+    values,
+)
+from .experiments import experiments, run_experiment
+from .models import mlp, network, spec
+
+__all__ = [
+    "CommunicationBounds", "CountingBound", "Evaluation", "Format", "MXFormat", "Network",
+    "PrecisionSpec", "Protocol", "SplitInput", "add", "check_fooling_set",
+    "communication_bounds", "decode", "div", "dot", "encode", "equality_construction",
+    "exact_value", "exp", "experiments", "first_divergence", "fma", "formats", "log", "mlp",
+    "mul", "mx_formats", "negate", "network", "quantize", "quantize_mx", "reciprocal", "round",
+    "run_experiment", "search_equality_separation", "simulation_bound", "spec", "sqrt", "sub",
+    "values",
+]

@@ -1,0 +1,57 @@
+"""Networks and precision specs from Python values (dicts, numpy arrays, Fractions)."""
+
+from __future__ import annotations
+
+import json
+from fractions import Fraction
+from typing import Sequence, Union
+
+import numpy as np
+
+from . import _core
+
+
+def _json_default(value):
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, Fraction):
+        return f"{value.numerator}/{value.denominator}"
+    if isinstance(value, np.floating):
+        return float(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    raise TypeError(f"cannot put {type(value).__name__} into a model description")
+
+
+def _text(description) -> str:
+    if isinstance(description, str):
+        return description
+    return json.dumps(description, default=_json_default)
+
+
+def spec(description: Union[str, dict]) -> _core.PrecisionSpec:
+    """A precision spec from a preset name ("fixed(8)", "uniform(e4m3)", "exact", ...) or a
+    dict of fields ({"preset": "fixed(8)", "subtract_max": True}); unknown keys are errors."""
+    if isinstance(description, _core.PrecisionSpec):
+        return description
+    if isinstance(description, dict):
+        return _core.PrecisionSpec(_text(description))
+    return _core.PrecisionSpec(description)
+
+
+def network(description: Union[str, dict]) -> _core.Network:
+    """A network from its JSON text or a dict in the same layout (numpy arrays, floats read
+    exactly, Fractions and strings such as "1/3" or "0x1p-5" for exact values)."""
+    return _core.Network(_text(description))
+
+
+def mlp(layers: Sequence) -> _core.Network:
+    """An MLP from (weight, bias, activation) triples; bias may be None, activation is
+    identity, relu, step, sign or clipped_relu."""
+    described = []
+    for weight, bias, activation in layers:
+        layer = {"weight": np.atleast_2d(np.asarray(weight, dtype=object)), "activation": activation}
+        if bias is not None:
+            layer["bias"] = np.asarray(bias, dtype=object).reshape(-1)
+        described.append(layer)
+    return network({"type": "mlp", "layers": described})

@@ -1,0 +1,157 @@
+// Formats, rounding into them, and bit patterns: fpx.Format, fpx.round, encode, decode, values,
+// and the MX block formats.
+
+#include <pybind11/operators.h>
+#include <pybind11/stl.h>
+
+#include <fmt/core.h>
+
+#include "convert.hpp"
+#include "fpx/codec.hpp"
+#include "fpx/mx.hpp"
+#include "fpx/round.hpp"
+
+namespace fpx::python {
+namespace {
+
+format make_minifloat(int exponent_bits, int mantissa_bits, std::optional<int> bias,
+                      const std::string& specials, bool subnormals, bool is_signed) {
+  minifloat_spec s;
+  s.exponent_bits = exponent_bits;
+  s.mantissa_bits = mantissa_bits;
+  s.bias = bias.value_or((1 << (exponent_bits - 1)) - 1);
+  if (specials == "ieee") s.specials = special_values::ieee;
+  else if (specials == "fn") s.specials = special_values::fn;
+  else if (specials == "fnuz") s.specials = special_values::fnuz;
+  else if (specials == "finite") s.specials = special_values::finite;
+  else throw std::invalid_argument("specials must be ieee, fn, fnuz or finite, not '" + specials + "'");
+  s.subnormals = subnormals;
+  s.has_sign = is_signed;
+  return format::make_minifloat(s);
+}
+
+double_array round_into(const format& f, const double_array& x, const std::string& mode,
+                        std::optional<std::uint64_t> seed, std::uint64_t site) {
+  const rounding r = make_rounding(mode, seed);
+  double_array out = empty_like(x);
+  const double* in = x.data();
+  double* o = out.mutable_data();
+  for (py::ssize_t i = 0; i < x.size(); ++i) o[i] = code_to_double(f, from_double(f, in[i], r, site + i));
+  return out;
+}
+
+code_array encode(const format& f, const double_array& x, const std::string& mode,
+                  std::optional<std::uint64_t> seed, std::uint64_t site) {
+  const rounding r = make_rounding(mode, seed);
+  code_array out(std::vector<py::ssize_t>(x.shape(), x.shape() + x.ndim()));
+  const double* in = x.data();
+  std::uint64_t* o = out.mutable_data();
+  for (py::ssize_t i = 0; i < x.size(); ++i) o[i] = from_double(f, in[i], r, site + i);
+  return out;
+}
+
+double_array decode(const format& f, const code_array& codes) {
+  double_array out = empty_like(codes);
+  const std::uint64_t* in = codes.data();
+  double* o = out.mutable_data();
+  for (py::ssize_t i = 0; i < codes.size(); ++i) {
+    if (!is_valid_code(f, in[i]))
+      throw std::invalid_argument(fmt::format("codes[{}] = {:#x} is not a code of {}", i, in[i], f.name()));
+    o[i] = code_to_double(f, in[i]);
+  }
+  return out;
+}
+
+py::array_t<double> values(const format& f) {
+  const std::vector<code_t> codes = finite_codes(f);
+  py::array_t<double> out(static_cast<py::ssize_t>(codes.size()));
+  double* o = out.mutable_data();
+  for (std::size_t i = 0; i < codes.size(); ++i) o[i] = to_double(f, codes[i]);
+  return out;
+}
+
+// Rows along the last axis, blocks within each row: what an MX-quantized weight matrix is.
+py::dict quantize_mx_rows(const mx_format& f, const double_array& x, const std::string& mode,
+                          std::optional<std::uint64_t> seed) {
+  if (x.ndim() == 0) throw std::invalid_argument("an MX format needs an array with at least one axis");
+  const py::ssize_t row = x.shape(x.ndim() - 1);
+  const py::ssize_t rows = row ? x.size() / row : 0;
+  const rounding r = make_rounding(mode, seed);
+  double_array values = empty_like(x);
+  std::vector<code_t> scales, elements;
+  for (py::ssize_t i = 0; i < rows; ++i) {
+    rounding ri = r;
+    ri.seed = r.seed + static_cast<std::uint64_t>(i);  // as fpx::quantize does, row by row
+    const mx_tensor t = quantize_mx(f, {x.data() + i * row, static_cast<std::size_t>(row)}, ri);
+    const std::vector<double> d = dequantize_mx(t);
+    std::copy(d.begin(), d.end(), values.mutable_data() + i * row);
+    scales.insert(scales.end(), t.scales.begin(), t.scales.end());
+    elements.insert(elements.end(), t.elements.begin(), t.elements.end());
+  }
+  py::dict out;
+  out["values"] = values;
+  out["scales"] = py::array_t<std::uint64_t>(static_cast<py::ssize_t>(scales.size()), scales.data());
+  out["elements"] = py::array_t<std::uint64_t>(static_cast<py::ssize_t>(elements.size()), elements.data());
+  out["block_size"] = f.block_size;
+  return out;
+}
+
+}  // namespace
+
+void register_formats(py::module_& m) {
+  py::class_<format>(m, "Format", "A scalar number format (minifloat or grid) with its overflow policy.")
+      .def(py::init([](const std::string& name) { return parse_format(name); }), py::arg("name"),
+           "A preset (fp16, e4m3, ...) or any name parse_format accepts (e3m2_fn:bias=4, fixed:s:3:4, int4:scale=1/8, ternary).")
+      .def_static("minifloat", &make_minifloat, py::arg("exponent_bits"), py::arg("mantissa_bits"),
+                  py::arg("bias") = py::none(), py::arg("specials") = "ieee",
+                  py::arg("subnormals") = true, py::arg("signed") = true)
+      .def_static("fixed", &format::fixed_point, py::arg("signed"), py::arg("int_bits"), py::arg("frac_bits"))
+      .def_static("int", [](int bits, py::handle scale) { return format::int_symmetric(bits, to_rational(scale)); },
+                  py::arg("bits"), py::arg("scale") = 1)
+      .def_static("uint", [](int bits, std::int64_t zero, py::handle scale) { return format::int_asymmetric(bits, zero, to_rational(scale)); },
+                  py::arg("bits"), py::arg("zero_point") = 0, py::arg("scale") = 1)
+      .def_static("ternary", [](py::handle scale) { return format::ternary(to_rational(scale)); }, py::arg("scale") = 1)
+      .def_static("binary", [](py::handle scale) { return format::binary(to_rational(scale)); }, py::arg("scale") = 1)
+      .def_property_readonly("name", &format::name)
+      .def_property_readonly("kind", [](const format& f) { return f.kind() == format_kind::minifloat ? "minifloat" : "grid"; })
+      .def_property_readonly("bits", &format::bits)
+      .def_property_readonly("information_bits", &format::information_bits)
+      .def_property_readonly("overflow", [](const format& f) { return std::string(to_string(f.overflow())); })
+      .def("with_overflow", [](const format& f, const std::string& p) { return f.with_overflow(parse_overflow_policy(p)); },
+           py::arg("policy"))
+      .def_property_readonly("has_inf", &format::has_inf)
+      .def_property_readonly("has_nan", &format::has_nan)
+      .def_property_readonly("has_negative_zero", &format::has_negative_zero)
+      .def_property_readonly("is_signed", &format::is_signed)
+      .def_property_readonly("is_dyadic", &format::is_dyadic)
+      .def_property_readonly("max", [](const format& f) { return to_fraction(max_value(f)); })
+      .def_property_readonly("lowest", [](const format& f) { return to_fraction(lowest_value(f)); })
+      .def_property_readonly("min_positive", [](const format& f) { return to_fraction(min_positive(f)); })
+      .def_property_readonly("min_normal", [](const format& f) { return to_fraction(min_normal(f)); })
+      .def_property_readonly("epsilon", [](const format& f) { return to_fraction(epsilon(f)); })
+      .def(py::self == py::self)
+      .def("__hash__", [](const format& f) { return py::hash(py::str(f.name())); })
+      .def("__repr__", [](const format& f) { return "Format('" + f.name() + "')"; })
+      .def(py::pickle([](const format& f) { return f.name(); },
+                      [](const std::string& name) { return parse_format(name); }));
+  py::implicitly_convertible<py::str, format>();
+
+  m.def("preset_names", &preset_names);
+  m.def("round", &round_into, py::arg("format"), py::arg("x"), py::arg("mode"), py::arg("seed"), py::arg("site"));
+  m.def("encode", &encode, py::arg("format"), py::arg("x"), py::arg("mode"), py::arg("seed"), py::arg("site"));
+  m.def("decode", &decode, py::arg("format"), py::arg("codes"));
+  m.def("values", &values, py::arg("format"));
+  m.def("exact_value", [](const format& f, code_t c) { return to_fraction(fpx::to_rational(f, c)); },
+        py::arg("format"), py::arg("code"));
+
+  py::class_<mx_format>(m, "MXFormat", "An OCP MX block format: blocks share one E8M0 scale.")
+      .def(py::init([](const std::string& name) { return parse_mx_format(name); }), py::arg("name"))
+      .def_readonly("name", &mx_format::name)
+      .def_readonly("element", &mx_format::element)
+      .def_readonly("block_size", &mx_format::block_size)
+      .def("__repr__", [](const mx_format& f) { return "MXFormat('" + f.name + "')"; });
+  m.def("mx_names", &mx_preset_names);
+  m.def("quantize_mx", &quantize_mx_rows, py::arg("format"), py::arg("x"), py::arg("mode"), py::arg("seed"));
+}
+
+}  // namespace fpx::python

@@ -1,0 +1,140 @@
+"""fpx's arithmetic from Python, against an exact rounding written with fractions."""
+
+import math
+from fractions import Fraction
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import fpx
+from exact_rounding import MODES, Fixed, Minifloat, same
+
+minifloats = st.builds(Minifloat, st.integers(2, 6), st.integers(1, 5))  # IEEE NaN needs M >= 1
+fixed_points = st.builds(Fixed, st.integers(0, 6), st.integers(0, 8))
+formats = st.one_of(minifloats, fixed_points)
+
+
+def fpx_format(f):
+    # Built from parameters: a name like "e2m1" is OCP's FP4 preset, not the IEEE-style format.
+    return fpx.Format.minifloat(f.e, f.m) if isinstance(f, Minifloat) else fpx.Format(f.name)
+
+
+@st.composite
+def format_and_inputs(draw):
+    """A format and doubles around it: anywhere in (and beyond) its range, and one double-ulp
+    away from a rounding boundary (a value or a midpoint), where double rounding goes wrong."""
+    f = draw(formats)
+    top = float(f.max) * 3
+    anywhere = st.floats(-top, top, allow_nan=False)
+    grid = fpx.values(fpx_format(f))
+    near = st.builds(
+        lambda i, half, steps: float(np.nextafter(
+            (grid[i] + grid[min(i + 1, len(grid) - 1)]) / 2 if half else grid[i],
+            math.inf if steps > 0 else -math.inf)) if steps else
+        ((grid[i] + grid[min(i + 1, len(grid) - 1)]) / 2 if half else grid[i]),
+        st.integers(0, len(grid) - 1), st.booleans(), st.integers(-1, 1))
+    xs = draw(st.lists(st.one_of(anywhere, near), min_size=1, max_size=20))
+    return f, xs
+
+
+@settings(max_examples=300, deadline=None)
+@given(format_and_inputs(), st.sampled_from(MODES))
+def test_round_is_the_exact_rounding(case, mode):
+    f, xs = case
+    fmt = fpx_format(f)
+    got = fpx.round(np.array(xs), fmt, mode=mode)
+    for x, r in zip(xs, got):
+        assert same(r, f.round(Fraction(x), mode)), (fmt, mode, x.hex(), r)
+
+
+@settings(max_examples=200, deadline=None)
+@given(minifloats, st.sampled_from(["rne", "rtz", "up", "down"]), st.data())
+def test_add_and_mul_are_the_exact_result_rounded_once(f, mode, data):
+    fmt = fpx_format(f)
+    grid = [float(v) for v in fpx.values(fmt)]
+    a = data.draw(st.sampled_from(grid))
+    b = data.draw(st.sampled_from(grid))
+    assert same(fpx.add(a, b, fmt, mode=mode), f.round(Fraction(a) + Fraction(b), mode))
+    assert same(fpx.mul(a, b, fmt, mode=mode), f.round(Fraction(a) * Fraction(b), mode))
+
+
+def test_values_are_the_textbook_values_of_e2m1():
+    # OCP FP4 E2M1: no inf or NaN, bias 1, subnormal 0.5.
+    positive = [0, 0.5, 1, 1.5, 2, 3, 4, 6]
+    expected = sorted({-v for v in positive} | set(positive))
+    assert fpx.values("e2m1").tolist() == expected
+
+
+def test_encode_decode_round_trip_every_code_of_e4m3():
+    codes = np.arange(256, dtype=np.uint64)
+    values = fpx.decode(codes, "e4m3")
+    finite = np.isfinite(values)
+    assert np.count_nonzero(~finite) == 2  # OCP E4M3: only S.1111.111 is NaN
+    assert fpx.decode(fpx.encode(values[finite], "e4m3"), "e4m3").tolist() == values[finite].tolist()
+    # 0x01 is the smallest subnormal 2^-9; 0x7e is the largest value, 1.75 * 2^8.
+    assert (fpx.exact_value(0x01, "e4m3"), fpx.exact_value(0x7E, "e4m3")) == (Fraction(1, 512), 448)
+
+
+def test_shapes_and_scalars():
+    x = np.linspace(-3, 3, 12).reshape(3, 4)
+    assert fpx.round(x, "e4m3").shape == (3, 4)
+    assert isinstance(fpx.round(0.1, "fp16"), float)
+    assert fpx.add(fpx.round(x, "fp16"), 1.0, "fp16").shape == (3, 4)
+    assert fpx.dot(np.ones((2, 5)), np.ones(5), "e4m3").tolist() == [5.0, 5.0]
+
+
+def test_stochastic_rounding_is_a_function_of_seed_and_site():
+    x = np.full(1000, 0.3)
+    first = fpx.round(x, "e2m1", mode="stochastic", seed=7)
+    assert np.array_equal(first, fpx.round(x, "e2m1", mode="stochastic", seed=7))
+    assert np.array_equal(first[10:], fpx.round(x[10:], "e2m1", mode="stochastic", seed=7, site=10))
+    assert set(first.tolist()) == {0.0, 0.5}
+    assert 0.45 < np.mean(first == 0.5) < 0.75  # P(up) = 0.3 / 0.5 = 0.6
+
+
+def test_dot_rounds_in_the_stated_order():
+    # In e2m1 (step 2 between 4 and 6, 1 up to 4): 4 + 1 = 5 ties to 4 each step left to right,
+    # while the exact sum 4 + 1 + 1 = 6 is a value.
+    a, b = [4.0, 1.0, 1.0], [1.0, 1.0, 1.0]
+    assert fpx.dot(a, b, "e2m1") == 4.0
+    assert fpx.dot(a, b, "e2m1", where="exact") == 6.0
+    assert fpx.dot(a, b, "e2m1", order="given", permutation=[1, 2, 0]) == 6.0
+
+
+def test_mx_blocks_share_a_power_of_two_scale():
+    q = fpx.quantize_mx(np.arange(64.0).reshape(2, 32) / 8, "mxfp4:block=16")
+    assert q["scales"].shape == (4,) and q["elements"].shape == (64,)
+    assert q["values"].shape == (2, 32)
+    assert np.array_equal(fpx.round(np.arange(64.0).reshape(2, 32) / 8, "mxfp4:block=16"), q["values"])
+
+
+def test_format_properties_are_exact():
+    f = fpx.Format("e4m3")
+    assert (f.max, f.min_normal, f.min_positive, f.bits) == (448, Fraction(1, 64), Fraction(1, 512), 8)
+    assert fpx.Format.minifloat(4, 3, specials="fn") == f
+    assert fpx.Format.int(4, Fraction(1, 8)).max == Fraction(7, 8)
+    assert fpx.Format.ternary().information_bits == pytest.approx(math.log2(3))
+    assert [g.name for g in fpx.formats()][:4] == ["fp64", "fp32", "tf32", "bf16"]
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: fpx.Format("e9m99"), "mantissa"),
+    (lambda: fpx.round(1.0, "e4m3", mode="nearest"), "rne"),
+    (lambda: fpx.round(1.0, "e4m3", mode="stochastic"), "seed"),
+    (lambda: fpx.round(math.nan, "e2m1"), "NaN"),
+    (lambda: fpx.add(0.1, 1.0, "e4m3"), "not a value of e4m3"),
+    (lambda: fpx.decode([0xFF], "e2m1"), "not a code"),
+    (lambda: fpx.dot([1.0, 2.0], [1.0, 2.0], "e4m3", permutation=[1, 0]), "given"),
+    (lambda: fpx.quantize_mx([1.0], "e4m3"), "not an MX format"),
+    (lambda: fpx.values("fp32"), "2\\^24 codes"),
+])
+def test_bad_input_is_a_value_error(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+def test_mismatched_shapes_are_a_value_error():
+    with pytest.raises(ValueError):
+        fpx.add(np.ones(3), np.ones(4), "fp16")

@@ -1,0 +1,73 @@
+"""Experiments from Python: reproducible bytes, manifests, and resuming an interrupted run."""
+
+import json
+
+import pytest
+
+import fpx
+
+SMALL = {"max_p": 4, "fixed_max_bits": 4, "search_max_bits": 3, "search_node_budget": 100000,
+         "largest_n_cap": 5}
+
+
+def run(out, threads=0, progress=False):
+    return fpx.run_experiment("equality_threshold", SMALL, out=out, threads=threads, progress=progress)
+
+
+def test_same_config_same_bytes_whatever_the_thread_count(tmp_path):
+    one = run(tmp_path / "a", threads=1)
+    two = run(tmp_path / "b", threads=2)
+    csv = (one / "equality_threshold.csv").read_bytes()
+    assert csv == (two / "equality_threshold.csv").read_bytes()
+    assert csv.count(b"\n") > 20
+    manifest = json.loads((one / "manifest.json").read_text())
+    assert manifest["parameters"] == SMALL and manifest["threads"] == 1
+    assert manifest["argv"][0] == "fpx.run_experiment" and manifest["cells_resumed"] == 0
+    assert not (one / "equality_threshold.cells.jsonl").exists()
+
+
+def test_an_interrupted_run_resumes_without_redoing_cells(tmp_path):
+    lines = []
+
+    def interrupt_after_three(line):
+        lines.append(line)
+        if len(lines) == 3:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        fpx.run_experiment("equality_threshold", SMALL, out=tmp_path, progress=interrupt_after_three)
+    directory = tmp_path / "equality_threshold"
+    assert not (directory / "equality_threshold.csv").exists()
+    journal = (directory / "equality_threshold.cells.jsonl").read_text().splitlines()
+    assert len(journal) == 1 + 3  # the header and three cells
+
+    resumed = []
+    run(tmp_path, progress=resumed.append)
+    assert resumed[0].startswith("resuming: 3 cells")
+    assert sum("from the journal" in line for line in resumed) == 3
+    assert json.loads((directory / "manifest.json").read_text())["cells_resumed"] == 3
+    fresh = run(tmp_path / "fresh")
+    assert (directory / "equality_threshold.csv").read_bytes() == (fresh / "equality_threshold.csv").read_bytes()
+
+
+def test_a_journal_from_other_parameters_is_not_used(tmp_path):
+    def stop(line):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        fpx.run_experiment("equality_threshold", SMALL, out=tmp_path, progress=stop)
+    lines = []
+    fpx.run_experiment("equality_threshold", dict(SMALL, max_p=3), out=tmp_path, progress=lines.append)
+    assert lines[0].startswith("starting afresh")
+    manifest = json.loads((tmp_path / "equality_threshold" / "manifest.json").read_text())
+    assert manifest["cells_resumed"] == 0
+
+
+def test_bad_configs_are_value_errors(tmp_path):
+    with pytest.raises(ValueError, match="unknown parameter 'max_q'"):
+        fpx.run_experiment("equality_threshold", {"max_q": 3}, out=tmp_path)
+    with pytest.raises(ValueError, match="should be like"):
+        fpx.run_experiment("equality_threshold", {"max_p": "3"}, out=tmp_path)
+    with pytest.raises(ValueError, match="no experiment named"):
+        fpx.run_experiment("equality", out=tmp_path)
+    assert [e["name"] for e in fpx.experiments()] == ["equality_threshold"]

@@ -1,0 +1,104 @@
+"""The model layer and the equality claim from Python."""
+
+import json
+from fractions import Fraction
+
+import numpy as np
+import pytest
+
+import fpx
+
+
+def test_spec_presets_and_dicts():
+    s = fpx.spec({"preset": "fixed(8)", "subtract_max": True})
+    assert s.format_of("logit") == fpx.Format("fixed:s:3:4")
+    assert json.loads(s.to_json())["subtract_max"] is True
+    assert fpx.spec(json.loads(s.to_json())).to_json() == s.to_json()
+    assert s.with_arithmetic("exact").arithmetic == "exact"
+    with pytest.raises(ValueError, match="subtract_maximum"):
+        fpx.spec({"preset": "fixed(8)", "subtract_maximum": True})
+    with pytest.raises(ValueError):
+        fpx.spec("fixed(eight)")
+
+
+def test_mlp_in_three_arithmetics():
+    # relu(x0/3 - x1) + 1/4 at x = (1, 1/8): exact 1/3 - 1/8 + 1/4 = 11/24.
+    net = fpx.mlp([(np.array([[Fraction(1, 3), -1]], dtype=object), None, "relu"),
+                   ([[1]], [0.25], "identity")])
+    x = [1.0, 0.125]
+    assert net.evaluate(x, fpx.spec("exact")).exact_output == [[Fraction(11, 24)]]
+    assert net.evaluate(x, fpx.spec("float64")).output[0, 0] == pytest.approx(11 / 24, rel=1e-15)
+    # fixed(8): 4 fraction bits; 1/3 rounds to 5/16 (rne), 5/16 - 2/16 = 3/16, + 4/16 = 7/16.
+    low = net.evaluate(x, fpx.spec("fixed(8)"), trace=True)
+    assert low.exact_output == [[Fraction(7, 16)]]
+    assert list(low.trace)[0] == "input"
+    d = fpx.first_divergence(low, net.evaluate(x, fpx.spec("fixed(8)"), arithmetic="exact", trace=True))
+    assert d is not None and d["step"] == "mlp.layers[0].linear"
+
+
+def test_bad_models_are_value_errors():
+    with pytest.raises(ValueError, match="columns"):
+        fpx.mlp([(np.ones((2, 3)), None, "relu"), (np.ones((1, 4)), None, "identity")])
+    net = fpx.mlp([(np.ones((1, 2)), None, "relu")])
+    with pytest.raises(ValueError):
+        net.evaluate([1.0, 2.0, 3.0], fpx.spec("exact"))
+    with pytest.raises(ValueError, match="tanh"):
+        fpx.mlp([(np.ones((1, 2)), None, "tanh")])
+
+
+@pytest.mark.parametrize("p", [3, 4, 5])
+def test_equality_needs_every_bit(p):
+    """THEORY.md 1: the dyadic construction is exact at n = p with significand precision p,
+    wrong on exactly 2^p - 1 pairs at n = p + 1, and at precision p - 1 two inputs collide."""
+    spec = fpx.spec(f"uniform(e8m{p - 1})")
+    ok = fpx.equality_construction(p)
+    assert fpx.Protocol(ok["network"], spec, ok["split"]).verify()["failures"] == 0
+    over = fpx.equality_construction(p + 1)
+    v = fpx.Protocol(over["network"], spec, over["split"]).verify(failure_cap=4)
+    assert v["failures"] == 2 ** p - 1 and len(v["failing"]) == 4
+    low = fpx.Protocol(ok["network"], fpx.spec(f"uniform(e8m{p - 2})"), ok["split"])
+    c = low.find_collision("equality")
+    assert c is not None and c["x"] != c["x_other"]
+    x, y = c["wrong"]
+    out = low.evaluate_pair(x, y).exact_output[0][0]
+    assert out == c["output"] and out != (1 if x == y else 0)
+
+
+def test_verify_takes_a_table_or_a_callable():
+    c = fpx.equality_construction(2)
+    proto = fpx.Protocol(c["network"], fpx.spec("uniform(e8m2)"), c["split"])
+    assert proto.verify(np.eye(4, dtype=bool))["failures"] == 0
+    assert proto.verify(lambda x, y: x != y)["failures"] == 16
+    with pytest.raises(ValueError, match="4 x 4"):
+        proto.verify(np.eye(3, dtype=bool))
+
+
+def test_communication_bounds_of_equality_and_inner_product():
+    eq = fpx.communication_bounds(np.eye(16, dtype=bool))
+    assert (eq.distinct_rows, eq.rank_q, eq.one_way_bits, eq.two_way_bits) == (16, 16, 4, 5)
+    assert fpx.check_fooling_set(np.eye(16, dtype=bool), eq.fooling_set, eq.fooling_value) is None
+    ip = np.array([[bin(x & y).count("1") % 2 for y in range(8)] for x in range(8)], dtype=bool)
+    b = fpx.communication_bounds(ip)
+    assert (b.rank_q, b.rank_2) == (7, 3)
+
+
+def test_counting_bound_rules_out_equality_beyond_the_state():
+    bound = fpx.simulation_bound(fpx.spec("uniform(fixed:s:1:2)"), 1, 1, True)
+    assert bound.total_bits == 4
+    assert bound.rules_out(fpx.communication_bounds(np.eye(32, dtype=bool)))
+    assert not bound.rules_out(fpx.communication_bounds(np.eye(16, dtype=bool)))
+
+
+def test_search_finds_the_bound_in_three_bits():
+    found = fpx.search_equality_separation("fixed:s:1:1", 3, threads=1)
+    assert found["found"] and found["complete"] and len(found["values"]) == 13
+    assert not fpx.search_equality_separation("fixed:s:1:1", 4, threads=1)["found"]
+
+
+def test_quantize_reports_its_bits():
+    w = np.random.default_rng(1).normal(size=(4, 64))
+    q = fpx.quantize(w, "int4:group=32:scale=fp16")
+    assert q["values"].shape == w.shape
+    assert q["bits_per_parameter"] == pytest.approx(4 + 16 / 32)
+    t = fpx.quantize(w, "ternary")
+    assert set(np.unique(np.round(t["values"] / np.abs(t["values"]).max()))) <= {-1.0, 0.0, 1.0}
