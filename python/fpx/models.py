@@ -26,7 +26,10 @@ def _json_default(value):
 def _text(description) -> str:
     if isinstance(description, str):
         return description
-    return json.dumps(description, default=_json_default)
+    try:
+        return json.dumps(description, default=_json_default, allow_nan=False)
+    except ValueError:
+        raise ValueError("a model's numbers must be finite (found NaN or infinity)") from None
 
 
 def spec(description: Union[str, dict]) -> _core.PrecisionSpec:

@@ -91,6 +91,8 @@ void register_claims(py::module_& m) {
   m.def("simulation_bound", &simulation_bound, py::arg("spec"), py::arg("heads"), py::arg("value_dim"),
         py::arg("scores_position_only"));
 
+  // The protocol memoises exponentials and is not thread-safe, so its methods keep the GIL:
+  // two Python threads cannot use one protocol at once.
   py::class_<one_layer_protocol>(m, "Protocol", "A one-layer softmax transformer read at its query, as a protocol.")
       .def(py::init([](const model& net, const precision_spec& spec, const split_input& input) {
              const auto* t = std::get_if<transformer>(&net.net);
@@ -105,32 +107,18 @@ void register_claims(py::module_& m) {
       .def_property_readonly("value_dim", &one_layer_protocol::value_dim)
       .def_property_readonly("scores_position_only", &one_layer_protocol::scores_position_only)
       .def("verify", [](const one_layer_protocol& p, const py::object& target, std::size_t cap, unsigned threads) {
-        const boolean_function f = target_of(p, target);
-        verification v;
-        {
-          py::gil_scoped_release release;
-          v = verify(p, f, cap, threads);
-        }
+        const verification v = verify(p, target_of(p, target), cap, threads);
         return py::dict(py::arg("pairs") = v.pairs, py::arg("failures") = v.failures,
                         py::arg("failing") = pairs_list(v.failing), py::arg("alice_states") = v.alice_states,
                         py::arg("final_states") = v.final_states);
       }, py::arg("target") = "equality", py::arg("failure_cap") = 16, py::arg("threads") = 0)
       .def("check_simulation", [](const one_layer_protocol& p) {
-        simulation_check c;
-        {
-          py::gil_scoped_release release;
-          c = check_simulation(p);
-        }
+        const simulation_check c = check_simulation(p);
         return py::dict(py::arg("pairs") = c.pairs, py::arg("alice_states") = c.alice_states,
                         py::arg("violation") = c.violation);
       })
       .def("find_collision", [](const one_layer_protocol& p, const py::object& target) -> py::object {
-        const boolean_function f = target_of(p, target);
-        std::optional<collision_certificate> c;
-        {
-          py::gil_scoped_release release;
-          c = find_collision(p, f);
-        }
+        const auto c = find_collision(p, target_of(p, target));
         if (!c) return py::none();
         return py::dict(py::arg("x") = c->x, py::arg("x_other") = c->x_other, py::arg("y") = c->y,
                         py::arg("target") = c->target, py::arg("target_other") = c->target_other,

@@ -44,6 +44,12 @@ def test_bad_models_are_value_errors():
         net.evaluate([1.0, 2.0, 3.0], fpx.spec("exact"))
     with pytest.raises(ValueError, match="tanh"):
         fpx.mlp([(np.ones((1, 2)), None, "tanh")])
+    with pytest.raises(ValueError, match="finite"):
+        fpx.mlp([(np.array([[1.0, np.nan]]), None, "relu")])
+    with pytest.raises(ValueError, match="parse"):
+        fpx.network('{"type": "mlp", "layers": [')
+    with pytest.raises(ValueError, match="parse"):
+        fpx.spec('{"preset": ')
 
 
 @pytest.mark.parametrize("p", [3, 4, 5])
