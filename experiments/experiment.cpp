@@ -26,7 +26,7 @@ std::string csv_field(const std::string& s) {
   return q;
 }
 
-// The first line a shell command prints, or "" when it fails.
+// What a shell command prints, or "" when it fails.
 std::string command_output(const std::string& command) {
   std::string out;
   if (FILE* p = popen(command.c_str(), "r")) {
@@ -44,10 +44,15 @@ std::string fingerprint(const std::string& text) {
   return fmt::format("{:016x}", h);
 }
 
-// The source a run used. Results under data/ are outputs, not source, so they do not count.
-nlohmann::json source_state() {
-  const std::string git = "git -C '" + std::string(FPX_SOURCE_DIR) + "' ";
-  const std::string outside_data = " -- . ':(exclude)data' 2>/dev/null";
+// The source a run used. Results (under data/, or wherever this run writes them) are outputs,
+// not source, so they do not count: a journal must not make its own run look changed.
+nlohmann::json source_state(const std::filesystem::path& out_root) {
+  const std::filesystem::path source = FPX_SOURCE_DIR;
+  const std::string git = "git -C '" + source.string() + "' ";
+  std::string outside_data = " -- . ':(exclude)data'";
+  const std::filesystem::path out = std::filesystem::weakly_canonical(out_root).lexically_relative(source);
+  if (!out.empty() && *out.begin() != "..") outside_data += " ':(exclude)" + out.string() + "'";
+  outside_data += " 2>/dev/null";
   std::string commit = command_output(git + "rev-parse HEAD 2>/dev/null");
   if (!commit.empty() && commit.back() == '\n') commit.pop_back();
   const std::string status = command_output(git + "status --porcelain" + outside_data);
@@ -188,7 +193,7 @@ std::filesystem::path run(const std::string& name, const nlohmann::json& config,
   }
   const std::filesystem::path dir = out_root / name;
   std::filesystem::create_directories(dir);
-  const nlohmann::json source = source_state();
+  const nlohmann::json source = source_state(out_root);
   const nlohmann::json header{{"experiment", name}, {"parameters", params}, {"source", source}};
   const std::filesystem::path journal = dir / (name + ".cells.jsonl");
   const std::string started = utc_now();
