@@ -148,7 +148,7 @@ context::context(nlohmann::json config, unsigned threads, std::vector<std::strin
 }
 
 void context::cell(const std::string& key, const std::function<void(table_rows&)>& body) {
-  if (!seen_.emplace(key, true).second) throw std::logic_error("experiment cell '" + key + "' twice");
+  if (!keys_.insert(key).second) throw std::logic_error("experiment cell '" + key + "' twice");
   table_rows rows;
   std::string how;
   if (const auto it = finished_.find(key); it != finished_.end()) {

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -57,7 +58,7 @@ class context {
   tidy_table table_;
   std::filesystem::path journal_;
   std::map<std::string, table_rows> finished_;  // from the journal of an interrupted run
-  std::map<std::string, bool> seen_;
+  std::set<std::string> keys_;
   std::size_t done_ = 0, resumed_ = 0;
   progress_sink progress_;
 };

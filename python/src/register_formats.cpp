@@ -14,20 +14,16 @@
 namespace fpx::python {
 namespace {
 
+// Through the name grammar, so the parameters get parse_format's validation and default bias
+// (which depends on the special values: 2^(E-1) for fnuz, 2^(E-1) - 1 otherwise). The variant
+// is always spelt out: "e2m1" alone is OCP's FP4 preset, "e2m1_ieee" the IEEE-style format.
 format make_minifloat(int exponent_bits, int mantissa_bits, std::optional<int> bias,
                       const std::string& specials, bool subnormals, bool is_signed) {
-  minifloat_spec s;
-  s.exponent_bits = exponent_bits;
-  s.mantissa_bits = mantissa_bits;
-  s.bias = bias.value_or((1 << (exponent_bits - 1)) - 1);
-  if (specials == "ieee") s.specials = special_values::ieee;
-  else if (specials == "fn") s.specials = special_values::fn;
-  else if (specials == "fnuz") s.specials = special_values::fnuz;
-  else if (specials == "finite") s.specials = special_values::finite;
-  else throw std::invalid_argument("specials must be ieee, fn, fnuz or finite, not '" + specials + "'");
-  s.subnormals = subnormals;
-  s.has_sign = is_signed;
-  return format::make_minifloat(s);
+  std::string name = fmt::format("e{}m{}_{}", exponent_bits, mantissa_bits, specials);
+  if (bias) name += fmt::format(":bias={}", *bias);
+  if (!subnormals) name += ":nosub";
+  if (!is_signed) name += ":unsigned";
+  return parse_format(name);
 }
 
 double_array round_into(const format& f, const double_array& x, const std::string& mode,

@@ -29,12 +29,12 @@ def format_and_inputs(draw):
     top = float(f.max) * 3
     anywhere = st.floats(-top, top, allow_nan=False)
     grid = fpx.values(fpx_format(f))
-    near = st.builds(
-        lambda i, half, steps: float(np.nextafter(
-            (grid[i] + grid[min(i + 1, len(grid) - 1)]) / 2 if half else grid[i],
-            math.inf if steps > 0 else -math.inf)) if steps else
-        ((grid[i] + grid[min(i + 1, len(grid) - 1)]) / 2 if half else grid[i]),
-        st.integers(0, len(grid) - 1), st.booleans(), st.integers(-1, 1))
+
+    def around_boundary(i, midpoint, step):
+        x = (grid[i] + grid[min(i + 1, len(grid) - 1)]) / 2 if midpoint else grid[i]
+        return float(np.nextafter(x, math.copysign(math.inf, step))) if step else float(x)
+
+    near = st.builds(around_boundary, st.integers(0, len(grid) - 1), st.booleans(), st.integers(-1, 1))
     xs = draw(st.lists(st.one_of(anywhere, near), min_size=1, max_size=20))
     return f, xs
 
@@ -114,6 +114,9 @@ def test_format_properties_are_exact():
     f = fpx.Format("e4m3")
     assert (f.max, f.min_normal, f.min_positive, f.bits) == (448, Fraction(1, 64), Fraction(1, 512), 8)
     assert fpx.Format.minifloat(4, 3, specials="fn") == f
+    # FNUZ formats have bias 2^(E-1) = 8, so the largest value is 1.875 * 2^7 = 240.
+    assert fpx.Format.minifloat(4, 3, specials="fnuz").max == 240
+    assert fpx.Format.minifloat(2, 1) != fpx.Format("e2m1")  # IEEE-style, not OCP FP4
     assert fpx.Format.int(4, Fraction(1, 8)).max == Fraction(7, 8)
     assert fpx.Format.ternary().information_bits == pytest.approx(math.log2(3))
     assert [g.name for g in fpx.formats()][:4] == ["fp64", "fp32", "tf32", "bf16"]
