@@ -108,7 +108,7 @@ TEST_CASE("stochastic weight rounding: reproducible, and unbiased on average") {
 
 TEST_CASE("bad quantizers and weights are refused") {
   const Eigen::MatrixXd w = row({1, 2});
-  for (const char* name : {"int9", "int1", "float8", "int4:group=0", "int4:block=32",
+  for (const char* name : {"int17", "int1", "u1:channel:group=-1", "float8", "int4:group=0", "int4:block=32",
                            "mxfp4:channel", "uint4:absmean", "int4:bogus", "int4:stochastic=x", "fp17"})
     CHECK_THROWS_AS(fpx::quantize(w, name), std::invalid_argument);
   CHECK_THROWS_AS(fpx::quantize(row({1, std::nan("")}), "int4"), std::invalid_argument);

@@ -14,7 +14,7 @@ namespace {
 
 using Eigen::Index;
 
-enum class element_kind { int_symmetric, int_asymmetric, ternary, binary, minifloat, mx };
+enum class element_kind { int_symmetric, int_asymmetric, ternary, binary, unsigned_binary, minifloat, mx };
 enum class grouping { tensor, channel, group };
 
 struct quantizer {
@@ -68,6 +68,8 @@ quantizer parse_quantizer(std::string_view name) {
   } else if (head == "binary") {
     q.kind = element_kind::binary;
     q.absmean = true;
+  } else if (head == "u1") {
+    q.kind = element_kind::unsigned_binary;
   } else if (head.starts_with("mx")) {
     q.kind = element_kind::mx;
     q.mx = parse_mx_format(head);
@@ -77,15 +79,15 @@ quantizer parse_quantizer(std::string_view name) {
     try {
       q.element = preset(head);
     } catch (const std::invalid_argument&) {
-      bad(name, "unknown element '" + std::string(head) + "' (intN, uintN, ternary, binary, a "
+      bad(name, "unknown element '" + std::string(head) + "' (intN, uintN, ternary, binary, u1, a "
                 "minifloat preset, or an MX format)");
     }
     if (!q.element->minifloat()) bad(name, "'" + std::string(head) + "' is not a minifloat");
     q.element = q.element->with_overflow(overflow_policy::saturate);
   }
   if ((q.kind == element_kind::int_symmetric || q.kind == element_kind::int_asymmetric) &&
-      (q.bits < 2 || q.bits > 8))
-    bad(name, "integer grids take 2..8 bits (use ternary or binary below 2)");
+      (q.bits < 2 || q.bits > 16))
+    bad(name, "integer grids take 2..16 bits (use ternary, binary or u1 below 2)");
 
   for (std::size_t i = 1; i < parts.size(); ++i) {
     const std::string_view opt = parts[i];
@@ -129,6 +131,7 @@ std::string quantizer::name() const {
     case element_kind::int_asymmetric: n = "uint" + std::to_string(bits); break;
     case element_kind::ternary: n = "ternary"; break;
     case element_kind::binary: n = "binary"; break;
+    case element_kind::unsigned_binary: n = "u1"; break;
     case element_kind::minifloat: n = element->with_overflow(overflow_policy::saturate).name(); break;
     case element_kind::mx: return mx->name + (rule.mode == round_mode::stochastic
                                                    ? ":stochastic=" + std::to_string(rule.seed)
@@ -156,6 +159,7 @@ format element_format(const quantizer& q, const rational& min, const rational& s
     }
     case element_kind::ternary: return format::ternary();
     case element_kind::binary: return format::binary();
+    case element_kind::unsigned_binary: return format::int_asymmetric(1, 0);  // levels {0, 1}
     default: return *q.element;
   }
 }

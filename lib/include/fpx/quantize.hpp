@@ -8,10 +8,12 @@
 /// values are exactly level x rounded scale, so they come back as exact doubles.
 ///
 /// Names (options after ':' in any order):
-///   intN   symmetric, levels [-(2^(N-1)-1), 2^(N-1)-1], scale max|w| / (2^(N-1)-1); N = 2..8
+///   intN   symmetric, levels [-(2^(N-1)-1), 2^(N-1)-1], scale max|w| / (2^(N-1)-1); N = 2..16
+///          (int2 has the ternary levels with the absmax scale)
 ///   uintN  asymmetric, levels [0, 2^N-1] with a zero point; scale (max-min) / (2^N-1)
 ///   ternary  {-1, 0, 1}, scale mean|w| (BitNet b1.58 absmean)
-///   binary   {-1, +1}, scale mean|w| (sign of w, sign(0) = +1)
+///   binary   {-1, +1}, scale mean|w| (sign of w, sign(0) = +1): signed one-bit weights, S1
+///   u1       {0, 1}, scale max|w|: unsigned one-bit weights (negative weights become 0)
 ///   FORMAT   any minifloat preset (e4m3, e2m1, fp16, ...), scale max|w| / max_value
 ///   MX       mxfp8_e4m3, mxfp6_e3m2, mxfp4, mxint8, ... (block scales along rows; see mx.hpp)
 ///   options  :tensor (default) | :channel | :group=G,  :absmax | :absmean (override the scale

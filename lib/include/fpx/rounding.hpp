@@ -6,6 +6,8 @@
 #include <string_view>
 #include <vector>
 
+#include "fpx/random_stream.hpp"
+
 namespace fpx {
 
 /// How an exact value between two neighbours of a format is resolved.
@@ -50,14 +52,8 @@ struct rounding {
 /// (seed, site), so results do not depend on thread count or evaluation order; callers number
 /// their rounding sites (array index, operation index) explicitly.
 constexpr std::uint32_t stochastic_bits(std::uint64_t seed, std::uint64_t site) {
-  // SplitMix64 finaliser, applied twice so that neighbouring sites and seeds decorrelate.
-  auto mix = [](std::uint64_t z) {
-    z += 0x9E3779B97F4A7C15ull;
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-  };
-  return static_cast<std::uint32_t>(mix(mix(seed) ^ site) >> 32);
+  // The SplitMix64 finaliser applied twice, so that neighbouring sites and seeds decorrelate.
+  return static_cast<std::uint32_t>(splitmix64(splitmix64(seed) ^ site) >> 32);
 }
 
 }  // namespace fpx

@@ -1,0 +1,59 @@
+// The expressivity census against counts derived by hand.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+
+#include "fpx/census.hpp"
+
+using fpx::rational;
+
+namespace {
+
+std::vector<rational> half_steps() {
+  std::vector<rational> b;
+  for (int k = -4; k <= 4; ++k) b.push_back(rational(k, 2));
+  return b;
+}
+
+// Truth table bit p is the value at the point whose input i is bit i of p.
+bool monotone(std::uint64_t table, int inputs) {
+  for (int p = 0; p < (1 << inputs); ++p)
+    for (int i = 0; i < inputs; ++i)
+      if (!((p >> i) & 1) && ((table >> p) & 1) && !((table >> (p | (1 << i))) & 1)) return false;
+  return true;
+}
+
+}  // namespace
+
+TEST_CASE("U1 realises exactly the monotone functions: 6 of 2 inputs, 20 of 3 (Dedekind)") {
+  for (int inputs : {2, 3}) {
+    std::vector<std::uint64_t> all_monotone;
+    for (std::uint64_t t = 0; t < (std::uint64_t{1} << (1 << inputs)); ++t)
+      if (monotone(t, inputs)) all_monotone.push_back(t);
+    CHECK(all_monotone.size() == (inputs == 2 ? 6u : 20u));
+    // Width 1 already makes the six of two inputs (0, 1, x, y, x and y, x or y); three inputs
+    // need width 2 for functions like (x and y) or z.
+    const auto r = fpx::census(inputs, inputs == 2 ? 1 : 2, fpx::census_levels("u1"), half_steps(), 2);
+    CHECK(r.truth_tables == all_monotone);
+  }
+}
+
+TEST_CASE("one ternary unit realises the 14 threshold functions of 2 inputs: all but XOR and XNOR") {
+  const auto r = fpx::census(2, 1, fpx::census_levels("ternary"), half_steps(), 2);
+  CHECK(r.functions == 14);
+  CHECK_FALSE(std::binary_search(r.truth_tables.begin(), r.truth_tables.end(), 0b0110u));
+  CHECK_FALSE(std::binary_search(r.truth_tables.begin(), r.truth_tables.end(), 0b1001u));
+  // Two units make XOR: (x + y)_+ - 2 (x + y - 1)_+ needs weight 2, but (x - y)_+ + (y - x)_+ does not.
+  CHECK(fpx::census(2, 2, fpx::census_levels("ternary"), half_steps(), 2).functions == 16);
+}
+
+TEST_CASE("the census is the same on any number of threads, and rejects bad input") {
+  const auto one = fpx::census(3, 2, fpx::census_levels("s1"), half_steps(), 1);
+  const auto two = fpx::census(3, 2, fpx::census_levels("s1"), half_steps(), 2);
+  CHECK(one.truth_tables == two.truth_tables);
+  CHECK(fpx::census_levels("int3").size() == 8);
+  CHECK(fpx::census_levels("int3").front() == -1);
+  CHECK_THROWS_AS(fpx::census_levels("int9"), std::invalid_argument);
+  CHECK_THROWS_AS(fpx::census(5, 1, {0, 1}, half_steps()), std::invalid_argument);
+  CHECK_THROWS_AS(fpx::census(2, 1, {rational(1, 3)}, half_steps()), std::invalid_argument);
+}

@@ -1,0 +1,62 @@
+// Degradation with bits: the perturbation bound, exact deviations, and the line fit.
+#include <doctest/doctest.h>
+
+#include <cmath>
+
+#include "fpx/degradation.hpp"
+#include "fpx/quantize.hpp"
+
+using fpx::rational;
+
+TEST_CASE("the product-of-norms bound is never below the exact deviation") {
+  for (std::uint64_t seed = 0; seed < 10; ++seed) {
+    const fpx::mlp m = fpx::random_mlp({8, 8}, seed);
+    for (const char* q : {"ternary", "int2", "int3", "int4", "int6", "int8", "int12", "int4:channel"}) {
+      CAPTURE(seed);
+      CAPTURE(q);
+      const fpx::mlp quantized = fpx::quantize_weights(m, q);
+      const fpx::deviation d = fpx::measure_deviation(m, quantized);
+      const rational bound = fpx::perturbation_bound(m, quantized, 1);
+      CHECK(d.sup <= bound);
+      CHECK(d.rms <= static_cast<double>(d.sup));
+    }
+  }
+}
+
+TEST_CASE("deviation is exact: a shifted copy deviates by the shift everywhere") {
+  const fpx::mlp m = fpx::random_mlp({4}, 3);
+  fpx::mlp shifted = m;
+  shifted.layers.back().map.bias(0) += rational(1, 8);
+  const fpx::deviation d = fpx::measure_deviation(m, shifted);
+  CHECK(d.sup == rational(1, 8));
+  CHECK(d.rms == 0.125);
+  CHECK(fpx::perturbation_bound(m, shifted, 1) == rational(1, 8));
+}
+
+TEST_CASE("u1 and wide integer quantizers") {
+  Eigen::MatrixXd w(1, 4);
+  w << 0.9, -0.5, 0.4, 0.2;
+  const auto u = fpx::quantize(w, "u1:scale=fp64");
+  CHECK(u.values(0, 0) == 0.9);
+  CHECK(u.values(0, 1) == 0);  // negative weights have no level but 0
+  CHECK(u.values(0, 2) == 0);  // 0.4 / 0.9 rounds to 0
+  CHECK(u.values(0, 3) == 0);
+  CHECK(u.information_bits_per_parameter == 1 + 64.0 / 4);
+  CHECK(fpx::quantize(w, "int12").name == "int12:scale=fp32");
+  CHECK_THROWS_AS(fpx::quantize(w, "int17"), std::invalid_argument);
+}
+
+TEST_CASE("the line fit recovers a known slope, and its interval covers it") {
+  std::vector<double> x, y;
+  for (int i = 0; i < 10; ++i) {
+    x.push_back(i);
+    y.push_back(3 - 0.5 * i + (i % 2 ? 0.01 : -0.01));
+  }
+  const fpx::line_fit f = fpx::fit_line(x, y);
+  CHECK(f.slope == doctest::Approx(-0.5).epsilon(0.01));
+  CHECK(f.slope_low < -0.5);
+  CHECK(f.slope_high > -0.5);
+  CHECK(f.slope_high - f.slope_low < 0.01);
+  CHECK(f.r_squared > 0.999);
+  CHECK_THROWS_AS(fpx::fit_line({1, 1, 1}, {1, 2, 3}), std::invalid_argument);
+}
