@@ -6,9 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 cmake --preset release >/dev/null
 cmake --build --preset release -j"$(nproc)" --target fpx_cli _core
-for experiment in equality_threshold; do
+for experiment in equality_threshold ternary_universality capacity_census bit_degradation; do
   ./build/release/lib/cli/fpx run "$experiment" --out data
 done
-for figure in python/figures/*.py; do
+for figure in python/figures/[!_]*.py; do
   /usr/bin/python3 "$figure"
 done

@@ -34,6 +34,10 @@ void require_one_input(const target_function& f, const char* who) {
   if (f.inputs != 1) throw std::invalid_argument(std::string(who) + ": target '" + f.name + "' has two inputs");
 }
 
+// Searches score smooth targets on a coarser grid: a grid error is a lower estimate of the sup,
+// so "never below the floor" stays a valid check, and it is 16 times cheaper.
+constexpr int search_grid = 256;
+
 struct candidate {
   double error = 0;
   std::uint64_t index = 0;
@@ -45,7 +49,7 @@ unsigned_search best_of(const target_function& f, std::uint64_t count, unsigned 
   const auto ranges = map_ranges(count, 64, threads, [&](std::uint64_t begin, std::uint64_t end) {
     candidate best{std::numeric_limits<double>::infinity(), begin};
     for (std::uint64_t i = begin; i < end; ++i) {
-      const double e = shifted_error(make(i), f);
+      const double e = shifted_error(make(i), f, search_grid);
       if (e < best.error) best = {e, i};
     }
     return best;

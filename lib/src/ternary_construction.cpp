@@ -91,6 +91,21 @@ rational power_of_two_at_most(double x) {
   return pow2(static_cast<long long>(std::floor(std::log2(x))));
 }
 
+// One input: the largest |slope| of the interpolant at N pieces; two inputs: max |f(v)| / 2.
+double largest_step(const target_function& f, int pieces) {
+  double largest = 0;
+  for (int i = 0; i <= pieces; ++i) {
+    const double x = static_cast<double>(i) / pieces;
+    if (f.inputs == 1) {
+      if (i < pieces) largest = std::max(largest, std::abs(f.value(x + 1.0 / pieces, 0) - f.value(x, 0)) * pieces);
+      continue;
+    }
+    for (int j = 0; j <= pieces; ++j)
+      largest = std::max(largest, std::abs(f.value(x, static_cast<double>(j) / pieces)) / 2);
+  }
+  return largest;
+}
+
 }  // namespace
 
 mlp ternary_interpolant(const target_function& f, int pieces, const rational& quantum) {
@@ -105,11 +120,15 @@ construction construct_ternary(const target_function& f, double epsilon, int max
   for (int pieces = 1; pieces <= max_pieces; pieces *= 2) {
     // The finest quantum that is sure to be enough keeps the quantisation error at a quarter of
     // epsilon (one input: knots land within q/(2N); two: each f(v) within q of a multiple of 2q).
-    // Coarser quanta need fewer copies, so they are tried first.
+    // Coarser quanta need fewer copies, so they are tried first, from the first one that can
+    // express the largest slope (one input) or half the largest value (two) in one step.
     const rational finest = f.inputs == 1 ? power_of_two_at_most(epsilon * pieces / 2)
                                           : power_of_two_at_most(epsilon / 4);
-    for (int coarser = 6; coarser >= 0; --coarser) {
-      c.quantum = finest * pow2(coarser);
+    const double largest = largest_step(f, pieces);
+    rational quantum = largest > 0 ? std::max(finest, pow2(static_cast<long long>(std::ceil(std::log2(largest)))))
+                                   : finest;
+    for (; quantum >= finest; quantum /= 2) {
+      c.quantum = quantum;
       c.pieces = pieces;
       c.model = ternary_interpolant(f, pieces, c.quantum);
       c.proof = certify(c.model, f, f.inputs == 1 ? 4096 : std::max(64, 4 * pieces));

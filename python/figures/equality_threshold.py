@@ -2,19 +2,11 @@
 """Figure for experiment equality_threshold: the largest n at which equality is computed,
 against the total bits of the format, for the constructions, the counting bound and the
 exhaustive search. Reads only data/equality_threshold/equality_threshold.csv."""
-import csv
-import sys
 from collections import defaultdict
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def load(path):
-    with open(path, newline="") as f:
-        return list(csv.DictReader(f))
+from _figure_data import ROOT, command_line, load, save
 
 
 def best_by_bits(rows):
@@ -64,14 +56,8 @@ def draw(rows):
 
 
 def main(data_dir=ROOT / "data"):
-    fig = draw(load(data_dir / "equality_threshold" / "equality_threshold.csv"))
-    out = data_dir / "figures"
-    out.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out / "equality_threshold.pdf", metadata={"CreationDate": None})
-    fig.savefig(out / "equality_threshold.png", dpi=150)
-    print(out / "equality_threshold.pdf")
+    save(draw(load("equality_threshold", data_dir)), "equality_threshold", data_dir)
 
 
 if __name__ == "__main__":
-    plt.switch_backend("Agg")
-    main(Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "data")
+    command_line("equality_threshold", draw)

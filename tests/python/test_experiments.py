@@ -26,6 +26,21 @@ def test_same_config_same_bytes_whatever_the_thread_count(tmp_path):
     assert not (one / "equality_threshold.cells.jsonl").exists()
 
 
+@pytest.mark.parametrize("name, config", [
+    ("ternary_universality", {"targets": ["abs", "sine"], "epsilons": [0.1, 0.03], "u1_max_pieces": 8,
+                              "u1_search_networks": 300, "u1_search_max_width": 2,
+                              "u1_exhaustive_max_width": 1}),
+    ("capacity_census", {"inputs": [2, 3], "grids": ["s1", "ternary", "int3"], "max_width": 2}),
+    ("bit_degradation", {"random_seeds": [5], "interpolants": {"sine": 8}, "max_bits": 6}),
+])
+def test_the_ternary_floor_experiments_do_not_depend_on_threads(tmp_path, name, config):
+    one = fpx.run_experiment(name, config, out=tmp_path / "a", threads=1, progress=False)
+    two = fpx.run_experiment(name, config, out=tmp_path / "b", threads=2, progress=False)
+    csv = (one / f"{name}.csv").read_bytes()
+    assert csv == (two / f"{name}.csv").read_bytes()
+    assert csv.count(b"\n") > 5
+
+
 def test_an_interrupted_run_resumes_without_redoing_cells(tmp_path):
     lines = []
 
@@ -70,4 +85,5 @@ def test_bad_configs_are_value_errors(tmp_path):
         fpx.run_experiment("equality_threshold", {"max_p": "3"}, out=tmp_path)
     with pytest.raises(ValueError, match="no experiment named"):
         fpx.run_experiment("equality", out=tmp_path)
-    assert [e["name"] for e in fpx.experiments()] == ["equality_threshold"]
+    assert [e["name"] for e in fpx.experiments()] == [
+        "equality_threshold", "ternary_universality", "capacity_census", "bit_degradation"]

@@ -36,7 +36,7 @@ struct unsigned_search {
   double best_error = 0;         ///< the smallest sup error found (after the best output shift)
   std::uint64_t networks = 0;    ///< networks examined
   std::uint64_t best_index = 0;  ///< where in the index space the best one is
-  bool exact = false;            ///< errors computed exactly (piecewise-linear target)
+  bool exact = false;  ///< errors computed exactly (piecewise-linear target), else on 256 intervals
 };
 
 /// Sup error of the best output shift of `model` against a one-input f: exact for a

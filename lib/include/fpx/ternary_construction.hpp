@@ -34,9 +34,10 @@ struct construction {
 };
 
 /// Doubles the pieces from 1 until the certificate is at most `epsilon`; at each, tries the
-/// quanta 64 q0, 32 q0, ..., q0 (coarse first: fewer copies), where q0 is the largest power of
-/// two that holds the quantisation share of the error to a quarter of epsilon. Stops with
-/// met = false after `max_pieces`.
+/// power-of-two quanta from the one that covers the largest slope (one input) or half the
+/// largest value (two) in a single step down to q0, the largest power of two that holds the
+/// quantisation share of the error to a quarter of epsilon: coarse first, since a coarser
+/// quantum needs fewer copies. Stops with met = false after `max_pieces`.
 construction construct_ternary(const target_function& f, double epsilon, int max_pieces = 4096);
 
 }  // namespace fpx

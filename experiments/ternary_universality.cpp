@@ -1,0 +1,140 @@
+// Experiment ternary_universality (THEORY.md section 2, proofs/ternary_floor.md): how large a
+// ternary, signed-binary (S1) or unsigned-binary (U1) network must be to approximate a target
+// to sup error epsilon, with every error certified.
+//
+// Records (column `record`):
+//   construction  the ternary construction for each epsilon, and its exact S1 emulation
+//                 (certified again as a network of its own)
+//   u1            the U1 interpolant of the best monotone approximation at 2..max pieces
+//   u1_search     the best U1 network found by random and exhaustive search (after the best
+//                 output shift), against the monotone floor
+// `floor` is the monotone floor max drop / 2: no U1 network can do better.
+
+#include <fmt/core.h>
+
+#include "experiment.hpp"
+#include "fpx/monotone.hpp"
+#include "fpx/signed_binary.hpp"
+#include "fpx/ternary_construction.hpp"
+#include "fpx/weight_grid.hpp"
+
+namespace fpx::experiments {
+namespace {
+
+const std::vector<std::string> columns{
+    "record", "target", "family", "epsilon", "pieces", "quantum", "width", "depth", "parameters",
+    "sup_error", "certificate", "floor", "networks", "met"};
+
+struct row {
+  std::string record, target, family, epsilon, pieces, quantum, width, depth, parameters,
+      sup_error, certificate, floor, networks, met;
+  std::vector<std::string> fields() const {
+    return {record, target, family, epsilon, pieces, quantum, width, depth, parameters,
+            sup_error, certificate, floor, networks, met};
+  }
+};
+
+std::string number(double x) { return fmt::format("{}", x); }
+
+row network_row(std::string record, const target_function& f, std::string family, const mlp& m,
+                const certificate& c, double floor) {
+  const network_size s = size_of(m);
+  row r;
+  r.record = std::move(record);
+  r.target = f.name;
+  r.family = std::move(family);
+  r.width = std::to_string(s.width);
+  r.depth = std::to_string(s.depth);
+  r.parameters = std::to_string(s.parameters);
+  r.sup_error = number(c.sup_error);
+  r.certificate = c.kind;
+  r.floor = number(floor);
+  return r;
+}
+
+void run_experiment(context& ctx) {
+  const nlohmann::json& config = ctx.config();
+  const auto targets = config["targets"].get<std::vector<std::string>>();
+  const auto epsilons = config["epsilons"].get<std::vector<double>>();
+  const auto epsilons_2d = config["epsilons_2d"].get<std::vector<double>>();
+  const int u1_max_pieces = config["u1_max_pieces"];
+  const auto search_count = config["u1_search_networks"].get<std::uint64_t>();
+  const int search_max_width = config["u1_search_max_width"];
+  const int exhaustive_max_width = config["u1_exhaustive_max_width"];
+  const auto seed = config["seed"].get<std::uint64_t>();
+  const unsigned threads = ctx.threads();
+
+  for (const std::string& name : targets) {
+    const target_function f = target(name);
+    const double floor = monotone_floor(f, f.inputs == 1 ? 4096 : 256);
+    ctx.cell("construction " + name, [&](table_rows& rows) {
+      for (double epsilon : f.inputs == 1 ? epsilons : epsilons_2d) {
+        const construction c = construct_ternary(f, epsilon, f.inputs == 1 ? 4096 : 32);
+        row t = network_row("construction", f, "ternary", c.model, c.proof, floor);
+        t.epsilon = number(epsilon);
+        t.pieces = std::to_string(c.pieces);
+        t.quantum = to_fraction_string(c.quantum);
+        t.met = c.met ? "1" : "0";
+        rows.push_back(t.fields());
+        const signed_binary_emulation s = emulate_with_signed_binary(c.model);
+        if (s.duplicated_input) throw std::logic_error("the construction's first layer has zero weights");
+        const certificate proof = certify(s.model, f, f.inputs == 1 ? 4096 : std::max(64, 4 * c.pieces));
+        row e = network_row("construction", f, "s1", s.model, proof, floor);
+        e.epsilon = t.epsilon;
+        e.pieces = t.pieces;
+        e.quantum = to_fraction_string(c.quantum / 2);
+        e.met = proof.sup_error <= epsilon ? "1" : "0";
+        rows.push_back(e.fields());
+      }
+    });
+    if (f.inputs != 1) continue;
+    ctx.cell("u1 " + name, [&](table_rows& rows) {
+      for (int pieces = 2; pieces <= u1_max_pieces; pieces *= 2) {
+        const rational quantum = pow2(-2 - static_cast<long long>(std::log2(pieces)));  // 1/(4N)
+        const mlp m = unsigned_interpolant(f, pieces, quantum);
+        row r = network_row("u1", f, "u1", m, certify(m, f), floor);
+        r.pieces = std::to_string(pieces);
+        r.quantum = to_fraction_string(quantum);
+        rows.push_back(r.fields());
+      }
+    });
+    ctx.cell("u1_search " + name, [&](table_rows& rows) {
+      auto add = [&](const std::string& family, int width, const unsigned_search& s) {
+        row r;
+        r.record = "u1_search";
+        r.target = f.name;
+        r.family = family;
+        r.width = std::to_string(width);
+        r.depth = "1";
+        r.sup_error = number(s.best_error);
+        r.certificate = s.exact ? "exact" : "grid";
+        r.floor = number(floor);
+        r.networks = std::to_string(s.networks);
+        rows.push_back(r.fields());
+      };
+      for (int width = 1; width <= search_max_width; ++width)
+        add("u1_random", width, search_unsigned_random(f, width, search_count, seed, threads));
+      for (int width = 1; width <= exhaustive_max_width; ++width)
+        add("u1_exhaustive", width, search_unsigned_exhaustive(f, width, threads));
+    });
+  }
+}
+
+}  // namespace
+
+experiment ternary_universality() {
+  return {"ternary_universality",
+          "Ternary and S1 networks approximate any target; U1 stops at the monotone floor (THEORY.md 2)",
+          columns,
+          {{"targets", {"abs", "descending", "square", "sine", "bump"}},
+           {"epsilons", {0.1, 0.03, 0.01, 0.003, 0.001}},
+           {"epsilons_2d", {0.2, 0.1, 0.05}},
+           {"u1_max_pieces", 256},
+           {"u1_search_networks", 20000},
+           {"u1_search_max_width", 4},
+           {"u1_exhaustive_max_width", 2},
+           {"seed", 2026}},
+          run_experiment};
+}
+
+}  // namespace fpx::experiments
