@@ -12,6 +12,9 @@
 
 #include <fmt/core.h>
 
+#include <cmath>
+#include <stdexcept>
+
 #include "experiment.hpp"
 #include "fpx/monotone.hpp"
 #include "fpx/signed_binary.hpp"

@@ -56,4 +56,6 @@ TEST_CASE("the census is the same on any number of threads, and rejects bad inpu
   CHECK_THROWS_AS(fpx::census_levels("int9"), std::invalid_argument);
   CHECK_THROWS_AS(fpx::census(5, 1, {0, 1}, half_steps()), std::invalid_argument);
   CHECK_THROWS_AS(fpx::census(2, 1, {rational(1, 3)}, half_steps()), std::invalid_argument);
+  CHECK_THROWS_AS(fpx::census(2, 1, {rational(1, 512)}, half_steps()), std::invalid_argument);
+  CHECK(fpx::census(2, 1, fpx::census_levels("int8"), half_steps()).functions == 14);
 }

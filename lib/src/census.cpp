@@ -17,14 +17,17 @@ using values = std::array<double, max_points>;  // a unit's value at each input 
 
 [[noreturn]] void bad(const std::string& why) { throw std::invalid_argument("census: " + why); }
 
-// Levels and biases as doubles; small dyadics, so every sum below is exact.
+// Levels and biases as doubles. With at most 8 fractional bits and magnitudes below 2^8, a
+// hidden value has at most 8 fractional bits and stays below 2^11 (4 inputs), a product with a
+// level has 16 and stays below 2^19, and an output sum of 4 products and a bias below 2^22:
+// 38 significant bits at most, so every sum and product below is exact in double.
 std::vector<double> exact_doubles(const std::vector<rational>& v, const char* what) {
   if (v.empty()) bad(std::string("no ") + what);
   std::vector<double> out;
   for (const rational& r : v) {
     const double d = static_cast<double>(r);
-    if (rational(d) != r || std::abs(d) > 0x1p20 || std::floor(d * 0x1p20) != d * 0x1p20)
-      bad(std::string(what) + " must be dyadic with at most 20 fractional bits and below 2^20");
+    if (rational(d) != r || std::abs(d) >= 0x1p8 || std::floor(d * 0x1p8) != d * 0x1p8)
+      bad(std::string(what) + " must be dyadic with at most 8 fractional bits and below 2^8");
     out.push_back(d);
   }
   return out;

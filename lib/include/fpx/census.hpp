@@ -36,7 +36,9 @@ struct census_result {
   std::vector<std::uint64_t> truth_tables;  ///< the functions, bit p = value at point p
 };
 
-/// Counts the functions; inputs 1..4, width 1..4, at least one level and one bias.
+/// Counts the functions; inputs 1..4, width 1..4, at least one level and one bias, each a
+/// dyadic with at most 8 fractional bits below 2^8 in magnitude (so the counting is exact in
+/// double); std::invalid_argument otherwise.
 census_result census(int inputs, int width, const std::vector<rational>& levels,
                      const std::vector<rational>& biases, unsigned threads = 0);
 
