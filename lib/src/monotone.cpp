@@ -1,6 +1,7 @@
 #include "fpx/monotone.hpp"
 
 #include <algorithm>
+#include <limits>
 #include <stdexcept>
 #include <vector>
 
