@@ -81,7 +81,7 @@ void run_experiment(context& ctx) {
         rows.push_back(t.fields());
         const signed_binary_emulation s = emulate_with_signed_binary(c.model);
         if (s.duplicated_input) throw std::logic_error("the construction's first layer has zero weights");
-        const certificate proof = certify(s.model, f, f.inputs == 1 ? 4096 : std::max(64, 4 * c.pieces));
+        const certificate proof = certify(s.model, f, certificate_grid(f, c.pieces));
         row e = network_row("construction", f, "s1", s.model, proof, floor);
         e.epsilon = t.epsilon;
         e.pieces = t.pieces;

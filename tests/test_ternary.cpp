@@ -79,7 +79,7 @@ TEST_CASE("the ternary construction meets epsilon on its certificate, for every 
       // The construction stopped at the first grid that passes: half as many pieces fail.
       if (c.pieces > 1) {
         const fpx::mlp coarser = fpx::ternary_interpolant(f, c.pieces / 2, c.quantum);
-        CHECK(fpx::certify(coarser, f, f.inputs == 1 ? 4096 : 64).sup_error > epsilon);
+        CHECK(fpx::certify(coarser, f, fpx::certificate_grid(f, c.pieces / 2)).sup_error > epsilon);
       }
     }
   }

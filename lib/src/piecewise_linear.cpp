@@ -103,12 +103,6 @@ rational piecewise_linear::operator()(const rational& x) const {
   return values[i] + slope(*this, i) * (x - knots[i]);
 }
 
-rational piecewise_linear::lipschitz() const {
-  rational best = 0;
-  for (std::size_t i = 0; i + 1 < knots.size(); ++i) best = std::max(best, rational(abs(slope(*this, i))));
-  return best;
-}
-
 piecewise_linear interpolate(const std::function<rational(const rational&)>& f,
                              std::vector<rational> knots) {
   check_domain(knots);

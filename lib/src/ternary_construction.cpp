@@ -1,5 +1,6 @@
 #include "fpx/ternary_construction.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 
@@ -108,6 +109,10 @@ double largest_step(const target_function& f, int pieces) {
 
 }  // namespace
 
+int certificate_grid(const target_function& f, int pieces) {
+  return f.inputs == 1 ? 4096 : std::max(64, 4 * pieces);
+}
+
 mlp ternary_interpolant(const target_function& f, int pieces, const rational& quantum) {
   if (pieces < 1) throw std::invalid_argument("ternary_interpolant: pieces must be positive");
   if (quantum <= 0) throw std::invalid_argument("ternary_interpolant: the quantum must be positive");
@@ -131,7 +136,7 @@ construction construct_ternary(const target_function& f, double epsilon, int max
       c.quantum = quantum;
       c.pieces = pieces;
       c.model = ternary_interpolant(f, pieces, c.quantum);
-      c.proof = certify(c.model, f, f.inputs == 1 ? 4096 : std::max(64, 4 * pieces));
+      c.proof = certify(c.model, f, certificate_grid(f, pieces));
       c.met = c.proof.sup_error <= epsilon;
       if (c.met) return c;
     }

@@ -21,8 +21,6 @@ struct piecewise_linear {
   const rational& upper() const { return knots.back(); }
   /// The value at x; throws std::domain_error outside [lower, upper].
   rational operator()(const rational& x) const;
-  /// The largest |slope| over the pieces: the function's Lipschitz constant.
-  rational lipschitz() const;
 };
 
 /// The linear interpolant of f at the given knots (strictly increasing, at least two).

@@ -25,6 +25,10 @@ namespace fpx {
 /// and output quantum q > 0.
 mlp ternary_interpolant(const target_function& f, int pieces, const rational& quantum);
 
+/// The grid a construction at `pieces` is certified on: 4096 intervals for one input (the
+/// network's knots are added), 4 per piece and at least 64 for two (a power of two).
+int certificate_grid(const target_function& f, int pieces);
+
 struct construction {
   mlp model;
   int pieces = 0;
