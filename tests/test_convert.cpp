@@ -1,5 +1,6 @@
 // Conversions from double at every rounding boundary, one double-ulp either side, for every
-// format up to 16 bits and every mode; and format-to-format conversion, exhaustively.
+// format up to 16 bits and every mode, through the reference path and the fast kernels; and
+// format-to-format conversion, exhaustively.
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
@@ -8,6 +9,7 @@
 
 #include "formats_under_test.hpp"
 #include "fpx/codec.hpp"
+#include "fpx/fast_round.hpp"
 #include "fpx/round.hpp"
 #include "oracle.hpp"
 #include "parallel.hpp"
@@ -16,37 +18,75 @@ namespace {
 
 std::atomic<std::size_t> mismatches = 0;
 
-void check_double(const fpx::format& f, double x, std::uint64_t site) {
-  for (fpx::round_mode mode : fpx::all_round_modes) {
-    const fpx::rounding r{mode, 99};
-    oracle::real exact = std::isnan(x)   ? oracle::nan()
-                         : std::isinf(x) ? oracle::infinity(x < 0)
-                                         : oracle::from_rational(fpx::rational(x));
-    exact.negative = std::signbit(x);
-    const auto want = oracle::round(f, exact, r, site);
-    bool threw = false;
-    fpx::code_t got = 0;
-    try {
-      got = fpx::from_double(f, x, r, site);
-    } catch (const std::exception&) {
-      threw = true;
+struct outcome {
+  bool threw = false;
+  fpx::code_t code = 0;
+};
+
+template <class Call>
+outcome run(Call call) {
+  try {
+    return {false, call()};
+  } catch (const std::exception&) {
+    return {true, 0};
+  }
+}
+
+oracle::real exact_double(double x) {
+  oracle::real exact = std::isnan(x)   ? oracle::nan()
+                       : std::isinf(x) ? oracle::infinity(x < 0)
+                                       : oracle::from_rational(fpx::rational(x));
+  exact.negative = std::signbit(x);
+  return exact;
+}
+
+void compare(const fpx::format& f, const char* path, double x, fpx::round_mode mode, const outcome& got,
+             const oracle::expected& want) {
+  if (got.threw == want.error && (got.threw || got.code == want.code)) return;
+  if (++mismatches <= 20)
+    FAIL_CHECK(fmt::format("{} {}({:a}) {}: got {:#x}{} oracle {:#x}{}", f.name(), path, x,
+                           fpx::to_string(mode), got.code, got.threw ? " (threw)" : "", want.code,
+                           want.error ? " (error)" : ""));
+}
+
+// One fast_rounder per mode, in all_round_modes order.
+std::vector<fpx::fast_rounder> fast_rounders(const fpx::format& f, std::uint64_t seed) {
+  std::vector<fpx::fast_rounder> v;
+  for (fpx::round_mode mode : fpx::all_round_modes) v.emplace_back(f, fpx::rounding{mode, seed});
+  return v;
+}
+
+// xs[j] at site first_site + j, in every mode: from_double, the fast rounder on one element,
+// and the fast rounder on the whole batch (the vectorised loop), each against the oracle.
+void check_doubles(const fpx::format& f, const std::vector<fpx::fast_rounder>& fast,
+                   const std::vector<double>& xs, std::uint64_t first_site, std::uint64_t seed) {
+  for (std::size_t k = 0; k < fast.size(); ++k) {
+    const fpx::rounding r{fpx::all_round_modes[k], seed};
+    std::vector<fpx::code_t> batch(xs.size());
+    const bool batch_threw = run([&] { fast[k](xs, batch, first_site); return fpx::code_t{0}; }).threw;
+    bool any_error = false;
+    for (std::size_t j = 0; j < xs.size(); ++j) {
+      const std::uint64_t site = first_site + j;
+      const auto want = oracle::round(f, exact_double(xs[j]), r, site);
+      any_error = any_error || want.error;
+      compare(f, "from_double", xs[j], r.mode, run([&] { return fpx::from_double(f, xs[j], r, site); }), want);
+      compare(f, "fast_rounder", xs[j], r.mode, run([&] { return fast[k](xs[j], site); }), want);
+      if (!batch_threw && !want.error) compare(f, "fast_rounder batch", xs[j], r.mode, {false, batch[j]}, want);
     }
-    if (threw != want.error || (!threw && got != want.code)) {
-      if (++mismatches <= 20)
-        FAIL_CHECK(fmt::format("{} from_double({:a}) {}: library {:#x}{} oracle {:#x}{}", f.name(), x,
-                               fpx::to_string(mode), got, threw ? " (threw)" : "", want.code,
-                               want.error ? " (error)" : ""));
-    }
+    if (batch_threw != any_error && ++mismatches <= 20)
+      FAIL_CHECK(fmt::format("{} fast_rounder batch {}: threw {} but oracle error {}", f.name(),
+                             fpx::to_string(r.mode), batch_threw, any_error));
   }
 }
 
 }  // namespace
 
-TEST_CASE("from_double at every boundary and one double-ulp either side") {
+TEST_CASE("from_double and fast_rounder at every boundary and one double-ulp either side") {
   auto formats = fpx_test::small_formats();
   for (const char* wide : {"fp16", "bf16"}) formats.push_back(fpx::parse_format(wide));
   for (const auto& f : formats) {
     const auto codes = fpx::finite_codes(f);
+    const auto fast = fast_rounders(f, 99);
     std::atomic<std::size_t> points = 0;
     fpx_test::parallel_for(codes.size(), [&](std::size_t i) {
       const double v = fpx::to_double(f, codes[i]);
@@ -62,15 +102,36 @@ TEST_CASE("from_double at every boundary and one double-ulp either side") {
       }
       for (double x : std::vector<double>(xs))
         for (double y : {std::nextafter(x, -double(INFINITY)), std::nextafter(x, double(INFINITY))}) xs.push_back(y);
-      for (double x : xs) check_double(f, x, i);
+      check_doubles(f, fast, xs, i * 16, 99);
       points += xs.size();
     });
-    MESSAGE(fmt::format("{}: {} boundary points x 7 modes", f.name(), points.load()));
+    MESSAGE(fmt::format("{}: {} boundary points x 7 modes (fast kernels: {})", f.name(), points.load(),
+                        fast[0].is_fast()));
     CHECK(points > 3 * codes.size());
+    const std::vector<double> specials{0.0, -0.0, double(INFINITY), -double(INFINITY), double(NAN), 1e-320, -1e308};
+    for (double special : specials) check_doubles(f, fast, {special}, 0, 99);
   }
-  for (double special : {0.0, -0.0, double(INFINITY), -double(INFINITY), double(NAN), 1e-320, -1e308})
-    for (const auto& f : formats) check_double(f, special, 0);
   CHECK(mismatches == 0);
+}
+
+TEST_CASE("fast_rounder covers the formats it should") {
+  for (const char* name : {"fp16", "bf16", "e5m2", "e4m3", "e2m1", "fp32", "fp64", "fixed:s:15:16", "int8", "ternary"})
+    CHECK_MESSAGE(fpx::fast_rounder(fpx::parse_format(name)).is_fast(), name);
+  for (const char* name : {"e8m0", "e2m2:nosub", "e4m3:unsigned", "binary", "ternary:scale=0.7"})
+    CHECK_MESSAGE(!fpx::fast_rounder(fpx::parse_format(name)).is_fast(), name);
+}
+
+TEST_CASE("fast_rounder batches: sizes must match, floats are read exactly") {
+  const fpx::fast_rounder to_fp16(fpx::preset("fp16"));
+  std::vector<double> xs(5, 1.0);
+  std::vector<fpx::code_t> out(4);
+  CHECK_THROWS_AS(to_fp16(xs, out), std::invalid_argument);
+  // 1 + 2^-11 + 2^-23 is a float just above fp16's tie between 1 and 1 + 2^-10.
+  const std::vector<float> fs{1.0f + 0x1p-11f + 0x1p-23f, 1.0f + 0x1p-11f};
+  std::vector<fpx::code_t> codes(2);
+  to_fp16(fs, codes);
+  CHECK(codes[0] == 0x3c01);
+  CHECK(codes[1] == 0x3c00);
 }
 
 TEST_CASE("the double-rounding trap: one ulp above a tie rounds up") {

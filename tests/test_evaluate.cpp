@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <optional>
 #include <random>
 #include <stdexcept>
 
@@ -381,4 +382,120 @@ TEST_CASE("JSON: a network survives a round trip, exactly") {
                        "mlp.layers[0].weight[1]: rows must be arrays of equal length 2",
                        std::invalid_argument);
   CHECK_THROWS_AS(fpx::network_from_json(R"J({"type": "cnn"})J"), std::invalid_argument);
+}
+
+TEST_CASE("the fast path and the reference path give the same evaluation, step by step") {
+  std::mt19937_64 rng(5);
+  std::uniform_real_distribution<double> u(-2, 2);
+  auto random_matrix = [&](int r, int c) {
+    Eigen::MatrixXd m(r, c);
+    for (int i = 0; i < r; ++i)
+      for (int k = 0; k < c; ++k) m(i, k) = u(rng);
+    return fpx::to_rmatrix(m);
+  };
+  auto random_vector = [&](int n) {
+    fpx::rvector v(n);
+    for (int i = 0; i < n; ++i) v(i) = rational(u(rng));
+    return v;
+  };
+  auto random_transformer = [&](fpx::attention_kind kind) {
+    fpx::transformer t;
+    t.token_embedding = random_matrix(5, 4);
+    t.positional = random_matrix(6, 4);
+    fpx::attention_layer a;
+    for (int h = 0; h < 2; ++h)
+      a.heads.push_back({map(random_matrix(3, 4)), map(random_matrix(3, 4)), map(random_matrix(2, 4))});
+    a.output = map(random_matrix(4, 4), random_vector(4));
+    a.kind = kind;
+    fpx::mlp ff;
+    ff.layers.push_back({map(random_matrix(6, 4), random_vector(6)), fpx::activation::relu});
+    ff.layers.push_back({map(random_matrix(4, 6)), fpx::activation::clipped_relu});
+    t.blocks.push_back({a, true, ff, true});
+    t.readout.layers.push_back({map(random_matrix(2, 4)), fpx::activation::identity});
+    return t;
+  };
+  auto same = [](double x, double y) { return x == y ? std::signbit(x) == std::signbit(y) : std::isnan(x) && std::isnan(y); };
+
+  // Formats of every kind the fast path takes, modes, accumulation rules and softmax options.
+  std::vector<fpx::precision_spec> specs;
+  for (const char* preset : {"fixed(8)", "fixed(12,6)", "float(4,3)", "uniform(e4m3)", "uniform(e5m2)",
+                             "uniform(e4m3fnuz)", "uniform(e2m3)", "uniform(bf16)", "uniform(fp16)",
+                             "uniform(int8:scale=1/16)", "uniform(fixed:s:3:4:overflow=error)",
+                             "uniform(e3m2_fn:overflow=saturate)"})
+    specs.push_back(fpx::spec_preset(preset));
+  auto mixed = fpx::spec_preset("uniform(e4m3)");
+  mixed.formats[static_cast<std::size_t>(fpx::quantity::product)] = fpx::preset("fp16");
+  mixed.formats[static_cast<std::size_t>(fpx::quantity::accumulator)] = fpx::preset("bf16");
+  mixed.formats[static_cast<std::size_t>(fpx::quantity::logit)] = fpx::preset("e5m2");
+  mixed.formats[static_cast<std::size_t>(fpx::quantity::exponential)] = fpx::parse_format("fixed:u:1:10");
+  mixed.formats[static_cast<std::size_t>(fpx::quantity::denominator)] = fpx::parse_format("fixed:s:5:6");
+  specs.push_back(mixed);
+  const std::size_t presets = specs.size();
+  for (std::size_t k = 0; k < presets; ++k) {
+    for (fpx::round_mode mode : {fpx::round_mode::rna, fpx::round_mode::rtz, fpx::round_mode::up,
+                                 fpx::round_mode::down, fpx::round_mode::rto}) {
+      auto s = specs[k];
+      s.rule = {mode, 0};
+      specs.push_back(s);
+    }
+    auto s = specs[k];
+    s.where = fpx::accumulation::rounding_points::fused;
+    s.subtract_max = true;
+    specs.push_back(s);
+    s.where = fpx::accumulation::rounding_points::exact;
+    s.normalization = fpx::softmax_normalization::normalize_first;
+    s.feature_order = fpx::accumulation::order::pairwise;
+    specs.push_back(s);
+    s = specs[k];
+    s.position_order = fpx::accumulation::order::given;
+    s.position_permutation = {3, 1, 5, 0, 2, 4};
+    s.hard_attention = fpx::hard_attention_rule::average;
+    specs.push_back(s);
+  }
+
+  const std::vector<int> tokens{0, 3, 1, 4, 2, 2};
+  std::size_t compared = 0, threw = 0;
+  for (auto kind : {fpx::attention_kind::softmax, fpx::attention_kind::hard}) {
+    const fpx::transformer t = random_transformer(kind);
+    for (const auto& spec : specs) {
+      CAPTURE(spec.name);
+      CAPTURE(fpx::to_string(spec.rule.mode));
+      std::optional<fpx::evaluation> fast, reference;
+      std::string fast_error, reference_error;
+      try {
+        fast = fpx::evaluate(t, tokens, spec, {.trace = true});
+      } catch (const std::exception& e) {
+        fast_error = e.what();
+      }
+      try {
+        reference = fpx::evaluate(t, tokens, spec, {.trace = true, .reference_arithmetic = true});
+      } catch (const std::exception& e) {
+        reference_error = e.what();
+      }
+      CHECK(fast_error == reference_error);
+      if (!fast || !reference) {
+        threw += !fast_error.empty();
+        continue;
+      }
+      CHECK(fast->roundings == reference->roundings);
+      CHECK(fast->exact_output.has_value() == reference->exact_output.has_value());
+      if (fast->exact_output && reference->exact_output)
+        CHECK(fpx::equal(*fast->exact_output, *reference->exact_output));
+      REQUIRE(fast->trace.size() == reference->trace.size());
+      for (std::size_t i = 0; i < fast->trace.size(); ++i) {
+        const auto &x = fast->trace[i], &y = reference->trace[i];
+        REQUIRE(x.name == y.name);
+        REQUIRE(x.values.size() == y.values.size());
+        for (Eigen::Index j = 0; j < x.values.size(); ++j)
+          if (!same(x.values.data()[j], y.values.data()[j])) {
+            FAIL_CHECK(x.name << "[" << j << "]: fast " << x.values.data()[j] << " reference "
+                              << y.values.data()[j]);
+            break;
+          }
+      }
+      ++compared;
+    }
+  }
+  MESSAGE(compared << " evaluations compared, " << threw << " threw alike on both paths");
+  CHECK(compared > specs.size());
 }

@@ -1,4 +1,6 @@
-// Every operand pair of every small format, every rounding mode, bit for bit against the oracle.
+// Every operand pair of every small format, every rounding mode, bit for bit against the oracle:
+// the reference path (arith.hpp) and each fast path (fast_arith's table, integer and float64
+// paths) on the same oracle results.
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
@@ -8,6 +10,7 @@
 #include "formats_under_test.hpp"
 #include "fpx/arith.hpp"
 #include "fpx/codec.hpp"
+#include "fpx/fast_arith.hpp"
 #include "oracle.hpp"
 #include "parallel.hpp"
 
@@ -17,11 +20,24 @@ namespace {
 
 std::atomic<std::size_t> mismatches = 0;
 
+// Called with each mode's oracle result, to compare other paths' results with it.
+using also_check = std::function<void(fpx::round_mode, const oracle::expected&)>;
+
+void report(const fpx::format& f, const std::string& what, code_t a, code_t b, fpx::round_mode mode,
+            bool threw, code_t got, const oracle::expected& want) {
+  if (threw == want.error && (threw || got == want.code)) return;
+  if (++mismatches > 20) return;  // enough to diagnose; the count still fails the test
+  FAIL_CHECK(fmt::format("{} {}({:#x}, {:#x}) mode {}: got {} oracle {}", f.name(), what, a, b,
+                         fpx::to_string(mode), threw ? "throw" : fmt::format("{:#x}", got),
+                         want.error ? "error" : fmt::format("{:#x}", want.code)));
+}
+
 // Runs the library operation and compares with the oracle's rounding of the exact result,
 // under every rounding mode. Returns the number of cases checked.
 std::size_t check(const fpx::format& f, const char* op, code_t a, code_t b,
                   const std::function<code_t(const fpx::rounding&, std::uint64_t)>& library,
-                  const std::function<oracle::real(fpx::round_mode)>& exact) {
+                  const std::function<oracle::real(fpx::round_mode)>& exact,
+                  const also_check& also = {}) {
   std::size_t n = 0;
   for (fpx::round_mode mode : fpx::all_round_modes) {
     const fpx::rounding r{mode, 0x5eed};
@@ -38,15 +54,61 @@ std::size_t check(const fpx::format& f, const char* op, code_t a, code_t b,
     } catch (const std::invalid_argument&) {
       threw = true;
     }
-    if (threw != want.error || (!threw && got != want.code)) {
-      if (++mismatches > 20) continue;  // enough to diagnose; the count below still fails
-      FAIL_CHECK(fmt::format("{} {}({:#x}, {:#x}) mode {}: library {} oracle {}", f.name(), op, a, b,
-                             fpx::to_string(mode), threw ? "threw" : fmt::format("{:#x}", got),
-                             want.error ? "error" : fmt::format("{:#x}", want.code)));
-    }
+    report(f, op, a, b, mode, threw, got, want);
+    if (also) also(mode, want);
     ++n;
   }
   return n;
+}
+
+enum class op { add, sub, mul, div };
+
+// One fast path's results for the row a (op) b, b over `codes`: a batch, redone element by
+// element when it throws (an element must).
+struct fast_row {
+  const fpx::fast_arith* path;
+  std::vector<bool> threw;
+  std::vector<code_t> codes;
+};
+
+fast_row run_row(const fpx::fast_arith& fast, op o, code_t a, const std::vector<code_t>& bs) {
+  const std::vector<code_t> as(bs.size(), a);
+  fast_row row{&fast, std::vector<bool>(bs.size()), std::vector<code_t>(bs.size())};
+  auto call = [&](std::size_t first, std::size_t count) {
+    const std::span x(as.data() + first, count), y(bs.data() + first, count);
+    const std::span out(row.codes.data() + first, count);
+    switch (o) {
+      case op::add: fast.add(x, y, out); break;
+      case op::sub: fast.sub(x, y, out); break;
+      case op::mul: fast.mul(x, y, out); break;
+      case op::div: fast.div(x, y, out); break;
+    }
+  };
+  try {
+    call(0, bs.size());
+  } catch (const std::exception&) {
+    for (std::size_t j = 0; j < bs.size(); ++j) {
+      try {
+        call(j, 1);
+      } catch (const std::exception&) {
+        row.threw[j] = true;
+      }
+    }
+  }
+  return row;
+}
+
+// Every fast path that applies to f, in every deterministic mode.
+std::vector<fpx::fast_arith> fast_paths(const fpx::format& f) {
+  std::vector<fpx::fast_arith> paths;
+  for (fpx::round_mode mode : fpx::all_round_modes)
+    for (auto p : {fpx::arithmetic_path::table, fpx::arithmetic_path::integer, fpx::arithmetic_path::float64}) {
+      try {
+        paths.emplace_back(f, fpx::rounding{mode, 0}, p);
+      } catch (const std::invalid_argument&) {
+      }
+    }
+  return paths;
 }
 
 std::vector<code_t> all_codes(const fpx::format& f) {
@@ -66,18 +128,33 @@ TEST_CASE("binary operations agree with the oracle on every operand pair") {
     std::vector<code_t> zeros;
     if (fpx::min_positive(f) > 0 && fpx::lowest_value(f) <= 0) zeros.push_back(fpx::zero_code(f, false));
     if (f.has_negative_zero()) zeros.push_back(fpx::zero_code(f, true));
-    std::atomic<std::size_t> cases = 0;
+    const auto fast = fast_paths(f);
+    std::atomic<std::size_t> cases = 0, fast_cases = 0;
     fpx_test::parallel_for(codes.size(), [&](std::size_t i) {
       const code_t a = codes[i];
-      for (code_t b : codes) {
+      std::vector<std::vector<fast_row>> rows(4);
+      for (op o : {op::add, op::sub, op::mul, op::div})
+        for (const auto& path : fast) rows[static_cast<int>(o)].push_back(run_row(path, o, a, codes));
+      for (std::size_t j = 0; j < codes.size(); ++j) {
+        const code_t b = codes[j];
+        auto fast_check = [&](op o, const char* name) -> also_check {
+          return [&, o, name](fpx::round_mode mode, const oracle::expected& want) {
+            for (const fast_row& row : rows[static_cast<int>(o)]) {
+              if (row.path->rule().mode != mode) continue;
+              report(f, fmt::format("{} {}", fpx::to_string(row.path->path()), name), a, b, mode,
+                     row.threw[j], row.codes[j], want);
+              ++fast_cases;
+            }
+          };
+        };
         cases += check(f, "add", a, b, [&](auto r, auto s) { return fpx::add(f, a, b, r, s); },
-                       [&](auto m) { return oracle::op_add(f, a, b, m); });
+                       [&](auto m) { return oracle::op_add(f, a, b, m); }, fast_check(op::add, "add"));
         cases += check(f, "sub", a, b, [&](auto r, auto s) { return fpx::sub(f, a, b, r, s); },
-                       [&](auto m) { return oracle::op_sub(f, a, b, m); });
+                       [&](auto m) { return oracle::op_sub(f, a, b, m); }, fast_check(op::sub, "sub"));
         cases += check(f, "mul", a, b, [&](auto r, auto s) { return fpx::mul(f, a, b, r, s); },
-                       [&](auto) { return oracle::op_mul(f, a, b); });
+                       [&](auto) { return oracle::op_mul(f, a, b); }, fast_check(op::mul, "mul"));
         cases += check(f, "div", a, b, [&](auto r, auto s) { return fpx::div(f, a, b, r, s); },
-                       [&](auto) { return oracle::op_div(f, a, b); });
+                       [&](auto) { return oracle::op_div(f, a, b); }, fast_check(op::div, "div"));
         // fma with a zero addend of either sign: the product rounded once, signed-zero rules.
         for (code_t z : zeros) {
           cases += check(f, "fma", a, b, [&](auto r, auto s) { return fpx::fma(f, a, b, z, r, s); },
@@ -85,8 +162,11 @@ TEST_CASE("binary operations agree with the oracle on every operand pair") {
         }
       }
     });
-    MESSAGE(fmt::format("{}: {} binary-operation cases", f.name(), cases.load()));
+    MESSAGE(fmt::format("{}: {} binary-operation cases, {} on {} fast paths", f.name(), cases.load(),
+                        fast_cases.load(), fast.size()));
     CHECK(cases >= 4 * 7 * codes.size() * codes.size());
+    // Every format of 8 bits or fewer has its table in each of the six deterministic modes.
+    CHECK(fast_cases >= 4 * 6 * codes.size() * codes.size());
   }
   CHECK(mismatches == 0);
 }

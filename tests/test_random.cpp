@@ -1,13 +1,19 @@
 // Seeded random operands for formats too wide to enumerate pairs of: fp16, bf16, tf32 and fixed
-// point up to 32 bits, every mode, against the oracle.
+// point up to 32 bits, every mode, against the oracle; through the reference path and through
+// the fast paths (fast_arith's batches, fast_rounder on random doubles).
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
 #include <atomic>
+#include <cfenv>
+#include <cmath>
 #include <random>
 
 #include "fpx/arith.hpp"
 #include "fpx/codec.hpp"
+#include "fpx/fast_arith.hpp"
+#include "fpx/fast_round.hpp"
+#include "fpx/round.hpp"
 #include "oracle.hpp"
 #include "parallel.hpp"
 
@@ -77,4 +83,177 @@ TEST_CASE("random operands against the oracle") {
     CHECK(cases > 5 * 7 * pairs);
   }
   CHECK(mismatches == 0);
+}
+
+namespace {
+
+void report(const fpx::format& f, const std::string& what, fpx::round_mode mode, bool threw,
+            fpx::code_t got, const oracle::expected& want) {
+  if (threw == want.error && (threw || got == want.code)) return;
+  if (++mismatches <= 20)
+    FAIL_CHECK(fmt::format("{} {} {}: got {:#x}{} oracle {:#x}{}", f.name(), what, fpx::to_string(mode),
+                           got, threw ? " (threw)" : "", want.code, want.error ? " (error)" : ""));
+}
+
+// The batch, or element by element when the batch throws (one element must).
+template <class Op>
+std::vector<std::pair<bool, fpx::code_t>> run_batch(const std::vector<fpx::code_t>& a,
+                                                    const std::vector<fpx::code_t>& b, Op op) {
+  std::vector<fpx::code_t> out(a.size());
+  std::vector<std::pair<bool, fpx::code_t>> results(a.size());
+  try {
+    op(std::span(a), std::span(b), std::span(out), 0);
+    for (std::size_t i = 0; i < a.size(); ++i) results[i] = {false, out[i]};
+  } catch (const std::exception&) {
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      try {
+        op(std::span(a).subspan(i, 1), std::span(b).subspan(i, 1), std::span(out).subspan(i, 1), i);
+        results[i] = {false, out[i]};
+      } catch (const std::exception&) {
+        results[i] = {true, 0};
+      }
+    }
+  }
+  return results;
+}
+
+}  // namespace
+
+TEST_CASE("fast paths on random operands against the oracle") {
+  // The oracle is the cost here (rational arithmetic), so fewer pairs than above, each oracle
+  // result shared by every path that applies.
+  constexpr std::size_t pairs = 250;
+  for (const char* name : {"fp16", "bf16", "tf32", "fixed:s:15:16", "fixed:u:20:12",
+                           "fixed:s:7:24:overflow=error", "int16:scale=1/8"}) {
+    const auto f = fpx::parse_format(name);
+    std::vector<fpx::code_t> a(pairs), b(pairs);
+    for (std::size_t i = 0; i < pairs; ++i) {
+      std::mt19937_64 rng(i);
+      a[i] = random_code(f, rng);
+      b[i] = random_code(f, rng);
+    }
+    std::size_t checked = 0;
+    for (fpx::round_mode mode : fpx::all_round_modes) {
+      if (mode == fpx::round_mode::stochastic) continue;  // the fast paths defer to the reference
+      const fpx::rounding r{mode, 0};
+      std::vector<fpx::fast_arith> paths;
+      for (auto path : {fpx::arithmetic_path::integer, fpx::arithmetic_path::float64}) {
+        try {
+          paths.emplace_back(f, r, path);
+        } catch (const std::invalid_argument&) {
+        }
+      }
+      auto check_op = [&](const char* op, auto call, auto exact) {
+        std::vector<std::vector<std::pair<bool, fpx::code_t>>> results;
+        for (const auto& fast : paths)
+          results.push_back(run_batch(a, b, [&](auto x, auto y, auto o, auto s) { call(fast, x, y, o, s); }));
+        fpx_test::parallel_for(pairs, [&](std::size_t i) {
+          const auto want = oracle::round(f, exact(a[i], b[i]), r, i);
+          for (std::size_t k = 0; k < paths.size(); ++k)
+            report(f, fmt::format("{} {}({:#x}, {:#x})", fpx::to_string(paths[k].path()), op, a[i], b[i]),
+                   mode, results[k][i].first, results[k][i].second, want);
+        });
+        checked += pairs * paths.size();
+      };
+      check_op("add", [](const auto& fast, auto x, auto y, auto o, auto s) { fast.add(x, y, o, s); },
+               [&](auto x, auto y) { return oracle::op_add(f, x, y, mode); });
+      check_op("sub", [](const auto& fast, auto x, auto y, auto o, auto s) { fast.sub(x, y, o, s); },
+               [&](auto x, auto y) { return oracle::op_sub(f, x, y, mode); });
+      check_op("mul", [](const auto& fast, auto x, auto y, auto o, auto s) { fast.mul(x, y, o, s); },
+               [&](auto x, auto y) { return oracle::op_mul(f, x, y); });
+      check_op("div", [](const auto& fast, auto x, auto y, auto o, auto s) { fast.div(x, y, o, s); },
+               [&](auto x, auto y) { return oracle::op_div(f, x, y); });
+    }
+    MESSAGE(fmt::format("{}: {} fast-path cases", name, checked));
+    CHECK(checked >= 4 * 6 * pairs);
+  }
+  CHECK(mismatches == 0);
+}
+
+TEST_CASE("fast_rounder on random doubles against the oracle") {
+  constexpr std::size_t count = 600;
+  // The oracle tabulates a minifloat's values, so its minifloats stop at tf32; fp32 is checked
+  // against the hardware below.
+  for (const char* name : {"tf32", "e6m9:overflow=error", "fixed:s:15:16", "fixed:s:31:16",
+                           "int32:scale=1/1024", "uint16:zero=100"}) {
+    const auto f = fpx::parse_format(name);
+    std::vector<double> xs(count);
+    std::mt19937_64 rng(17);
+    const double top = fpx::to_double(f, fpx::max_code(f, false));
+    for (std::size_t i = 0; i < count; ++i) {
+      switch (i % 4) {
+        case 0: xs[i] = std::bit_cast<double>(rng()); break;  // anything, NaN and Inf included
+        case 1: xs[i] = std::ldexp(static_cast<double>(rng() >> 11), -static_cast<int>(rng() % 80)); break;
+        case 2: xs[i] = top * std::ldexp(static_cast<double>(rng() >> 11), -52); break;
+        default: {  // a value of f, or next to one
+          const double v = fpx::to_double(f, fpx::from_double(f, static_cast<double>(static_cast<std::int64_t>(rng())) * 0x1p-50));
+          xs[i] = std::nextafter(v, (rng() & 1) ? -INFINITY : INFINITY);
+        }
+      }
+      if (rng() & 1) xs[i] = -xs[i];
+      if (std::isnan(xs[i]) && !f.has_nan()) xs[i] = 0;
+    }
+    const fpx::fast_rounder fast_check(f);
+    CHECK_MESSAGE(fast_check.is_fast(), name);
+    for (fpx::round_mode mode : fpx::all_round_modes) {
+      const fpx::rounding r{mode, 5};
+      const fpx::fast_rounder fast(f, r);
+      // In blocks, so an element that must throw spoils only its block.
+      for (std::size_t first = 0; first < count; first += 100) {
+        const std::vector<double> block(xs.begin() + first, xs.begin() + first + 100);
+        std::vector<fpx::code_t> out(block.size());
+        bool threw = false;
+        try {
+          fast(block, out, first);
+        } catch (const std::exception&) {
+          threw = true;
+        }
+        bool any_error = false;
+        for (std::size_t j = 0; j < block.size(); ++j) {
+          oracle::real exact = std::isnan(block[j])   ? oracle::nan()
+                               : std::isinf(block[j]) ? oracle::infinity(block[j] < 0)
+                                                      : oracle::from_rational(fpx::rational(block[j]));
+          exact.negative = std::signbit(block[j]);
+          const auto want = oracle::round(f, exact, r, first + j);
+          any_error = any_error || want.error;
+          if (!threw) report(f, fmt::format("fast_rounder({:a})", block[j]), mode, false, out[j], want);
+        }
+        if (threw != any_error && ++mismatches <= 20)
+          FAIL_CHECK(fmt::format("{} fast_rounder {}: batch threw {} oracle error {}", name,
+                                 fpx::to_string(mode), threw, any_error));
+      }
+    }
+  }
+  CHECK(mismatches == 0);
+}
+
+TEST_CASE("fast_rounder into fp32 agrees with the hardware's conversion in the four IEEE modes") {
+  // The CPU's double-to-float conversion is correctly rounded in the current IEEE mode: an
+  // oracle independent of fpx for a format too wide for the rational one.
+  const auto fp32 = fpx::preset("fp32");
+  std::mt19937_64 rng(3);
+  std::vector<double> xs(200000);
+  for (std::size_t i = 0; i < xs.size(); ++i) {
+    xs[i] = (i % 2) ? std::bit_cast<double>(rng())
+                    : std::ldexp(static_cast<double>(rng() >> 11), static_cast<int>(rng() % 400) - 250);
+    if (std::isnan(xs[i])) xs[i] = 1;
+  }
+  const std::pair<fpx::round_mode, int> modes[] = {{fpx::round_mode::rne, FE_TONEAREST},
+                                                    {fpx::round_mode::rtz, FE_TOWARDZERO},
+                                                    {fpx::round_mode::up, FE_UPWARD},
+                                                    {fpx::round_mode::down, FE_DOWNWARD}};
+  for (const auto& [mode, ieee] : modes) {
+    std::vector<fpx::code_t> codes(xs.size());
+    fpx::fast_rounder(fp32.with_overflow(fpx::overflow_policy::inf), {mode, 0})(xs, codes);
+    std::size_t bad = 0;
+    std::fesetround(ieee);
+    for (std::size_t i = 0; i < xs.size(); ++i) {
+      const volatile double x = xs[i];
+      const volatile float hardware = static_cast<float>(x);
+      if (codes[i] != std::bit_cast<std::uint32_t>(static_cast<float>(hardware)) && bad++ < 5)
+        FAIL_CHECK(fmt::format("fp32 {} {:a}: {:#x}", fpx::to_string(mode), xs[i], codes[i]));
+    }
+    std::fesetround(FE_TONEAREST);
+    CHECK(bad == 0);
+  }
 }

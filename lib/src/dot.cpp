@@ -35,6 +35,10 @@ struct dot_state {
   }
 };
 
+bool is_special(const operand& x) { return x.is_nan() || x.is_inf(); }
+
+}  // namespace
+
 std::vector<std::size_t> summation_order(const accumulation& rule, std::size_t n) {
   std::vector<std::size_t> idx(n);
   std::iota(idx.begin(), idx.end(), 0);
@@ -46,10 +50,6 @@ std::vector<std::size_t> summation_order(const accumulation& rule, std::size_t n
                                 std::to_string(n) + "-1");
   return rule.permutation;
 }
-
-bool is_special(const operand& x) { return x.is_nan() || x.is_inf(); }
-
-}  // namespace
 
 code_t round_operand(const operand& x, const format& out, const rounding& r, std::uint64_t site) {
   if (x.is_nan()) return nan_or_throw(out, "NaN operand");

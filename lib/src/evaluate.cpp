@@ -9,6 +9,7 @@
 #include "fpx/codec.hpp"
 #include "fpx/detail/operand.hpp"
 #include "fpx/round.hpp"
+#include "fast_scalar.hpp"
 #include "mpfr_support.hpp"
 
 namespace fpx {
@@ -156,6 +157,50 @@ struct rounded_arith {
     if (x.is_nan() || x.is_inf()) return std::nullopt;
     const rational m = rational(x.v.mag) * pow2(x.v.exp);
     return x.v.negative ? rational(-m) : m;
+  }
+};
+
+// The same as rounded_arith on doubles, when every quantity's format fits the fast path
+// (fast_scalar.hpp): the same values, exceptions and site numbering, at hardware speed.
+struct double_arith {
+  using scalar = double;
+  const precision_spec& spec;
+  std::uint64_t site;
+  std::vector<detail::fast_target> targets;  ///< indexed by quantity
+
+  static std::optional<double_arith> make(const precision_spec& spec, std::uint64_t first_site) {
+    double_arith a{spec, first_site, {}};
+    for (std::size_t q = 0; q < quantity_count; ++q) {
+      auto t = detail::fast_target::make(spec.format_of(static_cast<quantity>(q)), spec.rule);
+      if (!t) return std::nullopt;
+      a.targets.push_back(std::move(*t));
+    }
+    return a;
+  }
+
+  const detail::fast_target& target(quantity q) const { return targets[static_cast<std::size_t>(q)]; }
+  const rounding& rule() const { return spec.rule; }
+
+  scalar param(const rational& x, quantity q) {
+    if (const auto v = detail::exactly_double(x)) return convert(*v, q);
+    return fpx::to_double(target(q).f, from_rational(target(q).f, x, rule(), site++));
+  }
+  scalar integer(long n) { return static_cast<double>(n); }
+  scalar convert(scalar x, quantity q) { return detail::fast::convert(target(q), x, rule(), site++); }
+  scalar dot(std::span<const scalar> a, std::span<const scalar> b, const scalar* bias, quantity q,
+             const accumulation& rule) {
+    return detail::fast::dot(a, b, bias, target(q), target(quantity::product),
+                             target(quantity::accumulator), rule, this->rule(), site);
+  }
+  scalar add(scalar x, scalar y, quantity q) { return detail::fast::add(target(q), x, y, rule(), site++); }
+  scalar sub(scalar x, scalar y, quantity q) { return add(x, -y, q); }
+  scalar div(scalar x, scalar y, quantity q) { return detail::fast::div(target(q), x, y, rule(), site++); }
+  scalar exp(scalar x, quantity q) { return detail::fast::exp(target(q), x, rule(), site++); }
+  int compare(scalar x, scalar y) { return float64_arith{}.compare(x, y); }
+  double to_double(scalar x) { return x; }
+  std::optional<rational> exact(scalar x) {
+    if (!std::isfinite(x)) return std::nullopt;
+    return rational(x);
   }
 };
 
@@ -562,6 +607,12 @@ evaluation run(const precision_spec& spec, const evaluation_options& options, Bo
     }
     case arithmetic::rounded: break;
   }
+  if (!options.reference_arithmetic)
+    if (auto fast = double_arith::make(spec, options.first_site)) {
+      evaluation result = go(*fast);
+      result.roundings = fast->site - options.first_site;
+      return result;
+    }
   rounded_arith a{spec, options.first_site};
   evaluation result = go(a);
   result.roundings = a.site - options.first_site;

@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "fpx/codec.hpp"
+#include "fpx/fast_round.hpp"
 #include "fpx/detail/dyadic.hpp"
 #include "minifloat_layout.hpp"
 
@@ -292,7 +293,7 @@ code_t convert(const format& from, code_t code, const format& to, const rounding
 std::vector<code_t> from_doubles(const format& f, std::span<const double> xs, const rounding& r,
                                  std::uint64_t first_site) {
   std::vector<code_t> out(xs.size());
-  for (std::size_t i = 0; i < xs.size(); ++i) out[i] = from_double(f, xs[i], r, first_site + i);
+  fast_rounder(f, r)(xs, out, first_site);
   return out;
 }
 

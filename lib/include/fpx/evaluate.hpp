@@ -34,6 +34,11 @@ struct evaluation_options {
   bool last_position_only = false;
   /// Stochastic rounding sites are numbered from here, one per rounding in evaluation order.
   std::uint64_t first_site = 0;
+  /// Rounded arithmetic runs on doubles (fast_scalar: exact results rounded to odd, then
+  /// once into the format) whenever every format of the spec allows it and the mode is not
+  /// stochastic; the results are the same. True forces the reference path (big-integer
+  /// dyadics) everywhere: for tests and benchmarks that compare the two.
+  bool reference_arithmetic = false;
 };
 
 struct evaluation {

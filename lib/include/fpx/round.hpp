@@ -22,7 +22,8 @@ code_t from_rational(const format& f, const rational& x, const rounding& r = {},
 code_t convert(const format& from, code_t code, const format& to, const rounding& r = {},
                std::uint64_t site = 0);
 
-/// Rounds every element; element i uses stochastic site first_site + i.
+/// Rounds every element (through fast_rounder: the same codes, at hardware speed); element i
+/// uses stochastic site first_site + i.
 std::vector<code_t> from_doubles(const format& f, std::span<const double> xs,
                                  const rounding& r = {}, std::uint64_t first_site = 0);
 

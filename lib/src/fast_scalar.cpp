@@ -1,0 +1,181 @@
+#include "fast_scalar.hpp"
+
+#include <bit>
+#include <cmath>
+#include <map>
+#include <mutex>
+#include <string>
+#include <stdexcept>
+
+#include "fpx/codec.hpp"
+#include "fpx/detail/operand.hpp"
+#include "kernels/exact_double.hpp"
+#include "kernels/kernel_params.hpp"
+
+namespace fpx::detail {
+
+std::optional<fast_target> fast_target::make(const format& f, const rounding& r) {
+  if (r.mode == round_mode::stochastic) return std::nullopt;
+  // Building an encoder asks the reference path what overflow and specials become (some of it
+  // by catching exceptions): done once per format and mode for the process, as an evaluation
+  // needs twelve of them. Formats the fast path does not take are remembered as nullopt.
+  static std::mutex mutex;
+  static std::map<std::string, std::optional<fast_target>> cache;
+  const std::string key = f.name() + "|" + std::string(to_string(f.overflow())) + "|" +
+                          std::string(to_string(r.mode));
+  const std::lock_guard lock(mutex);
+  auto it = cache.find(key);
+  if (it == cache.end()) {
+    std::optional<fast_target> t;
+    if (kernels::double_arithmetic_is_exact(f))
+      t = fast_target{f, *kernels::make_encoder(f, r), *kernels::make_decoder(f)};
+    it = cache.emplace(key, std::move(t)).first;
+  }
+  return it->second;
+}
+
+std::optional<double> exactly_double(const rational& x) {
+  const bigint& num = numerator(x);
+  const bigint& den = denominator(x);
+  if (msb(den) != lsb(den) || msb(den) > 1000) return std::nullopt;  // den = 2^k, modest k
+  if (num != 0 && msb(abs(num)) >= 53) return std::nullopt;
+  return std::ldexp(num.convert_to<double>(), -static_cast<int>(msb(den)));
+}
+
+namespace fast {
+namespace {
+
+using kernels::binary_op;
+
+// A double as the reference path's operand (every double is a value of fp64).
+operand as_operand(double x) {
+  static const format fp64 = preset("fp64");
+  return load(fp64, std::bit_cast<code_t>(x));
+}
+
+double value(const fast_target& t, code_t code) {
+  std::uint64_t unused = 0;
+  return t.f.minifloat() ? kernels::decode<false>(t.decoder, code, unused)
+                         : kernels::decode<true>(t.decoder, code, unused);
+}
+
+// The target's value nearest `odd` (an exact result rounded to odd), or the reference path's
+// answer when the encoder cannot give it.
+template <class Reference>
+double finish(const fast_target& t, double odd, Reference reference) {
+  std::uint64_t needs_reference = 0;
+  const code_t code = kernels::encode(t.encoder, odd, 0, needs_reference);
+  return value(t, needs_reference ? reference() : code);
+}
+
+template <binary_op Op>
+double exact_to_odd(double x, double y, round_mode mode) {
+  // Only `down` changes an exact result (the sign of an exact zero sum).
+  return mode == round_mode::down ? kernels::exact_to_odd<Op, round_mode::down>(x, y)
+                                  : kernels::exact_to_odd<Op, round_mode::rne>(x, y);
+}
+
+}  // namespace
+
+double convert(const fast_target& t, double x, const rounding& r, std::uint64_t site) {
+  return finish(t, x, [&] { return round_operand(as_operand(x), t.f, r, site); });
+}
+
+double add(const fast_target& t, double x, double y, const rounding& r, std::uint64_t site) {
+  return finish(t, exact_to_odd<binary_op::add>(x, y, r.mode),
+                [&] { return detail::add(as_operand(x), as_operand(y), t.f, r, site); });
+}
+
+double mul(const fast_target& t, double x, double y, const rounding& r, std::uint64_t site) {
+  return finish(t, exact_to_odd<binary_op::mul>(x, y, r.mode),
+                [&] { return detail::mul(as_operand(x), as_operand(y), t.f, r, site); });
+}
+
+double div(const fast_target& t, double x, double y, const rounding& r, std::uint64_t site) {
+  return finish(t, exact_to_odd<binary_op::div>(x, y, r.mode),
+                [&] { return detail::div(as_operand(x), as_operand(y), t.f, r, site); });
+}
+
+double exp(const fast_target& t, double x, const rounding& r, std::uint64_t site) {
+  auto reference = [&] { return value(t, detail::exp(as_operand(x), t.f, r, site)); };
+  if (x == 0) return convert(t, 1.0, r, site);
+  const double y = std::exp(x);
+  if (!std::isnormal(y)) return reference();
+  std::uint64_t needs_reference = 0;
+  const code_t low = kernels::encode(t.encoder, y * (1 - 0x1p-50), 0, needs_reference);
+  const code_t high = kernels::encode(t.encoder, y * (1 + 0x1p-50), 0, needs_reference);
+  return needs_reference || low != high ? reference() : value(t, low);
+}
+
+double fma(const fast_target& t, double a, double b, double c, const rounding& r, std::uint64_t site) {
+  auto reference = [&] { return detail::fma(as_operand(a), as_operand(b), as_operand(c), t.f, r, site); };
+  const double p = a * b;
+  // The sum of three doubles has no two-term exact form; products of narrow formats are exact.
+  if (std::isfinite(p) && std::fma(a, b, -p) != 0) return value(t, reference());
+  return finish(t, exact_to_odd<binary_op::add>(p, c, r.mode), reference);
+}
+
+namespace {
+
+struct dot_state {
+  std::span<const double> a, b;
+  const fast_target &product, &acc;
+  const rounding& r;
+  std::uint64_t& site;
+
+  double sum(double x, double y) { return add(acc, x, y, r, site++); }
+  // Term i rounded into `product` (a product) and then into the accumulator; the second
+  // rounding is exact when the formats agree.
+  double term(std::size_t i) {
+    if (b.empty()) return convert(acc, a[i], r, site++);
+    const double p = mul(product, a[i], b[i], r, site++);
+    return product.f == acc.f ? p : convert(acc, p, r, site++);
+  }
+  double pairwise(const std::vector<std::size_t>& idx, std::size_t lo, std::size_t hi) {
+    if (hi - lo == 1) return term(idx[lo]);
+    const std::size_t mid = lo + (hi - lo) / 2;
+    const double left = pairwise(idx, lo, mid);
+    return sum(left, pairwise(idx, mid, hi));
+  }
+};
+
+}  // namespace
+
+double dot(std::span<const double> a, std::span<const double> b, const double* bias,
+           const fast_target& out, const fast_target& product, const fast_target& accumulator,
+           const accumulation& rule, const rounding& r, std::uint64_t& site) {
+  using where = accumulation::rounding_points;
+  if (rule.where == where::exact) {
+    std::vector<operand> x, y;
+    for (double v : a) x.push_back(as_operand(v));
+    for (double v : b) y.push_back(as_operand(v));
+    const operand ob = bias ? as_operand(*bias) : operand{};
+    accumulation exact = rule;
+    exact.product = product.f;
+    exact.accumulator = accumulator.f;
+    return value(out, detail::dot(x, y, bias ? &ob : nullptr, out.f, exact, r, site));
+  }
+  if (!b.empty() && a.size() != b.size())
+    throw std::invalid_argument("dot: lengths differ (" + std::to_string(a.size()) + " and " +
+                                std::to_string(b.size()) + ")");
+  const auto idx = summation_order(rule, a.size());
+  if (rule.where == where::fused && rule.sum_order == accumulation::order::pairwise)
+    throw std::invalid_argument("dot: fused accumulation is sequential; use left_to_right or given");
+  dot_state s{a, b, product, accumulator, r, site};
+  double total = 0;
+  if (rule.where == where::fused && !b.empty()) {
+    for (std::size_t i : idx) total = fma(accumulator, a[i], b[i], total, r, site++);
+  } else if (!idx.empty()) {
+    if (rule.sum_order == accumulation::order::pairwise) {
+      total = s.pairwise(idx, 0, idx.size());
+    } else {
+      total = s.term(idx[0]);
+      for (std::size_t k = 1; k < idx.size(); ++k) total = s.sum(total, s.term(idx[k]));
+    }
+  }
+  if (bias) total = s.sum(total, *bias);
+  return convert(out, total, r, site++);
+}
+
+}  // namespace fast
+}  // namespace fpx::detail

@@ -1,0 +1,170 @@
+// Compiled twice: as part of the library (baseline ISA, namespace `baseline`) and with
+// -mavx2 -mfma (namespace `avx2`). The loops are written so that GCC vectorises them: no
+// branches on data, no calls, the parameters copied to locals so stores cannot alias them.
+#include "batch_kernels.hpp"
+
+#ifndef FPX_KERNEL_ISA
+#define FPX_KERNEL_ISA baseline
+#endif
+#define FPX_STRINGIFY_(x) #x
+#define FPX_STRINGIFY(x) FPX_STRINGIFY_(x)
+
+namespace fpx::kernels::FPX_KERNEL_ISA {
+namespace {
+
+// Calls body.template operator()<Mode>() with the mode as a compile-time constant.
+template <class Body>
+bool with_mode(round_mode mode, Body body) {
+  switch (mode) {
+    case round_mode::rne: return body.template operator()<round_mode::rne>();
+    case round_mode::rna: return body.template operator()<round_mode::rna>();
+    case round_mode::rtz: return body.template operator()<round_mode::rtz>();
+    case round_mode::up: return body.template operator()<round_mode::up>();
+    case round_mode::down: return body.template operator()<round_mode::down>();
+    case round_mode::rto: return body.template operator()<round_mode::rto>();
+    case round_mode::stochastic: return body.template operator()<round_mode::stochastic>();
+  }
+  return true;
+}
+
+template <class Body>
+bool with_op(binary_op op, Body body) {
+  switch (op) {
+    case binary_op::add: return body.template operator()<binary_op::add>();
+    case binary_op::sub: return body.template operator()<binary_op::sub>();
+    case binary_op::mul: return body.template operator()<binary_op::mul>();
+    case binary_op::div: return body.template operator()<binary_op::div>();
+  }
+  return true;
+}
+
+template <round_mode Mode, bool Grid, bool Hardware, class Input>
+bool encode_loop(const encoder& params, const Input* x, code_t* out, std::size_t n,
+                 std::uint64_t first_site) {
+  const encoder e = params;
+  std::uint64_t reference = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    std::uint32_t u = 0;
+    if constexpr (Mode == round_mode::stochastic) u = stochastic_bits(e.seed, first_site + i);
+    const double v = static_cast<double>(x[i]);
+    if constexpr (Grid) out[i] = encode_grid<Mode, Hardware>(e, v, u, reference);
+    else out[i] = encode_minifloat<Mode, Hardware>(e, v, u, reference);
+  }
+  return reference != 0;
+}
+
+// Calls body.template operator()<Grid, Hardware>() with e's kind as compile-time constants.
+template <class Body>
+bool with_kind(const encoder& e, Body body) {
+  if (e.grid)
+    return e.hardware_rounding ? body.template operator()<true, true>() : body.template operator()<true, false>();
+  return e.hardware_rounding ? body.template operator()<false, true>() : body.template operator()<false, false>();
+}
+
+template <class Input>
+bool encode_any(const encoder& e, const Input* x, code_t* out, std::size_t n, std::uint64_t first_site) {
+  return with_mode(e.mode, [&]<round_mode Mode>() {
+    return with_kind(e, [&]<bool Grid, bool Hardware>() {
+      return encode_loop<Mode, Grid, Hardware>(e, x, out, n, first_site);
+    });
+  });
+}
+
+bool encode_doubles(const encoder& e, const double* x, code_t* out, std::size_t n, std::uint64_t first_site) {
+  return encode_any(e, x, out, n, first_site);
+}
+
+bool encode_floats(const encoder& e, const float* x, code_t* out, std::size_t n, std::uint64_t first_site) {
+  return encode_any(e, x, out, n, first_site);
+}
+
+template <round_mode Mode, binary_op Op, bool Grid, bool Hardware>
+bool arithmetic_loop(const decoder& in, const encoder& out_format, const code_t* a, const code_t* b,
+                     code_t* out, std::size_t n) {
+  const decoder d = in;
+  const encoder e = out_format;
+  std::uint64_t reference = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const double x = decode<Grid>(d, a[i], reference);
+    const double y = decode<Grid>(d, b[i], reference);
+    const double exact = exact_to_odd<Op, Mode>(x, y);
+    if constexpr (Grid) out[i] = encode_grid<Mode, Hardware>(e, exact, 0, reference);
+    else out[i] = encode_minifloat<Mode, Hardware>(e, exact, 0, reference);
+  }
+  return reference != 0;
+}
+
+// Operands and result in one format (fast_arith's case).
+bool arithmetic(binary_op op, const decoder& in, const encoder& out_format, const code_t* a,
+                const code_t* b, code_t* out, std::size_t n) {
+  if (out_format.mode == round_mode::stochastic || in.grid != out_format.grid) return true;
+  return with_mode(out_format.mode, [&]<round_mode Mode>() {
+    return with_op(op, [&]<binary_op Op>() {
+      return with_kind(out_format, [&]<bool Grid, bool Hardware>() {
+        return arithmetic_loop<Mode, Op, Grid, Hardware>(in, out_format, a, b, out, n);
+      });
+    });
+  });
+}
+
+template <round_mode Mode, binary_op Op>
+bool integer_loop(const decoder& in, const encoder& out_format, const code_t* a, const code_t* b,
+                  code_t* out, std::size_t n) {
+  const decoder d = in;
+  const encoder e = out_format;
+  const std::uint64_t fraction_bits = static_cast<std::uint64_t>(-e.scale_exp);
+  std::uint64_t reference = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::int64_t x = grid_level(d, a[i], reference);
+    const std::int64_t y = grid_level(d, b[i], reference);
+    std::int64_t k;
+    if constexpr (Op == binary_op::add) {
+      k = x + y;
+    } else if constexpr (Op == binary_op::sub) {
+      k = x - y;
+    } else {
+      // The product of two levels of 2^-F is a level of 2^-2F: shift F bits out, rounding.
+      const std::int64_t p = x * y;
+      const std::uint64_t negative = p < 0;
+      const std::uint64_t m = round_right_shift<Mode>(
+          static_cast<std::uint64_t>(negative ? -p : p), fraction_bits, negative, 0);
+      k = negative ? -static_cast<std::int64_t>(m) : static_cast<std::int64_t>(m);
+    }
+    const std::uint64_t high = k > e.kmax, low = k < e.kmin;
+    const code_t code = static_cast<std::uint64_t>(k) & e.level_mask;
+    out[i] = high ? e.overflow[0] : (low ? e.overflow[1] : code);
+    reference |= (high | low) & e.overflow_throws;
+  }
+  return reference != 0;
+}
+
+bool integer(binary_op op, const decoder& in, const encoder& out_format, const code_t* a,
+             const code_t* b, code_t* out, std::size_t n) {
+  if (op == binary_op::div || out_format.mode == round_mode::stochastic) return true;
+  return with_mode(out_format.mode, [&]<round_mode Mode>() {
+    return with_op(op, [&]<binary_op Op>() {
+      if constexpr (Op == binary_op::div) return true;
+      else return integer_loop<Mode, Op>(in, out_format, a, b, out, n);
+    });
+  });
+}
+
+bool lookup(const std::uint16_t* table, const code_t* a, const code_t* b, code_t* out, std::size_t n) {
+  // Codes beyond 8 bits and marked entries are collected and tested once, after the loop.
+  std::uint64_t operands = 0, entries = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const code_t x = a[i], y = b[i];
+    operands |= x | y;
+    const std::uint16_t t = table[((x << 8) | y) & 0xffff];
+    entries |= t;
+    out[i] = t;
+  }
+  return (operands >> 8) != 0 || (entries >> 15) != 0;
+}
+
+}  // namespace
+
+extern const batch kernels;
+const batch kernels{FPX_STRINGIFY(FPX_KERNEL_ISA), encode_doubles, encode_floats, arithmetic, integer, lookup};
+
+}  // namespace fpx::kernels::FPX_KERNEL_ISA
