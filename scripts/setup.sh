@@ -3,7 +3,7 @@
 set -euo pipefail
 packages=(
   build-essential cmake
-  libeigen3-dev libboost-dev libfmt-dev doctest-dev libmpfr-dev libgmp-dev
+  libeigen3-dev libboost-dev libfmt-dev doctest-dev libmpfr-dev libgmp-dev libbenchmark-dev
   nlohmann-json3-dev libcli11-dev
   pybind11-dev python3-pybind11 python3-dev python3-numpy python3-matplotlib python3-pytest
   python3-hypothesis python3-nbclient python3-ipykernel

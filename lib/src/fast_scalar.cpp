@@ -122,6 +122,7 @@ struct dot_state {
   const fast_target &product, &acc;
   const rounding& r;
   std::uint64_t& site;
+  bool product_is_accumulator;  // compared once: comparing grid formats compares rationals
 
   double sum(double x, double y) { return add(acc, x, y, r, site++); }
   // Term i rounded into `product` (a product) and then into the accumulator; the second
@@ -129,7 +130,7 @@ struct dot_state {
   double term(std::size_t i) {
     if (b.empty()) return convert(acc, a[i], r, site++);
     const double p = mul(product, a[i], b[i], r, site++);
-    return product.f == acc.f ? p : convert(acc, p, r, site++);
+    return product_is_accumulator ? p : convert(acc, p, r, site++);
   }
   double pairwise(const std::vector<std::size_t>& idx, std::size_t lo, std::size_t hi) {
     if (hi - lo == 1) return term(idx[lo]);
@@ -161,7 +162,7 @@ double dot(std::span<const double> a, std::span<const double> b, const double* b
   const auto idx = summation_order(rule, a.size());
   if (rule.where == where::fused && rule.sum_order == accumulation::order::pairwise)
     throw std::invalid_argument("dot: fused accumulation is sequential; use left_to_right or given");
-  dot_state s{a, b, product, accumulator, r, site};
+  dot_state s{a, b, product, accumulator, r, site, product.f == accumulator.f};
   double total = 0;
   if (rule.where == where::fused && !b.empty()) {
     for (std::size_t i : idx) total = fma(accumulator, a[i], b[i], total, r, site++);

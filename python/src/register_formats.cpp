@@ -4,10 +4,13 @@
 #include <pybind11/operators.h>
 #include <pybind11/stl.h>
 
+#include <span>
+
 #include <fmt/core.h>
 
 #include "convert.hpp"
 #include "fpx/codec.hpp"
+#include "fpx/fast_round.hpp"
 #include "fpx/mx.hpp"
 #include "fpx/round.hpp"
 
@@ -28,21 +31,20 @@ format make_minifloat(int exponent_bits, int mantissa_bits, std::optional<int> b
 
 double_array round_into(const format& f, const double_array& x, const std::string& mode,
                         std::optional<std::uint64_t> seed, std::uint64_t site) {
-  const rounding r = make_rounding(mode, seed);
+  const std::size_t n = static_cast<std::size_t>(x.size());
+  std::vector<code_t> codes(n);
+  fast_rounder(f, make_rounding(mode, seed))(std::span(x.data(), n), codes, site);
   double_array out = empty_like(x);
-  const double* in = x.data();
   double* o = out.mutable_data();
-  for (py::ssize_t i = 0; i < x.size(); ++i) o[i] = code_to_double(f, from_double(f, in[i], r, site + i));
+  for (std::size_t i = 0; i < n; ++i) o[i] = code_to_double(f, codes[i]);
   return out;
 }
 
 code_array encode(const format& f, const double_array& x, const std::string& mode,
                   std::optional<std::uint64_t> seed, std::uint64_t site) {
-  const rounding r = make_rounding(mode, seed);
   code_array out(std::vector<py::ssize_t>(x.shape(), x.shape() + x.ndim()));
-  const double* in = x.data();
-  std::uint64_t* o = out.mutable_data();
-  for (py::ssize_t i = 0; i < x.size(); ++i) o[i] = from_double(f, in[i], r, site + i);
+  const std::size_t n = static_cast<std::size_t>(x.size());
+  fast_rounder(f, make_rounding(mode, seed))(std::span(x.data(), n), std::span(out.mutable_data(), n), site);
   return out;
 }
 

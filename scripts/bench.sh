@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Builds the benchmarks (preset bench), runs them on one thread and writes bench/RESULTS.md.
+# Usage: scripts/bench.sh [extra Google Benchmark flags, e.g. --benchmark_filter=round]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cmake --preset bench >/dev/null
+cmake --build --preset bench -j"$(nproc)" --target fpx_bench
+json=$(mktemp)
+build/bench/bench/fpx_bench --benchmark_min_time=0.5 --benchmark_out="$json" --benchmark_out_format=json "$@"
+/usr/bin/python3 bench/report.py "$json" "scripts/bench.sh $*" > bench/RESULTS.md
+rm -f "$json"
+echo "wrote bench/RESULTS.md"
