@@ -29,7 +29,7 @@ struct encoder {
   std::uint64_t sign_bit = 0;
   std::uint64_t negative_zero = 0;      ///< the code of -0 (+0's for fnuz)
   std::uint64_t target_cap = 0;         ///< biased binade just above the largest value
-  bool hardware_rounding = false;       ///< M <= 50: the FPU may round (see encode_minifloat)
+  bool hardware_rounding = false;       ///< the FPU may round (see make_encoder)
   // Grids (power-of-two scale 2^scale_exp, bits <= 50, not the binary grid).
   std::int64_t scale_exp = 0;
   std::int64_t kmin = 0, kmax = 0;

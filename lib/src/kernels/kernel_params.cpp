@@ -54,8 +54,9 @@ std::optional<encoder> make_encoder(const format& f, const rounding& r) {
     e.sign_bit = code_t{1} << l.sign_shift;
     e.negative_zero = zero_code(f, true);
     e.target_cap = static_cast<std::uint64_t>(l.ef_max - m->bias + 1023 + 1);
-    // The FPU path needs exact scaled magnitudes below 2^51 and normal powers of two.
-    e.hardware_rounding = l.M <= 50 && l.emin - l.M >= -1000 && l.ef_max - m->bias <= 1000;
+    // The FPU path needs rounded magnitudes n <= 2^(M+1) below 2^51 (small_double_to_integer)
+    // and quanta that are normal powers of two.
+    e.hardware_rounding = l.M <= 49 && l.emin - l.M >= -1000 && l.ef_max - m->bias <= 1000;
   } else {
     if (!grid_covered(f)) return std::nullopt;
     const auto& g = *f.grid();
