@@ -49,6 +49,25 @@ fpx::transformer single_head(rmatrix wq, rmatrix wk, rmatrix wv, fpx::attention_
 
 fpx::precision_spec with_formats(std::string_view preset) { return fpx::spec_preset(preset); }
 
+// Parameters drawn uniformly from [-bound, bound] (each double read exactly), in draw order.
+struct random_parameters {
+  std::mt19937_64 rng;
+  std::uniform_real_distribution<double> u;
+  random_parameters(std::uint64_t seed, double bound) : rng(seed), u(-bound, bound) {}
+
+  rmatrix matrix(int rows, int cols) {
+    Eigen::MatrixXd m(rows, cols);
+    for (int i = 0; i < rows; ++i)
+      for (int k = 0; k < cols; ++k) m(i, k) = u(rng);
+    return fpx::to_rmatrix(m);
+  }
+  fpx::rvector vector(int n) {
+    fpx::rvector v(n);
+    for (int i = 0; i < n; ++i) v(i) = rational(u(rng));
+    return v;
+  }
+};
+
 const fpx::trace_step& step(const fpx::evaluation& e, std::string_view suffix) {
   for (const auto& s : e.trace)
     if (s.name.ends_with(suffix)) return s;
@@ -256,33 +275,21 @@ TEST_CASE("a causal mask hides later keys") {
 }
 
 TEST_CASE("float64 and exact agree closely on a random softmax transformer; fp32 nearly") {
-  std::mt19937_64 rng(11);
-  std::uniform_real_distribution<double> u(-1, 1);
-  auto random_matrix = [&](int r, int c) {
-    Eigen::MatrixXd m(r, c);
-    for (int i = 0; i < r; ++i)
-      for (int k = 0; k < c; ++k) m(i, k) = u(rng);
-    return fpx::to_rmatrix(m);
-  };
-  auto random_vector = [&](int n) {
-    fpx::rvector v(n);
-    for (int i = 0; i < n; ++i) v(i) = rational(u(rng));
-    return v;
-  };
+  random_parameters random(11, 1);
   fpx::transformer t;
-  t.token_embedding = random_matrix(5, 4);
-  t.positional = random_matrix(6, 4);
+  t.token_embedding = random.matrix(5, 4);
+  t.positional = random.matrix(6, 4);
   fpx::attention_layer a;
   for (int h = 0; h < 2; ++h)
-    a.heads.push_back({map(random_matrix(3, 4)), map(random_matrix(3, 4)), map(random_matrix(2, 4))});
-  a.output = map(random_matrix(4, 4));
+    a.heads.push_back({map(random.matrix(3, 4)), map(random.matrix(3, 4)), map(random.matrix(2, 4))});
+  a.output = map(random.matrix(4, 4));
   a.mask = fpx::attention_mask::causal;
   fpx::mlp ff;
-  ff.layers.push_back({map(random_matrix(6, 4), random_vector(6)), fpx::activation::relu});
-  ff.layers.push_back({map(random_matrix(4, 6)), fpx::activation::identity});
+  ff.layers.push_back({map(random.matrix(6, 4), random.vector(6)), fpx::activation::relu});
+  ff.layers.push_back({map(random.matrix(4, 6)), fpx::activation::identity});
   t.blocks.push_back({a, true, ff, true});
   t.blocks.push_back({a, true, {}, false});
-  t.readout.layers.push_back({map(random_matrix(2, 4)), fpx::activation::identity});
+  t.readout.layers.push_back({map(random.matrix(2, 4)), fpx::activation::identity});
   const std::vector<int> tokens{0, 3, 1, 4, 2, 2};
   auto spec = fpx::spec_preset("uniform(fp32)");
   spec.subtract_max = true;
@@ -385,33 +392,21 @@ TEST_CASE("JSON: a network survives a round trip, exactly") {
 }
 
 TEST_CASE("the fast path and the reference path give the same evaluation, step by step") {
-  std::mt19937_64 rng(5);
-  std::uniform_real_distribution<double> u(-2, 2);
-  auto random_matrix = [&](int r, int c) {
-    Eigen::MatrixXd m(r, c);
-    for (int i = 0; i < r; ++i)
-      for (int k = 0; k < c; ++k) m(i, k) = u(rng);
-    return fpx::to_rmatrix(m);
-  };
-  auto random_vector = [&](int n) {
-    fpx::rvector v(n);
-    for (int i = 0; i < n; ++i) v(i) = rational(u(rng));
-    return v;
-  };
+  random_parameters random(5, 2);
   auto random_transformer = [&](fpx::attention_kind kind) {
     fpx::transformer t;
-    t.token_embedding = random_matrix(5, 4);
-    t.positional = random_matrix(6, 4);
+    t.token_embedding = random.matrix(5, 4);
+    t.positional = random.matrix(6, 4);
     fpx::attention_layer a;
     for (int h = 0; h < 2; ++h)
-      a.heads.push_back({map(random_matrix(3, 4)), map(random_matrix(3, 4)), map(random_matrix(2, 4))});
-    a.output = map(random_matrix(4, 4), random_vector(4));
+      a.heads.push_back({map(random.matrix(3, 4)), map(random.matrix(3, 4)), map(random.matrix(2, 4))});
+    a.output = map(random.matrix(4, 4), random.vector(4));
     a.kind = kind;
     fpx::mlp ff;
-    ff.layers.push_back({map(random_matrix(6, 4), random_vector(6)), fpx::activation::relu});
-    ff.layers.push_back({map(random_matrix(4, 6)), fpx::activation::clipped_relu});
+    ff.layers.push_back({map(random.matrix(6, 4), random.vector(6)), fpx::activation::relu});
+    ff.layers.push_back({map(random.matrix(4, 6)), fpx::activation::clipped_relu});
     t.blocks.push_back({a, true, ff, true});
-    t.readout.layers.push_back({map(random_matrix(2, 4)), fpx::activation::identity});
+    t.readout.layers.push_back({map(random.matrix(2, 4)), fpx::activation::identity});
     return t;
   };
   auto same = [](double x, double y) { return x == y ? std::signbit(x) == std::signbit(y) : std::isnan(x) && std::isnan(y); };

@@ -6,6 +6,7 @@
 
 #include "fpx/detail/operand.hpp"
 #include "fpx/round.hpp"
+#include "dot_order.hpp"
 
 namespace fpx::detail {
 namespace {
@@ -16,6 +17,7 @@ struct dot_state {
   const format& acc;
   const rounding& r;
   std::uint64_t& site;
+  bool product_is_accumulator;  // compared once: comparing grid formats compares rationals
 
   operand sum(const operand& x, const operand& y) {
     return load(acc, add(x, y, acc, r, site++));
@@ -25,13 +27,10 @@ struct dot_state {
   operand term(std::size_t i) {
     if (b.empty()) return load(acc, round_operand(a[i], acc, r, site++));
     const code_t p = mul(a[i], b[i], product, r, site++);
-    return product == acc ? load(acc, p) : load(acc, convert(product, p, acc, r, site++));
+    return product_is_accumulator ? load(acc, p) : load(acc, convert(product, p, acc, r, site++));
   }
-  operand pairwise(const std::vector<std::size_t>& idx, std::size_t lo, std::size_t hi) {
-    if (hi - lo == 1) return term(idx[lo]);
-    const std::size_t mid = lo + (hi - lo) / 2;
-    const operand left = pairwise(idx, lo, mid);
-    return sum(left, pairwise(idx, mid, hi));
+  operand fused(std::size_t i, const operand& total) {
+    return load(acc, fma(a[i], b[i], total, acc, r, site++));
   }
 };
 
@@ -65,7 +64,6 @@ code_t dot(std::span<const operand> a, std::span<const operand> b, const operand
   const format& product = rule.product.value_or(out);
   const format& acc = rule.accumulator.value_or(out);
   const auto idx = summation_order(rule, a.size());
-  dot_state s{a, b, product, acc, r, site};
   using where = accumulation::rounding_points;
 
   if (rule.where == where::exact) {
@@ -81,20 +79,8 @@ code_t dot(std::span<const operand> a, std::span<const operand> b, const operand
     return round_dyadic(out, total, r, site++);
   }
 
-  operand total{number_class::zero, {}};
-  if (rule.where == where::fused && rule.sum_order == accumulation::order::pairwise)
-    throw std::invalid_argument("dot: fused accumulation is sequential; use left_to_right or given");
-  if (rule.where == where::fused && !b.empty()) {
-    for (std::size_t i : idx) total = load(acc, fma(a[i], b[i], total, acc, r, site++));
-  } else if (!idx.empty()) {
-    if (rule.sum_order == accumulation::order::pairwise) {
-      total = s.pairwise(idx, 0, idx.size());
-    } else {
-      total = s.term(idx[0]);
-      for (std::size_t k = 1; k < idx.size(); ++k) total = s.sum(total, s.term(idx[k]));
-    }
-  }
-  if (bias) total = s.sum(total, *bias);
+  dot_state s{a, b, product, acc, r, site, product == acc};
+  const operand total = ordered_sum(s, rule, idx, !b.empty(), bias, operand{number_class::zero, {}});
   return round_operand(total, out, r, site++);
 }
 

@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "fpx/codec.hpp"
+#include "dot_order.hpp"
 #include "fpx/detail/operand.hpp"
 #include "kernels/exact_double.hpp"
 #include "kernels/kernel_params.hpp"
@@ -132,12 +133,7 @@ struct dot_state {
     const double p = mul(product, a[i], b[i], r, site++);
     return product_is_accumulator ? p : convert(acc, p, r, site++);
   }
-  double pairwise(const std::vector<std::size_t>& idx, std::size_t lo, std::size_t hi) {
-    if (hi - lo == 1) return term(idx[lo]);
-    const std::size_t mid = lo + (hi - lo) / 2;
-    const double left = pairwise(idx, lo, mid);
-    return sum(left, pairwise(idx, mid, hi));
-  }
+  double fused(std::size_t i, double total) { return fma(acc, a[i], b[i], total, r, site++); }
 };
 
 }  // namespace
@@ -160,21 +156,8 @@ double dot(std::span<const double> a, std::span<const double> b, const double* b
     throw std::invalid_argument("dot: lengths differ (" + std::to_string(a.size()) + " and " +
                                 std::to_string(b.size()) + ")");
   const auto idx = summation_order(rule, a.size());
-  if (rule.where == where::fused && rule.sum_order == accumulation::order::pairwise)
-    throw std::invalid_argument("dot: fused accumulation is sequential; use left_to_right or given");
   dot_state s{a, b, product, accumulator, r, site, product.f == accumulator.f};
-  double total = 0;
-  if (rule.where == where::fused && !b.empty()) {
-    for (std::size_t i : idx) total = fma(accumulator, a[i], b[i], total, r, site++);
-  } else if (!idx.empty()) {
-    if (rule.sum_order == accumulation::order::pairwise) {
-      total = s.pairwise(idx, 0, idx.size());
-    } else {
-      total = s.term(idx[0]);
-      for (std::size_t k = 1; k < idx.size(); ++k) total = s.sum(total, s.term(idx[k]));
-    }
-  }
-  if (bias) total = s.sum(total, *bias);
+  const double total = ordered_sum(s, rule, idx, !b.empty(), bias, 0.0);
   return convert(out, total, r, site++);
 }
 

@@ -138,53 +138,67 @@ FPX_KERNEL_INLINE std::int64_t small_double_to_integer(double v) {
   return static_cast<std::int64_t>(std::bit_cast<std::uint64_t>(v + 0x1.8p52) - 0x4338000000000000);
 }
 
+/// A double's fields, as the encoders read them.
+struct double_fields {
+  std::uint64_t b;         ///< the bits
+  std::uint64_t negative;  ///< the sign bit
+  std::uint64_t field;     ///< the biased exponent field (0x7ff: Inf or NaN)
+  std::uint64_t fraction;
+  std::uint64_t sig;       ///< the significand with its hidden bit: |x| = sig 2^(field_eff - 1075)
+};
+
+FPX_KERNEL_INLINE double_fields split(double x) {
+  const std::uint64_t b = std::bit_cast<std::uint64_t>(x);
+  const std::uint64_t field = (b >> 52) & 0x7ff;
+  const std::uint64_t fraction = b & ((std::uint64_t{1} << 52) - 1);
+  return {b, b >> 63, field, fraction, fraction | (static_cast<std::uint64_t>(field != 0) << 52)};
+}
+
+/// `code` for finite x; what Inf and NaN become otherwise. Flags what must throw: Inf or NaN
+/// where the format's policy throws, or an overflow (`over`) under the `error` policy.
+FPX_KERNEL_INLINE code_t with_specials(const encoder& e, const double_fields& d, code_t code,
+                                       std::uint64_t over, std::uint64_t& reference) {
+  const std::uint64_t special = d.field == 0x7ff;
+  const std::uint64_t is_inf = special & (d.fraction == 0);
+  const std::uint64_t inf_throws = pick(d.negative, e.infinity_throws[1], e.infinity_throws[0]);
+  reference |= pick(special, pick(is_inf, inf_throws, e.nan_throws), over & e.overflow_throws);
+  return pick(special, pick(is_inf, pick(d.negative, e.infinity[1], e.infinity[0]), e.nan), code);
+}
+
 /// x rounded into the encoder's minifloat; sets `reference` when only the reference path can
 /// give the answer (it throws). Hardware: e.hardware_rounding, fixed outside a loop (a branch
 /// inside it stops vectorisation); the FPU then rounds in the modes it has.
 template <round_mode Mode, bool Hardware>
 FPX_KERNEL_INLINE code_t encode_minifloat(const encoder& e, double x, std::uint32_t u, std::uint64_t& reference) {
-  const std::uint64_t b = std::bit_cast<std::uint64_t>(x);
-  const std::uint64_t negative = b >> 63;
-  const std::uint64_t field = (b >> 52) & 0x7ff;
-  const std::uint64_t fraction = b & ((std::uint64_t{1} << 52) - 1);
-  const std::uint64_t sig = fraction | (static_cast<std::uint64_t>(field != 0) << 52);
-  const std::uint64_t field_eff = field | (field == 0);  // double subnormals share binade 1
+  const double_fields d = split(x);
+  const std::uint64_t field_eff = d.field | (d.field == 0);  // double subnormals share binade 1
   const std::uint64_t target = pick(field_eff > e.emin_biased, field_eff, e.emin_biased);
   std::uint64_t n;
   if constexpr (hardware_mode<Mode> && Hardware) {
     // |x| in units of the target's quantum 2^(target - 1023 - M), scaled exactly by a power of
     // two; the FPU rounds it. Beyond target_cap every value overflows, whatever n is.
     const std::uint64_t capped = pick(target < e.target_cap, target, e.target_cap);
-    const double scaled = std::bit_cast<double>(b & 0x7fffffffffffffff) *
+    const double scaled = std::bit_cast<double>(d.b & 0x7fffffffffffffff) *
                           std::bit_cast<double>((2046 + e.mantissa_bits - capped) << 52);
     const double units = pick(scaled < 0x1p51, scaled, 0x1p51);  // bounded where it overflows
-    n = static_cast<std::uint64_t>(small_double_to_integer(hardware_round_magnitude<Mode>(units, negative)));
+    n = static_cast<std::uint64_t>(small_double_to_integer(hardware_round_magnitude<Mode>(units, d.negative)));
   } else {
-    n = round_right_shift<Mode>(sig, 52 - e.mantissa_bits + (target - field_eff), negative, u);
+    n = round_right_shift<Mode>(d.sig, 52 - e.mantissa_bits + (target - field_eff), d.negative, u);
   }
   // Exponent and mantissa fields side by side count up with the value, so a carry out of the
   // mantissa moves to the next binade by itself.
   const std::uint64_t magnitude = ((target + e.exponent_offset) << e.mantissa_bits) + n;
   const std::uint64_t over = magnitude > e.max_magnitude;
-  const std::uint64_t special = field == 0x7ff;
-  const std::uint64_t is_inf = special & (fraction == 0);
-  const std::uint64_t sign = pick(negative, pick(magnitude == 0, e.negative_zero, e.sign_bit), 0);
-  code_t code = pick(over, pick(negative, e.overflow[1], e.overflow[0]), magnitude | sign);
-  code = pick(special, pick(is_inf, pick(negative, e.infinity[1], e.infinity[0]), e.nan), code);
-  const std::uint64_t inf_throws = pick(negative, e.infinity_throws[1], e.infinity_throws[0]);
-  reference |= pick(special, pick(is_inf, inf_throws, e.nan_throws), over & e.overflow_throws);
-  return code;
+  const std::uint64_t sign = pick(d.negative, pick(magnitude == 0, e.negative_zero, e.sign_bit), 0);
+  const code_t code = pick(over, pick(d.negative, e.overflow[1], e.overflow[0]), magnitude | sign);
+  return with_specials(e, d, code, over, reference);
 }
 
 /// x rounded into the encoder's grid; Hardware as for minifloats.
 template <round_mode Mode, bool Hardware>
 FPX_KERNEL_INLINE code_t encode_grid(const encoder& e, double x, std::uint32_t u, std::uint64_t& reference) {
-  const std::uint64_t b = std::bit_cast<std::uint64_t>(x);
-  const std::uint64_t negative = b >> 63;
-  const std::uint64_t field = (b >> 52) & 0x7ff;
-  const std::uint64_t fraction = b & ((std::uint64_t{1} << 52) - 1);
-  const std::uint64_t sig = fraction | (static_cast<std::uint64_t>(field != 0) << 52);
-  const std::int64_t field_eff = static_cast<std::int64_t>(field | (field == 0));
+  const double_fields d = split(x);
+  const std::int64_t field_eff = static_cast<std::int64_t>(d.field | (d.field == 0));
   std::int64_t level;
   std::uint64_t huge;
   if constexpr (hardware_mode<Mode> && Hardware) {
@@ -199,20 +213,15 @@ FPX_KERNEL_INLINE code_t encode_grid(const encoder& e, double x, std::uint32_t u
     huge = s < -10;
     const std::uint64_t left = pick((s < 0) & (huge ^ 1), static_cast<std::uint64_t>(-s), 0);
     const std::uint64_t right = pick(s > 0, static_cast<std::uint64_t>(s), 0);
-    const std::uint64_t n = round_right_shift<Mode>(sig << left, right, negative, u);
-    level = static_cast<std::int64_t>(pick(negative, 0 - n, n));
+    const std::uint64_t n = round_right_shift<Mode>(d.sig << left, right, d.negative, u);
+    level = static_cast<std::int64_t>(pick(d.negative, 0 - n, n));
   }
-  const std::uint64_t over_high = (negative ^ 1) & (huge | (level > e.kmax));
-  const std::uint64_t over_low = negative & (huge | (level < e.kmin));
-  const std::uint64_t special = field == 0x7ff;
-  const std::uint64_t is_inf = special & (fraction == 0);
+  const std::uint64_t over_high = (d.negative ^ 1) & (huge | (level > e.kmax));
+  const std::uint64_t over_low = d.negative & (huge | (level < e.kmin));
   code_t code = pick(e.twos_complement, static_cast<std::uint64_t>(level) & e.level_mask,
                      static_cast<std::uint64_t>(level + e.zero_point));
   code = pick(over_high, e.overflow[0], pick(over_low, e.overflow[1], code));
-  code = pick(special, pick(is_inf, pick(negative, e.infinity[1], e.infinity[0]), e.nan), code);
-  const std::uint64_t inf_throws = pick(negative, e.infinity_throws[1], e.infinity_throws[0]);
-  reference |= pick(special, pick(is_inf, inf_throws, e.nan_throws), (over_high | over_low) & e.overflow_throws);
-  return code;
+  return with_specials(e, d, code, over_high | over_low, reference);
 }
 
 template <round_mode Mode>

@@ -1,0 +1,47 @@
+#pragma once
+// The order of a dot product's roundings, shared by the reference dot (exact operands) and the
+// fast one (doubles): both round the same terms and partial sums in the same order, so they
+// number their rounding sites alike. A State supplies term(i) (term i rounded into the
+// accumulator), sum(x, y) and fused(i, total) (a_i b_i + total, rounded once).
+
+#include <cstddef>
+#include <stdexcept>
+#include <vector>
+
+#include "fpx/dot.hpp"
+
+namespace fpx::detail {
+
+template <class State>
+auto pairwise_sum(State& s, const std::vector<std::size_t>& idx, std::size_t lo, std::size_t hi) {
+  if (hi - lo == 1) return s.term(idx[lo]);
+  const std::size_t mid = lo + (hi - lo) / 2;
+  const auto left = pairwise_sum(s, idx, lo, mid);
+  return s.sum(left, pairwise_sum(s, idx, mid, hi));
+}
+
+/// The terms idx (in the rule's order; from summation_order) summed under the rule, then the
+/// bias added last; `zero` is the empty sum. `products`: the terms are products (a fused rule
+/// fuses them), not a plain sum.
+template <class Scalar, class State>
+Scalar ordered_sum(State& s, const accumulation& rule, const std::vector<std::size_t>& idx,
+                   bool products, const Scalar* bias, Scalar zero) {
+  using where = accumulation::rounding_points;
+  if (rule.where == where::fused && rule.sum_order == accumulation::order::pairwise)
+    throw std::invalid_argument("dot: fused accumulation is sequential; use left_to_right or given");
+  Scalar total = zero;
+  if (rule.where == where::fused && products) {
+    for (std::size_t i : idx) total = s.fused(i, total);
+  } else if (!idx.empty()) {
+    if (rule.sum_order == accumulation::order::pairwise) {
+      total = pairwise_sum(s, idx, 0, idx.size());
+    } else {
+      total = s.term(idx[0]);
+      for (std::size_t k = 1; k < idx.size(); ++k) total = s.sum(total, s.term(idx[k]));
+    }
+  }
+  if (bias) total = s.sum(total, *bias);
+  return total;
+}
+
+}  // namespace fpx::detail
