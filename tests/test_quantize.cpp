@@ -2,9 +2,13 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <random>
 #include <stdexcept>
+#include <utility>
+#include <vector>
 
 #include "fpx/codec.hpp"
+#include "fpx/mx.hpp"
 #include "fpx/quantize.hpp"
 #include "fpx/round.hpp"
 
@@ -112,4 +116,114 @@ TEST_CASE("bad quantizers and weights are refused") {
                            "mxfp4:channel", "uint4:absmean", "int4:bogus", "int4:stochastic=x", "fp17"})
     CHECK_THROWS_AS(fpx::quantize(w, name), std::invalid_argument);
   CHECK_THROWS_AS(fpx::quantize(row({1, std::nan("")}), "int4"), std::invalid_argument);
+}
+
+TEST_CASE("k-quants: sub-block scales stored as multiples of an fp16 super-block scale") {
+  // q3_k: sub-blocks of 16, levels ±3, 6-bit multiples of d = fp16(max scale / 63).
+  // Sub-block 0 has max 3 (scale 1), sub-block 1 max 0.3 (scale 0.1). d = fp16(1/63) =
+  // 1040/1024 x 2^-6; multiples round(1/d) = 63 and round(0.1/d) = round(6.30) = 6.
+  Eigen::MatrixXd w = Eigen::MatrixXd::Zero(1, 32);
+  w(0, 0) = 3, w(0, 1) = 1.5, w(0, 16) = 0.3, w(0, 17) = -0.1;
+  const double d = 1040.0 / 1024 / 64;
+  const auto q3 = fpx::quantize(w, "q3_k");
+  CHECK(q3.values(0, 0) == 3 * 63 * d);   // 3 / (63 d) = 3.0007 -> level 3
+  CHECK(q3.values(0, 1) == 2 * 63 * d);   // 1.5004 -> 2
+  CHECK(q3.values(0, 16) == 3 * 6 * d);   // 0.3 / (6 d) = 3.15 -> 3
+  CHECK(q3.values(0, 17) == -1 * 6 * d);  // -1.05 -> -1
+  CHECK(q3.values(0, 2) == 0);
+  CHECK(q3.name == "q3_k");
+
+  // q4_k: one sub-block of 32, levels 0..15 above a minimum. Range [-1, 2]: scale 3/15 = 0.2,
+  // minimum 1. d = fp16(0.2/63) = 1664/1024 x 2^-9, dmin = fp16(1/63); both multiples are 63.
+  Eigen::MatrixXd a = Eigen::MatrixXd::Zero(1, 32);
+  a(0, 0) = -1, a(0, 1) = 2, a(0, 2) = 0.5;
+  const double scale = 63 * (1664.0 / 1024 / 512), minimum = 63 * d;
+  const auto q4 = fpx::quantize(a, "q4_k");
+  CHECK(q4.values(0, 0) == -minimum);                   // level 0
+  CHECK(q4.values(0, 1) == 15 * scale - minimum);       // (2 + min) / scale = 15.002 -> 15
+  CHECK(q4.values(0, 2) == 8 * scale - minimum);        // 7.5006 -> 8
+  CHECK(q4.values(0, 3) == 5 * scale - minimum);        // minimum / scale = dmin / d = 5 exactly
+  CHECK(q4.values(0, 3) == 0);
+}
+
+TEST_CASE("k-quant storage per weight matches llama.cpp's for whole super-blocks") {
+  const Eigen::MatrixXd w = Eigen::MatrixXd::Ones(3, 512);
+  const std::pair<const char*, double> expected[] = {
+      {"q2_k", 2.625}, {"q3_k", 3.4375}, {"q4_k", 4.5}, {"q5_k", 5.5}, {"q6_k", 6.5625}};
+  for (const auto& [name, bits] : expected) {
+    CAPTURE(name);
+    CHECK(fpx::quantize(w, name).bits_per_parameter == bits);
+  }
+  // A short last super-block pays its scales over fewer weights: 300 = 256 + 44 (3 sub-blocks).
+  const auto short_row = fpx::quantize(Eigen::MatrixXd::Ones(1, 300), "q6_k");
+  CHECK(short_row.bits_per_parameter == (6.0 * 300 + (16 * 8 + 16) + (3 * 8 + 16)) / 300);
+}
+
+TEST_CASE("MX integer elements of any width and the _K block suffix") {
+  const auto f = fpx::parse_mx_format("mxint3_128");
+  CHECK(f.block_size == 128);
+  CHECK(f.element == fpx::parse_format("fixed:s:1:1").with_overflow(fpx::overflow_policy::saturate));
+  CHECK(fpx::parse_mx_format("mxfp4_16").block_size == 16);
+  CHECK(fpx::parse_mx_format("mxfp8_e4m3").block_size == 32);
+  CHECK_THROWS_AS(fpx::parse_mx_format("mxint9"), std::invalid_argument);
+  CHECK_THROWS_AS(fpx::parse_mx_format("mxint3_0"), std::invalid_argument);
+  CHECK_THROWS_AS(fpx::parse_mx_format("mxint3_128:block=32"), std::invalid_argument);
+  // mxint3: levels -2..1.5 in steps of 1/2, times 2^floor(log2 max|v|). Max 7.9: scale 4;
+  // 7.9/4 = 1.975 saturates to 1.5; 1/4 is a tie -> 0 (even); -3/4 a tie -> -1; -5/4 a tie
+  // between -1 and -1.5 -> -1.
+  const auto q = fpx::quantize(row({7.9, 1, -3, -5}), "mxint3_128");
+  CHECK(q.values.row(0) == row({6, 0, -4, -4}).row(0));
+  CHECK(q.bits_per_parameter == 3 + 8.0 / 4);
+}
+
+TEST_CASE("outliers: the largest weights stay in fp16 and leave the scale fit") {
+  // Without the outlier the scale is fp32(1/7); 100.1 is kept as fp16(100.1) = 100.125.
+  const auto q = fpx::quantize(row({100.1, 1, -0.5, 0.25}), "int4:outliers=0.25");
+  const double s = fp32(1.0 / 7);
+  CHECK(q.values.row(0) == row({100.125, 7 * s, -3 * s, 2 * s}).row(0));
+  CHECK(q.bits_per_parameter == 4 + (32.0 + 32 + 32) / 4);  // scale, one outlier, one row start
+  CHECK(q.name == "int4:scale=fp32:outliers=0.25");
+  CHECK_THROWS_AS(fpx::quantize(row({1}), "int4:outliers=1"), std::invalid_argument);
+}
+
+TEST_CASE("SQNR of uniform grids grows by about 6 dB per bit") {
+  // Gaussian weights, int4..int10 per channel: 20 log10(2) = 6.02 dB per bit of levels.
+  std::mt19937_64 rng(11);
+  std::normal_distribution<double> normal;
+  Eigen::MatrixXd w(64, 256);
+  for (Eigen::Index i = 0; i < w.size(); ++i) w.data()[i] = normal(rng);
+  std::vector<double> bits, sqnr;
+  for (int n = 4; n <= 10; ++n) {
+    const auto q = fpx::quantize(w, "int" + std::to_string(n) + ":channel");
+    bits.push_back(n);
+    sqnr.push_back(10 * std::log10(w.squaredNorm() / (w - q.values).squaredNorm()));
+  }
+  const double slope = (sqnr.back() - sqnr.front()) / (bits.back() - bits.front());
+  CHECK(slope > 5.8);
+  CHECK(slope < 6.3);
+}
+
+TEST_CASE("weights on and next to a rounding boundary: ties to even, neighbours to their side") {
+  // The quotient w / s is formed in double first; at a tie or one ulp from it, the double
+  // quotient can land on the boundary, and only the exact quotient may decide.
+  const double s = fp32(1.0 / 7);
+  const double tie = 2.5 * s;  // exact: 2.5 x a 24-bit significand
+  const auto q = fpx::quantize(row({1, tie, std::nextafter(tie, 9.0), std::nextafter(tie, 0.0),
+                                    -tie, 0.5 * s, std::nextafter(0.5 * s, 1.0)}),
+                               "int4");
+  CHECK(q.values.row(0) == row({7 * s, 2 * s, 3 * s, 2 * s, -2 * s, 0, s}).row(0));
+  // The same with a k-quant's offset: q4_k's grid above row({-1, 2, ...}) has scale 63 d and
+  // minimum 5 x scale (see above), so w = m x scale - minimum + scale / 2 is a tie.
+  const double scale = 63 * (1664.0 / 1024 / 512), minimum = 5 * scale;
+  Eigen::MatrixXd a = Eigen::MatrixXd::Zero(1, 32);
+  a(0, 0) = -1, a(0, 1) = 2;
+  a(0, 2) = 7.5 * scale - minimum;  // between levels 7 and 8: even 8
+  a(0, 3) = std::nextafter(a(0, 2), 0.0);
+  a(0, 4) = 6.5 * scale - minimum;  // between 6 and 7: even 6
+  a(0, 5) = std::nextafter(a(0, 4), 9.0);
+  const auto k = fpx::quantize(a, "q4_k");
+  CHECK(k.values(0, 2) == 8 * scale - minimum);
+  CHECK(k.values(0, 3) == 7 * scale - minimum);
+  CHECK(k.values(0, 4) == 6 * scale - minimum);
+  CHECK(k.values(0, 5) == 7 * scale - minimum);
 }

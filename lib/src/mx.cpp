@@ -1,6 +1,8 @@
 #include "fpx/mx.hpp"
 
+#include <charconv>
 #include <cmath>
+#include <optional>
 #include <limits>
 #include <stdexcept>
 
@@ -35,27 +37,53 @@ const std::vector<std::string>& mx_preset_names() {
   return names;
 }
 
+int parse_block(std::string_view digits, std::string_view name) {
+  int block = 0;
+  const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), block);
+  if (ec != std::errc{} || end != digits.data() + digits.size() || digits.empty())
+    throw std::invalid_argument("MX format '" + std::string(name) + "': block size '" +
+                                std::string(digits) + "' is not an integer");
+  if (block < 1 || block > (1 << 20))
+    throw std::invalid_argument("MX block size " + std::to_string(block) + " outside 1..2^20");
+  return block;
+}
+
+// The element format of an MX name without its block suffix, or nothing.
+std::optional<std::string> mx_element(std::string_view head) {
+  for (const auto& p : mx_presets)
+    if (head == p.name) return p.element;
+  if (head.starts_with("mxint") && head.size() == 6 && head[5] >= '2' && head[5] <= '8')
+    return "fixed:s:1:" + std::to_string(head[5] - '0' - 2);
+  return std::nullopt;
+}
+
 mx_format parse_mx_format(std::string_view name) {
   const auto colon = name.find(':');
-  const std::string_view head = name.substr(0, colon);
+  std::string_view head = name.substr(0, colon);
   int block = 32;
   if (colon != std::string_view::npos) {
     const std::string_view opt = name.substr(colon + 1);
     if (!opt.starts_with("block="))
       throw std::invalid_argument("unknown MX option '" + std::string(opt) + "' (block=K)");
-    block = std::stoi(std::string(opt.substr(6)));
-    if (block < 1 || block > (1 << 20))
-      throw std::invalid_argument("MX block size " + std::to_string(block) + " outside 1..2^20");
+    block = parse_block(opt.substr(6), name);
   }
-  for (const auto& p : mx_presets)
-    if (head == p.name) {
-      // Elements saturate to their largest normal, as the specification prescribes.
-      return {std::string(name), parse_format(p.element).with_overflow(overflow_policy::saturate),
-              block};
-    }
+  auto element = mx_element(head);
+  const auto underscore = head.rfind('_');
+  const bool digits_after_underscore =
+      underscore != std::string_view::npos && underscore + 1 < head.size() &&
+      head.find_first_not_of("0123456789", underscore + 1) == std::string_view::npos;
+  if (!element && digits_after_underscore && colon == std::string_view::npos) {
+    block = parse_block(head.substr(underscore + 1), name);
+    head = head.substr(0, underscore);
+    element = mx_element(head);
+  }
+  // Elements saturate to their largest normal, as the specification prescribes.
+  if (element)
+    return {std::string(name), parse_format(*element).with_overflow(overflow_policy::saturate), block};
   std::string list;
   for (const auto& n : mx_preset_names()) list += (list.empty() ? "" : ", ") + n;
-  throw std::invalid_argument("unknown MX format '" + std::string(name) + "'; known: " + list);
+  throw std::invalid_argument("unknown MX format '" + std::string(name) + "'; known: " + list +
+                              ", mxint2..mxint7, each with a _K or :block=K block size");
 }
 
 int mx_emax_element(const mx_format& f) {
@@ -66,9 +94,17 @@ int mx_emax_element(const mx_format& f) {
   return e;
 }
 
+int mx_shared_exponent(const mx_format& f, double amax, std::size_t start) {
+  // ilogb is exact for every finite double, subnormals included.
+  const int shared = amax == 0 ? -127 : std::max(std::ilogb(amax) - mx_emax_element(f), -127);
+  if (shared > 127)
+    throw std::overflow_error("MX block at " + std::to_string(start) + ": scale 2^" +
+                              std::to_string(shared) + " exceeds E8M0's 2^127");
+  return shared;
+}
+
 mx_tensor quantize_mx(const mx_format& f, std::span<const double> values, const rounding& r) {
   mx_tensor t{f, {}, std::vector<code_t>(values.size(), 0)};
-  const int emax = mx_emax_element(f);
   const std::size_t k = static_cast<std::size_t>(f.block_size);
   for (std::size_t start = 0; start < values.size(); start += k) {
     const std::size_t end = std::min(values.size(), start + k);
@@ -82,12 +118,7 @@ mx_tensor quantize_mx(const mx_format& f, std::span<const double> values, const 
       t.scales.push_back(nan_code(scale_format()));
       continue;
     }
-    // ilogb is exact for every finite double, subnormals included.
-    int shared = amax == 0 ? -127 : std::ilogb(amax) - emax;
-    shared = std::max(shared, -127);
-    if (shared > 127)
-      throw std::overflow_error("MX block at " + std::to_string(start) + ": scale 2^" +
-                                std::to_string(shared) + " exceeds E8M0's 2^127");
+    const int shared = mx_shared_exponent(f, amax, start);
     t.scales.push_back(static_cast<code_t>(shared + 127));
     for (std::size_t i = start; i < end; ++i)
       t.elements[i] = from_rational(f.element, rational(values[i]) * pow2(-shared), r, i);

@@ -5,6 +5,7 @@
 
 #include "convert.hpp"
 #include "fpx/evaluate.hpp"
+#include "fpx/gptq.hpp"
 #include "fpx/quantize.hpp"
 
 namespace fpx::python {
@@ -68,6 +69,12 @@ evaluation evaluate_network(const model& net, py::handle x, const precision_spec
   return evaluate(t, inputs, s, options);
 }
 
+py::dict weights_dict(const quantized_weights& q) {
+  return py::dict(py::arg("values") = q.values, py::arg("bits_per_parameter") = q.bits_per_parameter,
+                  py::arg("information_bits_per_parameter") = q.information_bits_per_parameter,
+                  py::arg("name") = q.name);
+}
+
 }  // namespace
 
 void register_models(py::module_& m) {
@@ -110,12 +117,22 @@ void register_models(py::module_& m) {
                     py::arg("first") = d->first, py::arg("second") = d->second);
   }, py::arg("a"), py::arg("b"), py::arg("tolerance") = 0.0);
 
-  m.def("quantize", [](const Eigen::MatrixXd& w, const std::string& name) {
-    const quantized_weights q = quantize(w, name);
-    return py::dict(py::arg("values") = q.values, py::arg("bits_per_parameter") = q.bits_per_parameter,
-                    py::arg("information_bits_per_parameter") = q.information_bits_per_parameter,
-                    py::arg("name") = q.name);
-  }, py::arg("weights"), py::arg("quantizer"));
+  m.def("quantize", [](const Eigen::MatrixXd& w, const std::string& name) { return weights_dict(quantize(w, name)); },
+        py::arg("weights"), py::arg("quantizer"));
+  m.def("gptq", [](const Eigen::MatrixXd& w, const Eigen::MatrixXd& hessian, const std::string& name,
+                   Eigen::Index block_size, double damping) {
+    gptq_result r;
+    {
+      py::gil_scoped_release release;
+      r = gptq(w, hessian, name, {block_size, damping});
+    }
+    py::dict d = weights_dict(r.weights);
+    d["rtn_values"] = r.rtn_values;
+    d["objective"] = r.objective;
+    d["rtn_objective"] = r.rtn_objective;
+    return d;
+  }, py::arg("weights"), py::arg("hessian"), py::arg("quantizer"), py::arg("block_size") = 128,
+     py::arg("damping") = 0.01);
 }
 
 }  // namespace fpx::python

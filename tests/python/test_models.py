@@ -108,3 +108,18 @@ def test_quantize_reports_its_bits():
     assert q["bits_per_parameter"] == pytest.approx(4 + 16 / 32)
     t = fpx.quantize(w, "ternary")
     assert set(np.unique(np.round(t["values"] / np.abs(t["values"]).max()))) <= {-1.0, 0.0, 1.0}
+
+
+def test_gptq_beats_rtn_on_correlated_inputs_and_reports_both():
+    rng = np.random.default_rng(3)
+    w = rng.normal(size=(8, 64))
+    x = rng.normal(size=(64, 64)) @ rng.normal(size=(64, 300))
+    h = 2 * x @ x.T
+    r = fpx.gptq(w, h, "q4_k", block_size=32)
+    assert r["name"] == "q4_k" and r["values"].shape == w.shape
+    assert np.array_equal(r["rtn_values"], fpx.quantize(w, "q4_k")["values"])
+    assert r["objective"] == pytest.approx(np.sum(((w - r["values"]) @ x) ** 2))
+    assert r["rtn_objective"] == pytest.approx(np.sum(((w - r["rtn_values"]) @ x) ** 2))
+    assert r["objective"] < r["rtn_objective"]
+    with pytest.raises(ValueError, match="H is 3x3"):
+        fpx.gptq(w, np.eye(3), "int4")

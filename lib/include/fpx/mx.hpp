@@ -19,13 +19,21 @@ struct mx_format {
   int block_size = 32;
 };
 
-/// mxfp8_e4m3, mxfp8_e5m2, mxfp6_e3m2, mxfp6_e2m3, mxfp4, mxint8; a ":block=K" suffix changes
-/// the block size (e.g. "mxfp4:block=16"). Throws std::invalid_argument otherwise.
+/// mxfp8_e4m3, mxfp8_e5m2, mxfp6_e3m2, mxfp6_e2m3, mxfp4, mxint8, and mxintN for N = 2..8
+/// (elements fixed:s:1:N-2, values in [-2, 2), as MXINT8 extended to fewer bits). The block
+/// size is 32 unless a "_K" or ":block=K" suffix names another (e.g. "mxint3_128" as in the
+/// post-training quantization literature, "mxfp4:block=16"). Throws std::invalid_argument
+/// otherwise.
 mx_format parse_mx_format(std::string_view name);
 const std::vector<std::string>& mx_preset_names();
 
 /// exponent of the largest normal value of the element format (8 for E4M3, 0 for MXINT8).
 int mx_emax_element(const mx_format& f);
+
+/// The shared exponent of a block whose largest magnitude is amax (finite): floor(log2 amax)
+/// - emax_element, at least -127 (also for amax = 0). Throws std::overflow_error beyond 127,
+/// naming the block by its first element `start`.
+int mx_shared_exponent(const mx_format& f, double amax, std::size_t start = 0);
 
 /// A quantized tensor: one E8M0 scale code per block, one element code per value.
 struct mx_tensor {
