@@ -7,7 +7,9 @@ packages=(
   nlohmann-json3-dev libcli11-dev
   pybind11-dev python3-pybind11 python3-dev python3-numpy python3-matplotlib python3-pytest
   python3-hypothesis python3-nbclient python3-ipykernel
-  python3-torch  # the reference implementation the model layer is cross-checked against
+  python3-torch  # the model layer's cross-check; trains and evaluates ptq_predictability's models
+  python3-sklearn  # ptq_predictability's random forest
+  libopenblas0-serial  # a fast single-threaded BLAS for torch and numpy (the default is the reference BLAS)
 )
 missing=()
 for p in "${packages[@]}"; do

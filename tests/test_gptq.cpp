@@ -87,14 +87,19 @@ TEST_CASE("GPTQ equals RTN when H is diagonal: no error is fed forward") {
         fpx::quantize(w, "int3:channel:stochastic=4").values);
 }
 
-TEST_CASE("GPTQ: inputs that are always zero get weight 0; bad arguments are refused") {
+TEST_CASE("GPTQ: inputs that are always zero keep their RTN weights; bad arguments are refused") {
   MatrixXd w(2, 3), h = MatrixXd::Zero(3, 3);
-  w << 1, 2, 3, -1, 0.5, 7;
+  w << 1.2, 7, 2.4, -1, 0.5, 7;  // row 0 has scale 1: levels are integers
   h(0, 0) = h(2, 2) = 4;
+  h(0, 2) = h(2, 0) = 3;
   const auto r = fpx::gptq(w, h, "int4:channel");
-  CHECK(r.weights.values(0, 1) == 0);
-  CHECK(r.weights.values(1, 1) == 0);
+  CHECK(r.weights.values.col(1) == r.rtn_values.col(1));
+  // The live inputs do get feedback: 1.2 rounds to 1, and 0.2 x 3 / (4 + lambda) moves 2.4
+  // past 2.5.
+  CHECK(r.rtn_values(0, 2) == 2);
+  CHECK(r.weights.values(0, 2) == 3);
   CHECK(r.objective <= r.rtn_objective);
+  CHECK(fpx::gptq(w, MatrixXd::Zero(3, 3), "int4:channel").weights.values == r.rtn_values);
 
   CHECK_THROWS_AS(fpx::gptq(w, MatrixXd::Identity(2, 2), "int4"), std::invalid_argument);
   MatrixXd skew = MatrixXd::Identity(3, 3);

@@ -46,12 +46,10 @@ gptq_result gptq(const MatrixXd& w, const MatrixXd& hessian, std::string_view qu
   if (w.size() == 0) return result;
 
   MatrixXd weights = w, h = hessian;
-  for (Index j = 0; j < cols; ++j)
-    if (h(j, j) == 0) {  // a dead input: its weights never matter on the calibration data
-      h(j, j) = 1;
-      weights.col(j).setZero();
-    }
-  h.diagonal().array() += options.damping * h.diagonal().mean();
+  // An input that is zero on every calibration sample has a zero row in H: damping alone keeps
+  // it, decoupled, so its weights are rounded to nearest (a zero H is all damping: RTN).
+  const double lambda = options.damping * h.diagonal().mean();
+  h.diagonal().array() += lambda > 0 ? lambda : 1.0;
   const Eigen::LLT<MatrixXd> factor(h);
   if (factor.info() != Eigen::Success) throw std::domain_error("gptq: the damped H is not positive definite");
   const MatrixXd inverse = factor.solve(MatrixXd::Identity(cols, cols));

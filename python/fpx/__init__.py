@@ -21,6 +21,7 @@ from ._core import (
     PrecisionSpec,
     Protocol,
     SplitInput,
+    allocate_bits,
     check_fooling_set,
     communication_bounds,
     equality_construction,
@@ -56,7 +57,7 @@ from .models import mlp, network, spec
 
 __all__ = [
     "CommunicationBounds", "CountingBound", "Evaluation", "Format", "MXFormat", "Network",
-    "PrecisionSpec", "Protocol", "SplitInput", "add", "check_fooling_set",
+    "PrecisionSpec", "Protocol", "SplitInput", "add", "allocate_bits", "check_fooling_set",
     "communication_bounds", "decode", "div", "dot", "encode", "equality_construction",
     "exact_value", "exp", "experiments", "first_divergence", "fma", "formats", "gptq", "log", "mlp",
     "mul", "mx_formats", "negate", "network", "quantize", "quantize_mx", "reciprocal", "round",

@@ -4,6 +4,7 @@
 #include <pybind11/stl.h>
 
 #include "convert.hpp"
+#include "fpx/bit_allocation.hpp"
 #include "fpx/evaluate.hpp"
 #include "fpx/gptq.hpp"
 #include "fpx/quantize.hpp"
@@ -133,6 +134,17 @@ void register_models(py::module_& m) {
     return d;
   }, py::arg("weights"), py::arg("hessian"), py::arg("quantizer"), py::arg("block_size") = 128,
      py::arg("damping") = 0.01);
+  m.def("allocate_bits", [](const std::vector<std::pair<std::int64_t, std::vector<std::pair<double, double>>>>& layers,
+                            double budget_bits) {
+    std::vector<layer_choices> choices;
+    for (const auto& [parameters, options] : layers) {
+      layer_choices& c = choices.emplace_back(layer_choices{parameters, {}});
+      for (const auto& [bits, cost] : options) c.options.push_back({bits, cost});
+    }
+    const bit_allocation a = allocate_bits(choices, budget_bits);
+    return py::dict(py::arg("choice") = a.choice, py::arg("total_bits") = a.total_bits,
+                    py::arg("total_cost") = a.total_cost);
+  }, py::arg("layers"), py::arg("budget_bits"));
 }
 
 }  // namespace fpx::python

@@ -9,7 +9,9 @@
 /// once per block. The scales of a span (group, MX block, k-quant super-block) are fitted when
 /// its first column is reached, on the weights as corrected so far; per-tensor and per-channel
 /// scales are fitted once on the original weights. Inputs that are zero on every calibration
-/// sample (H(j, j) = 0) get weight 0, as in the reference implementation.
+/// sample (H(j, j) = 0) keep their round-to-nearest weights: the reference implementation sets
+/// them to 0, which costs nothing on the calibration data but may on other data (a ReLU unit
+/// that happened to stay off).
 
 #include <Eigen/Core>
 #include <string>

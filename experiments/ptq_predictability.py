@@ -1,0 +1,432 @@
+#!/usr/bin/env python3
+"""Experiment ptq_predictability (THEORY.md §3): post-training quantization of small
+character-level language models with fpx's exact formats, and how well the damage can be
+predicted.
+
+    /usr/bin/python3 experiments/ptq_predictability.py [--config JSON] [--out DIR] [--train-only]
+
+Trained weights are cached in DIR/ptq_predictability/models/ (a model is trained, seeded, only
+when its file is missing or was trained on another corpus or configuration). Everything else is
+recomputed and written atomically into DIR/ptq_predictability/: one tidy CSV per table and
+manifest.json. Needs PYTHONPATH to hold the built fpx package (build/release/python).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import csv
+import io
+import json
+import math
+import os
+import platform
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import ptq_analysis as analysis  # noqa: E402
+import ptq_models as models  # noqa: E402
+
+NAME = "ptq_predictability"
+ROOT = Path(__file__).resolve().parents[1]
+
+DEFAULTS = {
+    "models": {"mlp": [24, 48, 96, 160], "transformer": [16, 24, 32, 48]},
+    "train_seed": 1,
+    "train_steps": 1500,
+    "train_threads": 2,
+    "quantizers": [
+        "int8:channel", "int6:channel", "int5:channel", "int4:channel", "int3:channel",
+        "int2:channel", "int8", "int4", "int4:group=32", "int3:group=32",
+        "e4m3:channel", "e3m2:channel", "e2m1:channel",
+        "mxint8", "mxint4", "mxint3_128", "mxfp8_e4m3", "mxfp6_e3m2", "mxfp4", "mxfp4_128",
+        "q2_k", "q3_k", "q4_k", "q5_k", "q6_k",
+        "ternary", "ternary:channel", "int3:channel:outliers=0.01",
+    ],
+    "calibration_windows": 64,
+    "calibration_seed": 2,
+    "gptq_block_size": 128,
+    "gptq_damping": 0.01,
+    "hessian_windows": 64,
+    "hessian_probes": 32,
+    "hessian_seed": 3,
+    "radial_directions": 4,
+    "radial_radii": [0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5],
+    "radial_seed": 4,
+    "radial_threshold": 0.1,
+    "loss_floor": 1e-4,
+    "allocation_quantizers": ["int2:channel", "int3:channel", "int4:channel", "int5:channel",
+                              "int6:channel", "int8:channel"],
+    "allocation_budgets": [3.0, 4.0, 5.0],
+    "forest_trees": 300,
+    "forest_seed": 5,
+}
+
+
+def model_path(out: Path, config: models.ModelConfig) -> Path:
+    return out / NAME / "models" / f"{config.name}.npz"
+
+
+def model_configs(parameters: dict) -> list[models.ModelConfig]:
+    return [models.ModelConfig(family, width, seed=parameters["train_seed"],
+                               steps=parameters["train_steps"])
+            for family, widths in parameters["models"].items() for width in widths]
+
+
+def ensure_models(parameters: dict, out: Path, text: str, log=print) -> list[Path]:
+    """The cached weight files, training (seeded) those that are missing or stale."""
+    train_codes, val_codes = models.splits(text)
+    digest = models.corpus_hash(text)
+    history, targets = models.windows(val_codes)
+    paths = []
+    for config in model_configs(parameters):
+        path = model_path(out, config)
+        paths.append(path)
+        if path.exists():
+            _, cached, header = models.load(path)
+            if cached == config and header.get("corpus_sha256") == digest:
+                continue
+            log(f"{config.name}: cached weights are for another corpus or configuration")
+        torch.set_num_threads(parameters["train_threads"])
+        model, seconds = models.train(config, train_codes)
+        loss = models.mean_loss(model.double().eval(), history, targets)
+        models.save(model.float(), config, path, {
+            "corpus_sha256": digest, "train_seconds": round(seconds, 1),
+            "train_threads": parameters["train_threads"], "torch": torch.__version__,
+            "validation_loss_float64": loss})
+        log(f"{config.name}: trained in {seconds:.0f} s, validation loss {loss:.4f}")
+    return paths
+
+
+def format_family(quantizer: str) -> str:
+    """The kind of grid a quantizer name describes (a categorical feature of the predictors)."""
+    head = quantizer.split(":")[0]
+    if "outliers=" in quantizer:
+        return "int+outliers"
+    if head.startswith("mxint"):
+        return "mx_int"
+    if head.startswith("mxfp"):
+        return "mx_fp"
+    if head.endswith("_k"):
+        return "k_quant"
+    if head == "ternary":
+        return "ternary"
+    if head.startswith("int"):
+        return "int_group" if "group=" in quantizer else "int"
+    return "minifloat"
+
+
+def layer_inputs(model: torch.nn.Module, history: torch.Tensor) -> dict[str, np.ndarray]:
+    """Each quantized layer's inputs on `history`, as (features x samples) float64 arrays."""
+    layers = models.quantized_layers(model)
+    captured: dict[str, list] = {name: [] for name in layers}
+    hooks = [m.register_forward_hook(lambda m, args, out, name=name: captured[name].append(
+        args[0].detach().reshape(-1, args[0].shape[-1]))) for name, m in layers.items()]
+    with torch.no_grad():
+        model(history)
+    for hook in hooks:
+        hook.remove()
+    return {name: torch.cat(x).numpy().T.copy() for name, x in captured.items()}
+
+
+def hessian_traces(model: torch.nn.Module, history, targets, probes: int, seed: int) -> dict[str, float]:
+    """Hutchinson's estimate of tr(H_l) for each layer's weights: the mean of v_l . (H v)_l over
+    Rademacher probes v drawn over all layers at once (cross terms average to zero)."""
+    layers = models.quantized_layers(model)
+    weights = [m.weight for m in layers.values()]
+    loss = torch.nn.functional.cross_entropy(model(history).flatten(0, 1), targets.flatten())
+    grads = torch.autograd.grad(loss, weights, create_graph=True)
+    generator = torch.Generator().manual_seed(seed)
+    sums = [0.0] * len(weights)
+    for _ in range(probes):
+        vs = [torch.randint(0, 2, w.shape, generator=generator, dtype=torch.float64) * 2 - 1 for w in weights]
+        hvs = torch.autograd.grad(grads, weights, grad_outputs=vs, retain_graph=True)
+        for i, (v, hv) in enumerate(zip(vs, hvs)):
+            sums[i] += float((v * hv).sum())
+    return {name: total / probes for name, total in zip(layers, sums)}
+
+
+@contextlib.contextmanager
+def with_weights(model: torch.nn.Module, values: dict[str, np.ndarray]):
+    """A context in which the named layers hold `values`; the trained weights come back after."""
+    layers = models.quantized_layers(model)
+    saved = {name: layers[name].weight.data for name in values}
+    try:
+        for name, v in values.items():
+            layers[name].weight.data = torch.from_numpy(v)
+        yield
+    finally:
+        for name, w in saved.items():
+            layers[name].weight.data = w
+
+
+def radial_profile(model, trained: dict[str, np.ndarray], history, targets, parameters):
+    """Validation loss at theta + t d for random Gaussian directions d scaled layer by layer to
+    ||theta_l||; rows (direction, t, loss)."""
+    rng = np.random.default_rng(parameters["radial_seed"])
+    rows = []
+    for direction in range(parameters["radial_directions"]):
+        d = {}
+        for name, w in trained.items():
+            u = rng.standard_normal(w.shape)
+            d[name] = u * (np.linalg.norm(w) / np.linalg.norm(u))
+        for t in parameters["radial_radii"]:
+            with with_weights(model, {name: w + t * d[name] for name, w in trained.items()}):
+                rows.append((direction, t, models.mean_loss(model, history, targets)))
+    return rows
+
+
+def interpolate_log(radii, losses, r):
+    """The radial loss increase at relative distance r: linear in log r between measured radii,
+    proportional to r^2 below the first (the quadratic regime)."""
+    if r <= radii[0]:
+        return losses[0] * (r / radii[0]) ** 2
+    if r >= radii[-1]:
+        return losses[-1]
+    return float(np.interp(math.log(r), np.log(radii), losses))
+
+
+def crossing(radii, increases, threshold) -> float:
+    """The landscape's flat radius: where the mean radial loss increase first reaches the
+    threshold, interpolated linearly in log radius (the largest radius if it never does)."""
+    for k, (r, dl) in enumerate(zip(radii, increases)):
+        if dl >= threshold:
+            if k == 0:
+                return r
+            r0, d0 = radii[k - 1], increases[k - 1]
+            return float(math.exp(math.log(r0) + (math.log(r) - math.log(r0)) * (threshold - d0) / (dl - d0)))
+    return radii[-1]
+
+
+def measure_model(path: Path, split, parameters: dict, log):
+    """Every measurement of one model: per-layer rows, model rows (one per quantizer and
+    method, without the predictors) and radial rows."""
+    import fpx  # here, so that --train-only runs without a build
+
+    model, config, header = models.load(path)
+    train_codes, val_codes = split
+    history, targets = models.windows(val_codes)
+    trained_loss = models.mean_loss(model, history, targets)
+    layers = models.quantized_layers(model)
+    trained = {name: m.weight.detach().numpy().copy() for name, m in layers.items()}
+    n_quantized = sum(w.size for w in trained.values())
+    n_total = sum(p.numel() for p in model.parameters())
+
+    calib_history, _ = models.windows(train_codes, parameters["calibration_windows"],
+                                      np.random.default_rng(parameters["calibration_seed"]))
+    hessians = {name: 2 * x @ x.T for name, x in layer_inputs(model, calib_history).items()}
+    h_history, h_targets = models.windows(train_codes, parameters["hessian_windows"],
+                                          np.random.default_rng(parameters["hessian_seed"]))
+    traces = hessian_traces(model, h_history, h_targets, parameters["hessian_probes"],
+                            parameters["hessian_seed"])
+    radial = radial_profile(model, trained, history, targets, parameters)
+    radii = parameters["radial_radii"]
+    mean_radial = [np.mean([loss for _, t, loss in radial if t == r]) - trained_loss for r in radii]
+    flat_radius = crossing(radii, mean_radial, parameters["radial_threshold"])
+
+    layer_rows, model_rows, kept = [], [], {}
+    base = {"model": config.name, "family": config.family, "width": config.width,
+            "parameters": n_total, "quantized_parameters": n_quantized}
+    for quantizer in parameters["quantizers"]:
+        per_method = {"rtn": {}, "gptq": {}}
+        for name, w in trained.items():
+            r = fpx.gptq(w, hessians[name], quantizer, block_size=parameters["gptq_block_size"],
+                         damping=parameters["gptq_damping"])
+            for method, values, objective in (("rtn", r["rtn_values"], r["rtn_objective"]),
+                                              ("gptq", r["values"], r["objective"])):
+                error = values - w
+                per_method[method][name] = values
+                layer_rows.append({**base, "layer": name, "quantizer": r["name"], "method": method,
+                                   "layer_parameters": w.size, "bits_per_parameter": r["bits_per_parameter"],
+                                   "sqnr_db": 10 * math.log10(np.sum(w ** 2) / np.sum(error ** 2)),
+                                   "mse": float(np.mean(error ** 2)), "hessian_trace": traces[name],
+                                   "layer_objective": objective})
+            canonical = r["name"]
+        if quantizer in parameters["allocation_quantizers"]:
+            kept[quantizer] = {"name": canonical, **per_method}
+        for method, values in per_method.items():
+            mine = [row for row in layer_rows if row["model"] == config.name and
+                    row["quantizer"] == canonical and row["method"] == method]
+            signal = sum(float(np.sum(trained[n] ** 2)) for n in trained)
+            noise = sum(float(np.sum((values[n] - trained[n]) ** 2)) for n in trained)
+            with with_weights(model, values):
+                loss = models.mean_loss(model, history, targets)
+            relative_noise = math.sqrt(noise / signal)
+            model_rows.append({
+                **base, "trained_loss": trained_loss, "quantizer": canonical,
+                "format_family": format_family(quantizer), "method": method,
+                "bits_per_parameter": sum(row["bits_per_parameter"] * row["layer_parameters"] for row in mine) / n_quantized,
+                "sqnr_db": 10 * math.log10(signal / noise), "relative_noise": relative_noise,
+                "loss": loss, "delta_loss": loss - trained_loss,
+                "second_order_prediction": 0.5 * sum(row["hessian_trace"] * row["mse"] for row in mine),
+                "radial_prediction": interpolate_log(radii, mean_radial, relative_noise),
+                "hessian_trace": sum(traces.values()), "flat_radius": flat_radius,
+            })
+    radial_rows = [{**base, "trained_loss": trained_loss, "direction": d, "radius": t, "loss": loss,
+                    "delta_loss": loss - trained_loss} for d, t, loss in radial]
+    allocation_rows = []
+    for budget in parameters["allocation_budgets"]:
+        for method in ("rtn", "gptq"):
+            try:
+                row = allocate(kept, layer_rows, model_rows, method, budget, base, fpx.allocate_bits)
+            except ValueError as e:  # the budget is below the smallest choice
+                log(f"{config.name}: no allocation at {budget} bits: {e}")
+                continue
+            with with_weights(model, row.pop("values")):
+                row["loss"] = models.mean_loss(model, history, targets)
+            row["delta_loss"] = row["loss"] - trained_loss
+            allocation_rows.append(row)
+    log(f"{config.name}: trained loss {trained_loss:.4f}, {len(model_rows)} quantized evaluations")
+    return layer_rows, model_rows, radial_rows, allocation_rows
+
+
+def interpolate_ladder(below: dict, above: dict, bits: float) -> float:
+    """The loss increase between two uniform quantizers at `bits`, linear in log increase."""
+    lo, hi = below["delta_loss"], above["delta_loss"]
+    if below is above or lo <= 0 or hi <= 0:
+        return lo
+    w = (bits - below["bits_per_parameter"]) / (above["bits_per_parameter"] - below["bits_per_parameter"])
+    return math.exp((1 - w) * math.log(lo) + w * math.log(hi))
+
+
+def allocate(kept, layer_rows, model_rows, method, budget, base, allocate_bits):
+    """Mixed precision at `budget` bits per quantized weight: per layer the quantizer (among
+    those kept) that minimises 1/2 sum tr(H_l) mse_l under the storage budget, and the best
+    uniform choice within the same budget for comparison."""
+    names = list(next(iter(kept.values()))["rtn"])
+    stats = {(r["layer"], r["quantizer"]): r for r in layer_rows
+             if r["model"] == base["model"] and r["method"] == method}
+    options = [[stats[(n, kept[q]["name"])] for q in kept] for n in names]
+    layers = [(o[0]["layer_parameters"], [(r["bits_per_parameter"], 0.5 * r["hessian_trace"] * r["mse"]) for r in o])
+              for o in options]
+    a = allocate_bits(layers, budget * base["quantized_parameters"])
+    choice = [list(kept)[k] for k in a["choice"]]
+    ladder = sorted((r for r in model_rows if r["model"] == base["model"] and r["method"] == method and
+                     any(r["quantizer"] == kept[q]["name"] for q in kept)), key=lambda r: r["bits_per_parameter"])
+    uniform = [r for r in ladder if r["bits_per_parameter"] <= budget]
+    best = uniform[-1] if uniform else None
+    bits = a["total_bits"] / base["quantized_parameters"]
+    below = [r for r in ladder if r["bits_per_parameter"] <= bits]
+    above = [r for r in ladder if r["bits_per_parameter"] >= bits]
+    return {**base, "method": method, "budget_bits_per_parameter": budget,
+            "choice": " ".join(f"{n}={q.split(':')[0]}" for n, q in zip(names, choice)),
+            "bits_per_parameter": bits,
+            "second_order_prediction": a["total_cost"],
+            "uniform_quantizer": best["quantizer"] if best else "",
+            "uniform_bits_per_parameter": best["bits_per_parameter"] if best else math.nan,
+            "uniform_delta_loss": best["delta_loss"] if best else math.nan,
+            # the uniform ladder at the allocation's own storage: log loss increase linear in bits
+            "uniform_interpolated_delta_loss": interpolate_ladder(below[-1], above[0], bits) if below and above else math.nan,
+            "values": {n: kept[q][method][n] for n, q in zip(names, choice)}}
+
+
+def csv_text(rows: list[dict]) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: repr(v) if isinstance(v, float) else v for k, v in row.items()})
+    return buffer.getvalue()
+
+
+def write_atomically(path: Path, text: str) -> None:
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_text(text)
+    temporary.replace(path)
+
+
+def git_state() -> tuple[str, bool]:
+    def git(*args):
+        return subprocess.run(["git", "-C", str(ROOT), *args], capture_output=True, text=True).stdout.strip()
+    return git("rev-parse", "HEAD") or "unknown", bool(git("status", "--porcelain", "--", ".", ":!data"))
+
+
+def run(parameters: dict, out: Path, text: str, paths: list[Path], argv: list[str], log) -> Path:
+    """Measures every model, fits the predictors, writes the tables and the manifest."""
+    started, clock = datetime.now(timezone.utc), time.perf_counter()
+    torch.set_num_threads(1)  # same bits whatever the machine's core count
+    split = models.splits(text)
+    layer_rows, model_rows, radial_rows, allocation_rows = [], [], [], []
+    for path in paths:
+        layers, rows, radial, allocation = measure_model(path, split, parameters, log)
+        layer_rows += layers
+        model_rows += rows
+        radial_rows += radial
+        allocation_rows += allocation
+    predictor_rows, forest = analysis.predictors(model_rows, parameters)
+    for i, row in enumerate(model_rows):
+        row["forest_prediction"] = forest[i]
+    # The size-vs-loss frontier per family, with each trained model in float32 as a point.
+    baselines = {r["model"]: {**{k: r[k] for k in ("model", "family", "width", "parameters", "quantized_parameters",
+                                                  "trained_loss")}, "quantizer": "fp32", "method": "none",
+                              "bits_per_parameter": 32.0, "loss": r["trained_loss"]} for r in model_rows}
+    frontier_rows = [{**{k: r[k] for k in ("model", "family", "width", "parameters", "quantized_parameters",
+                                           "trained_loss", "quantizer", "method", "bits_per_parameter", "loss")}}
+                     for r in [*model_rows, *baselines.values()]]
+    for row in frontier_rows:
+        row["model_bits"] = row["quantized_parameters"] * row["bits_per_parameter"] + \
+            32 * (row["parameters"] - row["quantized_parameters"])
+    for family in sorted({r["family"] for r in frontier_rows}):
+        mine = [r for r in frontier_rows if r["family"] == family]
+        for row, on_frontier in zip(mine, analysis.pareto([(r["model_bits"], r["loss"]) for r in mine])):
+            row["pareto"] = on_frontier
+
+    directory = out / NAME
+    directory.mkdir(parents=True, exist_ok=True)
+    tables = {"ptq_predictability": model_rows, "layers": layer_rows, "radial": radial_rows,
+              "predictors": predictor_rows, "pareto": frontier_rows, "allocation": allocation_rows}
+    for name, rows in tables.items():
+        write_atomically(directory / f"{name}.csv", csv_text(rows))
+    findings = analysis.summary(model_rows, layer_rows, predictor_rows, allocation_rows)
+    write_atomically(directory / "summary.json", json.dumps(findings, indent=2, sort_keys=True) + "\n")
+    commit, dirty = git_state()
+    import fpx
+    import sklearn
+    manifest = {
+        "experiment": NAME, "argv": argv, "parameters": parameters, "git_commit": commit, "git_dirty": dirty,
+        "started_utc": started.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "wall_seconds": round(time.perf_counter() - clock, 1), "threads": 1,
+        "rows": {name: len(rows) for name, rows in tables.items()},
+        "models": {p.stem: models.load(p)[2] for p in paths},
+        "corpus_sha256": models.corpus_hash(text),
+        "versions": {"python": platform.python_version(), "torch": torch.__version__, "numpy": np.__version__,
+                     "sklearn": sklearn.__version__, "fpx": str(Path(fpx.__file__).parent)},
+    }
+    write_atomically(directory / "manifest.json", json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    log(f"wrote {directory} in {manifest['wall_seconds']} s")
+    return directory
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[1])
+    parser.add_argument("--config", default="{}", help="JSON object overriding the defaults")
+    parser.add_argument("--out", default=str(ROOT / "data"), help="results root (default data/)")
+    parser.add_argument("--train-only", action="store_true", help="only train missing models")
+    args = parser.parse_args(argv)
+    overrides = json.loads(args.config)
+    unknown = set(overrides) - set(DEFAULTS)
+    if unknown:
+        raise SystemExit(f"{NAME}: unknown parameters {sorted(unknown)}; known: {sorted(DEFAULTS)}")
+    parameters = {**DEFAULTS, **overrides}
+    missing = set(parameters["allocation_quantizers"]) - set(parameters["quantizers"])
+    if missing:
+        raise SystemExit(f"{NAME}: allocation_quantizers {sorted(missing)} are not among the quantizers")
+    out = Path(args.out)
+    text = models.corpus_text()
+    log = lambda line: print(f"{NAME}: {line}", flush=True)  # noqa: E731
+    paths = ensure_models(parameters, out, text, log=log)
+    if args.train_only:
+        return 0
+    run(parameters, out, text, paths, ["experiments/ptq_predictability.py", *argv], log)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

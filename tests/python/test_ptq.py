@@ -1,0 +1,121 @@
+"""Experiment ptq_predictability at a tiny size: its tables, manifest and cache, the analysis
+helpers on hand-made inputs, and the quantized model evaluated by fpx's own evaluator."""
+
+import csv
+import json
+import math
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+import fpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "experiments"))
+import ptq_analysis as analysis  # noqa: E402
+import ptq_models as models  # noqa: E402
+import ptq_predictability as experiment  # noqa: E402
+
+TINY = {"models": {"mlp": [8], "transformer": [16]}, "train_steps": 40,
+        "quantizers": ["int8:channel", "int3:channel", "mxint4", "q2_k"], "radial_directions": 2,
+        "hessian_probes": 4, "calibration_windows": 8, "hessian_windows": 8, "forest_trees": 10,
+        "allocation_quantizers": ["int8:channel", "int3:channel"], "allocation_budgets": [5.0, 40.0]}
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("ptq")
+    assert experiment.main(["--out", str(out), "--config", json.dumps(TINY)]) == 0
+    return out / "ptq_predictability"
+
+
+def rows(path):
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def test_tables_and_manifest(tiny_run):
+    main = rows(tiny_run / "ptq_predictability.csv")
+    assert len(main) == 2 * 4 * 2  # models x quantizers x methods
+    for r in main:
+        assert float(r["loss"]) == pytest.approx(float(r["trained_loss"]) + float(r["delta_loss"]))
+        assert float(r["second_order_prediction"]) > 0 and float(r["hessian_trace"]) > 0
+    # Fewer bits, more noise: int3 has a lower SQNR than int8 in every model and method.
+    sqnr = {(r["model"], r["quantizer"].split(":")[0], r["method"]): float(r["sqnr_db"]) for r in main}
+    for (model, q, method), value in sqnr.items():
+        if q == "int3":
+            assert value < sqnr[(model, "int8", method)] - 20
+    layers = rows(tiny_run / "layers.csv")
+    assert {r["layer"] for r in layers if r["family"] == "transformer"} >= {"blocks.0.qkv", "head"}
+    manifest = json.loads((tiny_run / "manifest.json").read_text())
+    assert manifest["parameters"]["quantizers"] == TINY["quantizers"]
+    assert manifest["rows"]["ptq_predictability"] == len(main)
+    assert set(manifest["models"]) == {"mlp_8", "transformer_16"}
+    assert len(manifest["git_commit"]) == 40
+    allocation = rows(tiny_run / "allocation.csv")
+    assert len(allocation) == 2 * 2 * 2  # models x budgets x methods
+    for r in allocation:
+        assert float(r["bits_per_parameter"]) <= float(r["budget_bits_per_parameter"])
+        # The allocation's estimate is never above a uniform choice within the budget.
+        for q in ("int3", "int8"):
+            uniform = next(u for u in main if u["model"] == r["model"] and u["method"] == r["method"] and
+                           u["quantizer"].startswith(q + ":channel"))
+            if float(uniform["bits_per_parameter"]) <= float(r["budget_bits_per_parameter"]):
+                assert float(r["second_order_prediction"]) <= float(uniform["second_order_prediction"]) * (1 + 1e-12)
+    predictors = rows(tiny_run / "predictors.csv")
+    assert {r["held_out"] for r in predictors} == {"family:mlp", "family:transformer", "each model"}
+    frontier = rows(tiny_run / "pareto.csv")
+    assert sum(r["method"] == "none" for r in frontier) == 2  # each model in float32
+    for family in ("mlp", "transformer"):
+        points = [(float(r["model_bits"]), float(r["loss"]), r["pareto"] == "True")
+                  for r in frontier if r["family"] == family]
+        assert min(points)[2]  # the smallest model (the least lossy of them) is on the frontier
+        for size, loss, on in points:  # and every point off it is beaten by one on it
+            assert on or any(s <= size and l <= loss and o for s, l, o in points)
+
+
+def test_cached_models_are_reused_and_stale_ones_retrained(tiny_run, capsys):
+    out = tiny_run.parent
+    path = out / "ptq_predictability" / "models" / "mlp_8.npz"
+    before = path.read_bytes()
+    experiment.main(["--out", str(out), "--config", json.dumps(TINY), "--train-only"])
+    assert path.read_bytes() == before and "trained" not in capsys.readouterr().out
+    experiment.main(["--out", str(out), "--config", json.dumps({**TINY, "train_steps": 41}), "--train-only"])
+    assert "another corpus or configuration" in capsys.readouterr().out
+    with pytest.raises(SystemExit, match="unknown parameters"):
+        experiment.main(["--out", str(out), "--config", '{"bogus": 1}'])
+
+
+def test_pareto_and_r_squared_by_hand():
+    # (size, loss): (1, 3) and (2, 1) are optimal; (2, 2) is beaten by (2, 1); (3, 1) by (2, 1).
+    assert analysis.pareto([(1, 3), (2, 2), (2, 1), (3, 1)]) == [True, False, True, False]
+    assert analysis.r_squared([1, 2, 3], [1, 2, 3]) == 1
+    assert analysis.r_squared([1, 2, 3], [2, 2, 2]) == 0
+    assert experiment.crossing([0.1, 0.2, 0.4], [0.0, 0.05, 0.15], 0.1) == pytest.approx(
+        math.exp(math.log(0.2) + math.log(2) * 0.5))
+    assert experiment.crossing([0.1, 0.2], [0.0, 0.01], 0.1) == 0.2  # never reached
+    below = {"bits_per_parameter": 4.0, "delta_loss": 0.1}
+    above = {"bits_per_parameter": 5.0, "delta_loss": 0.01}
+    assert experiment.interpolate_ladder(below, above, 4.5) == pytest.approx(math.sqrt(0.001))
+    assert experiment.interpolate_ladder(below, below, 4.0) == 0.1
+
+
+def test_the_quantized_mlp_through_fpx_evaluator_matches_torch(tiny_run):
+    # The char MLP after its embedding is an fpx MLP: evaluate one quantized model's logits for a
+    # few contexts in fpx's float64 arithmetic and in torch.
+    model, config, _ = models.load(tiny_run / "models" / "mlp_8.npz")
+    layers = models.quantized_layers(model)
+    quantized = {name: fpx.quantize(m.weight.detach().numpy(), "q2_k")["values"] for name, m in layers.items()}
+    with experiment.with_weights(model, quantized):
+        history = torch.from_numpy(models.splits(models.corpus_text())[1][:models.MLP_CONTEXT + models.CONTEXT])[None]
+        logits = model(history)[0].detach().numpy()  # (CONTEXT, V)
+        net = fpx.mlp([(quantized["fc1"], model.fc1.bias.detach().numpy(), "relu"),
+                       (quantized["fc2"], model.fc2.bias.detach().numpy(), "relu"),
+                       (quantized["head"], model.head.bias.detach().numpy(), "identity")])
+        embedded = model.embed(history[0]).detach().numpy()
+    for position in (0, 17, models.CONTEXT - 1):
+        x = embedded[position + 1:position + 1 + models.MLP_CONTEXT].reshape(-1)
+        out = np.asarray(net.evaluate(x, fpx.spec("float64")).output).reshape(-1)
+        assert np.allclose(out, logits[position], rtol=1e-12, atol=1e-12)
