@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The main job: build the fpx program and the Python package, regenerate data/ from every
-# experiment at its canonical size, and draw every figure from data/ (about 7 minutes on 2
+# experiment at its canonical size, and draw every figure from data/ (about 14 minutes on 2
 # cores from a clean clone; see README).
 set -euo pipefail
 cd "$(dirname "$0")/.."
