@@ -2,6 +2,7 @@
 // diagonal, and its errors.
 #include <doctest/doctest.h>
 
+#include <cmath>
 #include <random>
 #include <stdexcept>
 #include <string>
@@ -125,4 +126,6 @@ TEST_CASE("column_quantizer refuses spans it was not made for") {
   CHECK_THROWS_AS(q.round(0, 5, 1.0), std::logic_error);  // span 4..7 not fitted yet
   q.fit(w, 4);
   CHECK(q.round(0, 5, 1.0) == 1.0);
+  CHECK_THROWS_AS(q.round(0, 5, std::nan("")), std::invalid_argument);
+  CHECK_THROWS_AS(q.round(2, 5, 1.0), std::invalid_argument);
 }

@@ -184,6 +184,7 @@ TEST_CASE("outliers: the largest weights stay in fp16 and leave the scale fit") 
   CHECK(q.bits_per_parameter == 4 + (32.0 + 32 + 32) / 4);  // scale, one outlier, one row start
   CHECK(q.name == "int4:scale=fp32:outliers=0.25");
   CHECK_THROWS_AS(fpx::quantize(row({1}), "int4:outliers=1"), std::invalid_argument);
+  CHECK_THROWS_AS(fpx::quantize(row({1, std::nan("")}), "int4:outliers=0.5"), std::invalid_argument);
 }
 
 TEST_CASE("SQNR of uniform grids grows by about 6 dB per bit") {

@@ -456,11 +456,11 @@ double column_quantizer::round(Index row, Index col, double value) const {
   const state& s = *state_;
   if (row < 0 || row >= s.rows || col < 0 || col >= s.cols)
     throw std::invalid_argument("column_quantizer::round: position outside the matrix");
-  if (s.outlier[static_cast<std::size_t>(row * s.cols + col)]) return to_double(fp16, from_double(fp16, value));
-  const auto& cell = s.cell(row, col);
-  if (!cell) throw std::logic_error("column_quantizer::round: column " + std::to_string(col) + " was not fitted");
   if (!std::isfinite(value))
     throw std::invalid_argument("quantize: weight " + std::to_string(row * s.cols + col) + " is not finite");
+  const auto& cell = s.cell(row, col);
+  if (!cell) throw std::logic_error("column_quantizer::round: column " + std::to_string(col) + " was not fitted");
+  if (s.outlier[static_cast<std::size_t>(row * s.cols + col)]) return to_double(fp16, from_double(fp16, value));
   if (cell->scale == 0) return to_double(fp64, from_rational(fp64, cell->offset));
   // MX rounds row by row with seed + row, sites numbered within the row.
   const bool mx = s.q.kind == element_kind::mx;
@@ -486,9 +486,6 @@ double column_quantizer::round(Index row, Index col, double value) const {
 
 quantized_weights quantize(const Eigen::MatrixXd& w, std::string_view quantizer_name) {
   column_quantizer quantizer(quantizer_name, w.rows(), w.cols());
-  for (Index i = 0; i < w.size(); ++i)
-    if (!std::isfinite(w.data()[i]))
-      throw std::invalid_argument("quantize: weight " + std::to_string(i) + " is not finite");
   quantized_weights out;
   out.name = quantizer.name();
   out.values.resize(w.rows(), w.cols());
