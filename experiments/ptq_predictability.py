@@ -234,8 +234,10 @@ def measure_model(path: Path, split, parameters: dict, log):
     layer_rows, model_rows, kept = [], [], {}
     base = {"model": config.name, "family": config.family, "width": config.width,
             "parameters": n_total, "quantized_parameters": n_quantized}
+    signal = sum(float(np.sum(w ** 2)) for w in trained.values())
     for quantizer in parameters["quantizers"]:
         per_method = {"rtn": {}, "gptq": {}}
+        first_row = len(layer_rows)
         for name, w in trained.items():
             r = fpx.gptq(w, hessians[name], quantizer, block_size=parameters["gptq_block_size"],
                          damping=parameters["gptq_damping"])
@@ -252,9 +254,7 @@ def measure_model(path: Path, split, parameters: dict, log):
         if quantizer in parameters["allocation_quantizers"]:
             kept[quantizer] = {"name": canonical, **per_method}
         for method, values in per_method.items():
-            mine = [row for row in layer_rows if row["model"] == config.name and
-                    row["quantizer"] == canonical and row["method"] == method]
-            signal = sum(float(np.sum(trained[n] ** 2)) for n in trained)
+            mine = [row for row in layer_rows[first_row:] if row["method"] == method]
             noise = sum(float(np.sum((values[n] - trained[n]) ** 2)) for n in trained)
             with with_weights(model, values):
                 loss = models.mean_loss(model, history, targets)

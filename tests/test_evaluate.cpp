@@ -68,6 +68,17 @@ struct random_parameters {
   }
 };
 
+// Draws, in this order, token embeddings (5 tokens), positions (6) of width 4 into t, and a
+// two-head attention layer without its output projection.
+fpx::attention_layer random_embeddings_and_heads(random_parameters& random, fpx::transformer& t) {
+  t.token_embedding = random.matrix(5, 4);
+  t.positional = random.matrix(6, 4);
+  fpx::attention_layer a;
+  for (int h = 0; h < 2; ++h)
+    a.heads.push_back({map(random.matrix(3, 4)), map(random.matrix(3, 4)), map(random.matrix(2, 4))});
+  return a;
+}
+
 const fpx::trace_step& step(const fpx::evaluation& e, std::string_view suffix) {
   for (const auto& s : e.trace)
     if (s.name.ends_with(suffix)) return s;
@@ -277,11 +288,7 @@ TEST_CASE("a causal mask hides later keys") {
 TEST_CASE("float64 and exact agree closely on a random softmax transformer; fp32 nearly") {
   random_parameters random(11, 1);
   fpx::transformer t;
-  t.token_embedding = random.matrix(5, 4);
-  t.positional = random.matrix(6, 4);
-  fpx::attention_layer a;
-  for (int h = 0; h < 2; ++h)
-    a.heads.push_back({map(random.matrix(3, 4)), map(random.matrix(3, 4)), map(random.matrix(2, 4))});
+  fpx::attention_layer a = random_embeddings_and_heads(random, t);
   a.output = map(random.matrix(4, 4));
   a.mask = fpx::attention_mask::causal;
   fpx::mlp ff;
@@ -395,11 +402,7 @@ TEST_CASE("the fast path and the reference path give the same evaluation, step b
   random_parameters random(5, 2);
   auto random_transformer = [&](fpx::attention_kind kind) {
     fpx::transformer t;
-    t.token_embedding = random.matrix(5, 4);
-    t.positional = random.matrix(6, 4);
-    fpx::attention_layer a;
-    for (int h = 0; h < 2; ++h)
-      a.heads.push_back({map(random.matrix(3, 4)), map(random.matrix(3, 4)), map(random.matrix(2, 4))});
+    fpx::attention_layer a = random_embeddings_and_heads(random, t);
     a.output = map(random.matrix(4, 4), random.vector(4));
     a.kind = kind;
     fpx::mlp ff;

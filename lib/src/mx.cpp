@@ -94,9 +94,9 @@ int mx_emax_element(const mx_format& f) {
   return e;
 }
 
-int mx_shared_exponent(const mx_format& f, double amax, std::size_t start) {
+int mx_shared_exponent(int emax_element, double amax, std::size_t start) {
   // ilogb is exact for every finite double, subnormals included.
-  const int shared = amax == 0 ? -127 : std::max(std::ilogb(amax) - mx_emax_element(f), -127);
+  const int shared = amax == 0 ? -127 : std::max(std::ilogb(amax) - emax_element, -127);
   if (shared > 127)
     throw std::overflow_error("MX block at " + std::to_string(start) + ": scale 2^" +
                               std::to_string(shared) + " exceeds E8M0's 2^127");
@@ -105,6 +105,7 @@ int mx_shared_exponent(const mx_format& f, double amax, std::size_t start) {
 
 mx_tensor quantize_mx(const mx_format& f, std::span<const double> values, const rounding& r) {
   mx_tensor t{f, {}, std::vector<code_t>(values.size(), 0)};
+  const int emax = mx_emax_element(f);
   const std::size_t k = static_cast<std::size_t>(f.block_size);
   for (std::size_t start = 0; start < values.size(); start += k) {
     const std::size_t end = std::min(values.size(), start + k);
@@ -118,7 +119,7 @@ mx_tensor quantize_mx(const mx_format& f, std::span<const double> values, const 
       t.scales.push_back(nan_code(scale_format()));
       continue;
     }
-    const int shared = mx_shared_exponent(f, amax, start);
+    const int shared = mx_shared_exponent(emax, amax, start);
     t.scales.push_back(static_cast<code_t>(shared + 127));
     for (std::size_t i = start; i < end; ++i)
       t.elements[i] = from_rational(f.element, rational(values[i]) * pow2(-shared), r, i);

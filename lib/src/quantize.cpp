@@ -293,6 +293,7 @@ struct column_quantizer::state {
   std::vector<std::optional<cell_grid>> cells;  // [row group x cells_per_row + column / cell_width]
   std::vector<bool> outlier;                     // row-major
   double bits = 0, information_bits = 0;
+  int mx_emax = 0;  // the MX element's largest exponent, once
 
   Index row_group(Index r) const { return q.groups == grouping::tensor ? 0 : r; }
   std::optional<cell_grid>& cell(Index r, Index c) { return cells[static_cast<std::size_t>(row_group(r) * cells_per_row + c / cell_width)]; }
@@ -370,7 +371,7 @@ cell_grid column_quantizer::state::fit_cell(const std::vector<rational>& values)
   if (q.kind == element_kind::mx) {
     double amax = 0;
     for (const rational& x : values) amax = std::max(amax, std::abs(static_cast<double>(x)));
-    g.scale = pow2(mx_shared_exponent(*q.mx, amax));
+    g.scale = pow2(mx_shared_exponent(mx_emax, amax));
     return g;
   }
   rational min = values[0];
@@ -390,7 +391,10 @@ column_quantizer::column_quantizer(std::string_view quantizer_name, Index rows, 
   s.cols = cols;
   const Index all = std::max<Index>(cols, 1);
   switch (s.q.kind) {
-    case element_kind::mx: s.span = s.cell_width = s.q.mx->block_size; break;
+    case element_kind::mx:
+      s.span = s.cell_width = s.q.mx->block_size;
+      s.mx_emax = mx_emax_element(*s.q.mx);
+      break;
     case element_kind::kquant:
       s.span = super_block;
       s.cell_width = kquant(s.q.bits).sub_block;

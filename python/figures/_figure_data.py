@@ -9,8 +9,9 @@ import matplotlib.pyplot as plt
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def load(name, data_dir=ROOT / "data"):
-    with open(Path(data_dir) / name / f"{name}.csv", newline="") as f:
+def load(name, data_dir=ROOT / "data", table=None):
+    """The rows of data_dir/name/TABLE.csv (TABLE defaults to the experiment's name)."""
+    with open(Path(data_dir) / name / f"{table or name}.csv", newline="") as f:
         return list(csv.DictReader(f))
 
 
@@ -22,8 +23,9 @@ def save(fig, name, data_dir=ROOT / "data"):
     print(out / f"{name}.pdf")
 
 
-def command_line(name, draw):
-    """`python3 FIGURE.py [DATA_DIR]`: draws from DATA_DIR (default data/) into DATA_DIR/figures."""
+def command_line(name, draw, read=load):
+    """`python3 FIGURE.py [DATA_DIR]`: draws from DATA_DIR (default data/) into DATA_DIR/figures;
+    `read(name, data_dir)` gives draw its data."""
     plt.switch_backend("Agg")
     data_dir = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "data"
-    save(draw(load(name, data_dir)), name, data_dir)
+    save(draw(read(name, data_dir)), name, data_dir)

@@ -3,14 +3,11 @@
 weights' SQNR per family, the radial loss profiles, the random forest's out-of-family
 predictions against the observed increase, and the size-vs-loss Pareto frontier.
 Reads only data/ptq_predictability/*.csv."""
-import csv
 import math
-import sys
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 
-from _figure_data import ROOT, save
+from _figure_data import ROOT, command_line, load
 
 NAME = "ptq_predictability"
 TABLES = ("ptq_predictability", "radial", "pareto", "predictors")
@@ -24,11 +21,8 @@ def load_tables(data_dir=ROOT / "data"):
             return float(text)
         except ValueError:
             return text
-    tables = {}
-    for table in TABLES:
-        with open(Path(data_dir) / NAME / f"{table}.csv", newline="") as f:
-            tables[table] = [{k: value(v) for k, v in row.items()} for row in csv.DictReader(f)]
-    return tables
+    return {table: [{k: value(v) for k, v in row.items()} for row in load(NAME, data_dir, table)]
+            for table in TABLES}
 
 
 def draw(tables):
@@ -108,6 +102,4 @@ def draw(tables):
 
 
 if __name__ == "__main__":
-    plt.switch_backend("Agg")
-    data_dir = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "data"
-    save(draw(load_tables(data_dir)), NAME, data_dir)
+    command_line(NAME, draw, lambda name, data_dir: load_tables(data_dir))

@@ -31,9 +31,9 @@ const std::vector<std::string>& mx_preset_names();
 int mx_emax_element(const mx_format& f);
 
 /// The shared exponent of a block whose largest magnitude is amax (finite): floor(log2 amax)
-/// - emax_element, at least -127 (also for amax = 0). Throws std::overflow_error beyond 127,
-/// naming the block by its first element `start`.
-int mx_shared_exponent(const mx_format& f, double amax, std::size_t start = 0);
+/// - emax_element (mx_emax_element of the format), at least -127 (also for amax = 0). Throws
+/// std::overflow_error beyond 127, naming the block by its first element `start`.
+int mx_shared_exponent(int emax_element, double amax, std::size_t start = 0);
 
 /// A quantized tensor: one E8M0 scale code per block, one element code per value.
 struct mx_tensor {
