@@ -38,10 +38,25 @@ bool with_op(binary_op op, Body body) {
   return true;
 }
 
+// x rounded by the plain kernels; false when every input was finite (otherwise the general
+// loop redoes the batch).
+template <round_mode Mode, bool Grid, class Input>
+bool plain_encode_loop(const encoder& e, const Input* x, code_t* out, std::size_t n) {
+  std::uint64_t special = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const double v = static_cast<double>(x[i]);
+    if constexpr (Grid) out[i] = encode_grid_plain<Mode>(e, v, special);
+    else out[i] = encode_minifloat_plain<Mode>(e, v, special);
+  }
+  return special != 0;
+}
+
 template <round_mode Mode, bool Grid, bool Hardware, class Input>
 bool encode_loop(const encoder& params, const Input* x, code_t* out, std::size_t n,
                  std::uint64_t first_site) {
   const encoder e = params;
+  if constexpr (hardware_mode<Mode> && Hardware)
+    if (e.plain && !plain_encode_loop<Mode, Grid>(e, x, out, n)) return false;
   std::uint64_t reference = 0;
   for (std::size_t i = 0; i < n; ++i) {
     std::uint32_t u = 0;

@@ -45,6 +45,14 @@ struct encoder {
   std::uint64_t overflow_throws = 0;
   std::uint64_t infinity_throws[2] = {0, 0};
   std::uint64_t nan_throws = 0;
+  // The plain kernels (encode_*_plain): set when they apply to this format and mode.
+  bool plain = false;
+  std::uint64_t round_increment[2] = {0, 0};  ///< minifloats: added before 52 - M bits are cut, per sign
+  std::uint64_t rebias = 0;                   ///< (1023 - bias) << M: double's exponent to the format's
+  std::uint64_t min_normal_bits = 0;          ///< the bits of 2^emin
+  double subnormal_units = 0;                 ///< 2^(M - emin): 1 / the subnormal quantum
+  double level_low = 0, level_high = 0;       ///< grids: kmin and kmax
+  std::uint64_t code_offset = 0;              ///< grids: 1.5 * 2^52's bits - zero_point
 };
 
 /// How codes of one format are read into doubles (every value is exactly a double).
@@ -222,6 +230,44 @@ FPX_KERNEL_INLINE code_t encode_grid(const encoder& e, double x, std::uint32_t u
                      static_cast<std::uint64_t>(level + e.zero_point));
   code = pick(over_high, e.overflow[0], pick(over_low, e.overflow[1], code));
   return with_specials(e, d, code, over_high | over_low, reference);
+}
+
+// The plain kernels: the common case in a third of the general kernels' operations. They
+// apply (encoder::plain) under the FPU's modes to minifloats whose -0 and overflow codes need
+// no special case, and to grids whose overflow saturates. Inputs are finite: they set
+// `special` for Inf and NaN, and the caller then redoes the batch with the general kernels.
+
+/// x rounded into a plain minifloat. Normal results round on the integer bits of |x| (adding
+/// an increment below the cut carries into the exponent by itself); subnormal ones on the FPU,
+/// |x| scaled exactly to units of the subnormal quantum.
+template <round_mode Mode>
+FPX_KERNEL_INLINE code_t encode_minifloat_plain(const encoder& e, double x, std::uint64_t& special) {
+  static_assert(hardware_mode<Mode>);
+  const std::uint64_t b = std::bit_cast<std::uint64_t>(x);
+  const std::uint64_t negative = b >> 63, a = b & 0x7fffffffffffffff;
+  special |= a >= 0x7ff0000000000000;
+  const std::uint64_t cut = 52 - e.mantissa_bits;
+  std::uint64_t increment;
+  if constexpr (Mode == round_mode::rne) increment = e.round_increment[0] + ((a >> cut) & 1);
+  else if constexpr (Mode == round_mode::rtz) increment = 0;
+  else increment = negative ? e.round_increment[1] : e.round_increment[0];
+  const std::uint64_t normal = ((a + increment) >> cut) - e.rebias;
+  const double units = std::bit_cast<double>(a) * e.subnormal_units;
+  const auto subnormal = static_cast<std::uint64_t>(small_double_to_integer(hardware_round_magnitude<Mode>(units, negative)));
+  const std::uint64_t magnitude = a < e.min_normal_bits ? subnormal : normal;
+  const code_t overflow = negative ? e.overflow[1] : e.overflow[0];
+  return magnitude > e.max_magnitude ? overflow : magnitude | (e.sign_bit & (0 - negative));
+}
+
+/// x rounded into a plain grid: the level on the FPU, clamped to the range (saturation).
+template <round_mode Mode>
+FPX_KERNEL_INLINE code_t encode_grid_plain(const encoder& e, double x, std::uint64_t& special) {
+  static_assert(hardware_mode<Mode>);
+  special |= (std::bit_cast<std::uint64_t>(x) & 0x7fffffffffffffff) >= 0x7ff0000000000000;
+  double level = hardware_round_signed<Mode>(x * e.inverse_scale);
+  level = level < e.level_low ? e.level_low : level;
+  level = level > e.level_high ? e.level_high : level;
+  return (std::bit_cast<std::uint64_t>(level + 0x1.8p52) - e.code_offset) & e.level_mask;
 }
 
 template <round_mode Mode>

@@ -38,6 +38,37 @@ std::optional<code_t> outcome(Call call) {
   return std::nullopt;
 }
 
+// The plain kernels' parameters, where they apply: the FPU's modes, no exception on overflow,
+// and for minifloats a -0 that is the sign bit (not fnuz), for grids overflow that saturates.
+void set_plain(const format& f, encoder& e) {
+  const bool hardware_mode = e.mode == round_mode::rne || e.mode == round_mode::rtz ||
+                             e.mode == round_mode::up || e.mode == round_mode::down;
+  if (!hardware_mode || !e.hardware_rounding || e.overflow_throws) return;
+  if (e.grid) {
+    const auto& g = *f.grid();
+    const auto code_of = [&](std::int64_t level) {
+      return g.twos_complement ? static_cast<code_t>(level) & e.level_mask : static_cast<code_t>(level + g.zero_point);
+    };
+    e.plain = e.overflow[0] == code_of(g.kmax) && e.overflow[1] == code_of(g.kmin);
+    e.level_low = static_cast<double>(g.kmin);
+    e.level_high = static_cast<double>(g.kmax);
+    e.code_offset = 0x4338000000000000 - static_cast<std::uint64_t>(g.zero_point);
+    return;
+  }
+  e.plain = e.negative_zero == e.sign_bit;
+  const std::uint64_t cut = 52 - e.mantissa_bits, below_cut = (std::uint64_t{1} << cut) - 1;
+  switch (e.mode) {
+    case round_mode::rne: e.round_increment[0] = e.round_increment[1] = below_cut >> 1; break;  // + the kept last bit
+    case round_mode::up: e.round_increment[0] = below_cut; break;
+    case round_mode::down: e.round_increment[1] = below_cut; break;
+    default: break;
+  }
+  const detail::minifloat_layout l(*f.minifloat());
+  e.rebias = static_cast<std::uint64_t>(1023 - static_cast<std::int64_t>(f.minifloat()->bias)) << e.mantissa_bits;
+  e.min_normal_bits = e.emin_biased << 52;
+  e.subnormal_units = std::ldexp(1.0, static_cast<int>(l.M - l.emin));
+}
+
 }  // namespace
 
 std::optional<encoder> make_encoder(const format& f, const rounding& r) {
@@ -85,6 +116,7 @@ std::optional<encoder> make_encoder(const format& f, const rounding& r) {
   const auto nan = outcome([&] { return from_double(f, std::numeric_limits<double>::quiet_NaN(), r); });
   e.nan_throws = !nan;
   e.nan = nan.value_or(0);
+  set_plain(f, e);
   return e;
 }
 
