@@ -93,11 +93,28 @@ bool encode_floats(const encoder& e, const float* x, code_t* out, std::size_t n,
   return encode_any(e, x, out, n, first_site);
 }
 
+// The same with the plain kernels' rounding; true when some element needs the general loop.
+template <round_mode Mode, binary_op Op, bool Grid>
+bool plain_arithmetic_loop(const decoder& d, const encoder& e, const code_t* a, const code_t* b,
+                           code_t* out, std::size_t n) {
+  std::uint64_t unused_code = 0, special = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const double x = decode<Grid>(d, a[i], unused_code);
+    const double y = decode<Grid>(d, b[i], unused_code);
+    const double exact = exact_to_odd<Op, Mode>(x, y);
+    if constexpr (Grid) out[i] = encode_grid_plain<Mode>(e, exact, special);
+    else out[i] = encode_minifloat_plain<Mode>(e, exact, special);
+  }
+  return (unused_code | special) != 0;
+}
+
 template <round_mode Mode, binary_op Op, bool Grid, bool Hardware>
 bool arithmetic_loop(const decoder& in, const encoder& out_format, const code_t* a, const code_t* b,
                      code_t* out, std::size_t n) {
   const decoder d = in;
   const encoder e = out_format;
+  if constexpr (hardware_mode<Mode> && Hardware)
+    if (e.plain && !plain_arithmetic_loop<Mode, Op, Grid>(d, e, a, b, out, n)) return false;
   std::uint64_t reference = 0;
   for (std::size_t i = 0; i < n; ++i) {
     const double x = decode<Grid>(d, a[i], reference);
@@ -122,12 +139,62 @@ bool arithmetic(binary_op op, const decoder& in, const encoder& out_format, cons
   });
 }
 
+// The integer loop for saturating grids under the FPU's modes (encoder::plain). A product is
+// one widening 32 x 32-bit multiply, offset by 2^62 so that it is non-negative, and rounded by
+// adding an increment below the cut before shifting it out. True when some operand is an
+// unused code (the general loop then redoes the batch): beyond the width, or below kmin where
+// the grid is symmetric (CheckLow).
+template <round_mode Mode, binary_op Op, bool CheckLow>
+bool plain_integer_loop(const decoder& d, const encoder& e, const code_t* a, const code_t* b,
+                        code_t* out, std::size_t n) {
+  static_assert(hardware_mode<Mode>);
+  const std::uint64_t cut = static_cast<std::uint64_t>(-e.scale_exp);
+  const std::uint64_t below_cut = (std::uint64_t{1} << cut) - 1;
+  const std::uint64_t half = below_cut >> 1, last_bit = cut != 0;  // rne: half, + the kept last bit
+  constexpr std::uint64_t offset = std::uint64_t{1} << 62;
+  const std::int64_t offset_levels = static_cast<std::int64_t>(offset >> cut);
+  const std::int64_t low = e.kmin, high = e.kmax;
+  const std::uint64_t s = d.sign_extend;
+  std::uint64_t codes = 0, unused_level = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    codes |= a[i] | b[i];
+    const auto x = static_cast<std::int64_t>((a[i] ^ s) - s), y = static_cast<std::int64_t>((b[i] ^ s) - s);
+    if constexpr (CheckLow) unused_level |= (x < low) | (y < low);  // int8's -128
+    std::int64_t k;
+    if constexpr (Op == binary_op::add) {
+      k = x + y;
+    } else if constexpr (Op == binary_op::sub) {
+      k = x - y;
+    } else {
+      const std::int64_t p = static_cast<std::int64_t>(static_cast<std::int32_t>(x)) * static_cast<std::int32_t>(y);
+      const std::uint64_t shifted = static_cast<std::uint64_t>(p) + offset;
+      std::uint64_t increment;
+      if constexpr (Mode == round_mode::rne) increment = half + ((shifted >> cut) & last_bit);
+      else if constexpr (Mode == round_mode::rtz) increment = p < 0 ? below_cut : 0;
+      else if constexpr (Mode == round_mode::up) increment = below_cut;
+      else increment = 0;
+      k = static_cast<std::int64_t>((shifted + increment) >> cut) - offset_levels;
+    }
+    k = k < low ? low : k;
+    k = k > high ? high : k;
+    out[i] = static_cast<std::uint64_t>(k) & e.level_mask;
+  }
+  return ((codes >> d.code_bits) | unused_level) != 0;
+}
+
 template <round_mode Mode, binary_op Op>
 bool integer_loop(const decoder& in, const encoder& out_format, const code_t* a, const code_t* b,
                   code_t* out, std::size_t n) {
   const decoder d = in;
   const encoder e = out_format;
   const std::uint64_t fraction_bits = static_cast<std::uint64_t>(-e.scale_exp);
+  if constexpr (hardware_mode<Mode>)
+    if (e.plain && fraction_bits <= 32) {
+      const bool symmetric = e.kmin != -static_cast<std::int64_t>(d.sign_extend);
+      if (!(symmetric ? plain_integer_loop<Mode, Op, true>(d, e, a, b, out, n)
+                      : plain_integer_loop<Mode, Op, false>(d, e, a, b, out, n)))
+        return false;
+    }
   std::uint64_t reference = 0;
   for (std::size_t i = 0; i < n; ++i) {
     const std::int64_t x = grid_level(d, a[i], reference);
@@ -165,8 +232,12 @@ bool integer(binary_op op, const decoder& in, const encoder& out_format, const c
 }
 
 bool lookup(const std::uint16_t* table, const code_t* a, const code_t* b, code_t* out, std::size_t n) {
-  // Codes beyond 8 bits and marked entries are collected and tested once, after the loop.
+  // Codes beyond 8 bits and marked entries are collected and tested once, after the loop. The
+  // loop is scalar (AVX2's gathers are no faster) and one pass: separate vectorised passes for
+  // the checks cost more, as the three arrays do not fit in L1 together. Unrolled, it passes
+  // 1 G/s.
   std::uint64_t operands = 0, entries = 0;
+#pragma GCC unroll 4
   for (std::size_t i = 0; i < n; ++i) {
     const code_t x = a[i], y = b[i];
     operands |= x | y;
