@@ -116,9 +116,9 @@ void arith_native(benchmark::State& state, op o) {
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * batch));
 }
 
-// One forward pass of an equality construction (THEORY.md section 1) on random strings.
-void equality_pass(benchmark::State& state, bool integer, const char* spec_name, bool reference) {
-  constexpr int n = 4;
+// One forward pass of an equality construction (THEORY.md section 1) on random strings of
+// length n (equality_threshold runs n = 1 .. the format's bits).
+void equality_pass(benchmark::State& state, bool integer, int n, const char* spec_name, bool reference) {
   const auto c = integer ? fpx::integer_equality(n) : fpx::dyadic_equality(n);
   const auto spec = fpx::spec_preset(spec_name);
   std::mt19937_64 rng(7);
@@ -137,8 +137,7 @@ void equality_pass(benchmark::State& state, bool integer, const char* spec_name,
   state.SetItemsProcessed(state.iterations());
 }
 
-void equality_native(benchmark::State& state, bool integer, const char* spec_name) {
-  constexpr int n = 4;
+void equality_native(benchmark::State& state, bool integer, int n, const char* spec_name) {
   const auto c = integer ? fpx::integer_equality(n) : fpx::dyadic_equality(n);
   const auto spec = fpx::spec_preset(spec_name).with_arithmetic(fpx::arithmetic::float64);
   std::vector<int> tokens;
@@ -164,12 +163,14 @@ void register_all() {
       benchmark::RegisterBenchmark((std::string(name) + "/" + f + "/reference").c_str(), arith_reference, f, o);
     }
   }
-  for (auto [integer, spec] : {std::pair{false, "uniform(e4m3)"}, std::pair{true, "uniform(fixed:s:4:3)"}}) {
-    const std::string group = std::string("equality_forward/") + (integer ? "integer_n4_" : "dyadic_n4_") + spec;
-    benchmark::RegisterBenchmark((group + "/native").c_str(), equality_native, integer, spec);
-    benchmark::RegisterBenchmark((group + "/fast").c_str(), equality_pass, integer, spec, false);
-    benchmark::RegisterBenchmark((group + "/reference").c_str(), equality_pass, integer, spec, true);
-  }
+  for (int n : {4, 8})
+    for (auto [integer, spec] : {std::pair{false, "uniform(e4m3)"}, std::pair{true, "uniform(fixed:s:4:3)"}}) {
+      const std::string group = std::string("equality_forward/") + (integer ? "integer" : "dyadic") + "_n" +
+                                std::to_string(n) + "_" + spec;
+      benchmark::RegisterBenchmark((group + "/native").c_str(), equality_native, integer, n, spec);
+      benchmark::RegisterBenchmark((group + "/fast").c_str(), equality_pass, integer, n, spec, false);
+      benchmark::RegisterBenchmark((group + "/reference").c_str(), equality_pass, integer, n, spec, true);
+    }
 }
 
 }  // namespace

@@ -30,18 +30,24 @@ def human(r):
 
 def main(path, command):
     data = json.load(open(path))
-    runs = [b for b in data["benchmarks"] if b.get("run_type", "iteration") == "iteration"]
-    by_name = {b["name"]: b for b in runs}
+    # With repetitions, the median of each benchmark's runs (the machine's noise is one-sided:
+    # a run is only ever slowed down by what else the host does).
+    medians = [b for b in data["benchmarks"] if b.get("aggregate_name") == "median"]
+    runs = medians or [b for b in data["benchmarks"] if b.get("run_type", "iteration") == "iteration"]
     groups = OrderedDict()
     for b in runs:
-        op, fmt, kind = b["name"].rsplit("/", 2) if b["name"].count("/") >= 2 else (b["name"], "", "")
+        name = b.get("run_name", b["name"])
+        op, fmt, kind = name.rsplit("/", 2) if name.count("/") >= 2 else (name, "", "")
         groups.setdefault(op, OrderedDict()).setdefault(fmt, {})[kind] = b
     ctx = data["context"]
     print("# Benchmark results\n")
     print("Each fast path against two baselines measured in the same run of the same binary:")
     print("native float operations on the same arrays (the hardware's limit) and fpx's")
     print("reference path (exact big-integer dyadics). Batches of 4096 elements from normal")
-    print("samples; one thread.\n")
+    print("samples; one thread.", end=" ")
+    if medians:
+        print(f"Each rate is the median of {medians[0]['repetitions']} repetitions, run in random order.", end="")
+    print("\n")
     print(f"- command: `{command}`")
     print(f"- machine: {cpu_model()} ({ctx['num_cpus']} CPUs at {ctx['mhz_per_cpu']} MHz as reported)")
     print(f"- date: {ctx['date']}")

@@ -38,16 +38,16 @@ bool is_special(const operand& x) { return x.is_nan() || x.is_inf(); }
 
 }  // namespace
 
-std::vector<std::size_t> summation_order(const accumulation& rule, std::size_t n) {
-  std::vector<std::size_t> idx(n);
+void summation_order(const accumulation& rule, std::size_t n, std::vector<std::size_t>& idx) {
+  idx.resize(n);
   std::iota(idx.begin(), idx.end(), 0);
-  if (rule.sum_order != accumulation::order::given) return idx;
+  if (rule.sum_order != accumulation::order::given) return;
   std::vector<std::size_t> sorted = rule.permutation;
   std::sort(sorted.begin(), sorted.end());
   if (sorted != idx)
     throw std::invalid_argument("dot: the given order is not a permutation of 0.." +
                                 std::to_string(n) + "-1");
-  return rule.permutation;
+  idx = rule.permutation;
 }
 
 code_t round_operand(const operand& x, const format& out, const rounding& r, std::uint64_t site) {
@@ -63,7 +63,8 @@ code_t dot(std::span<const operand> a, std::span<const operand> b, const operand
                                 std::to_string(b.size()) + ")");
   const format& product = rule.product.value_or(out);
   const format& acc = rule.accumulator.value_or(out);
-  const auto idx = summation_order(rule, a.size());
+  std::vector<std::size_t> idx;
+  summation_order(rule, a.size(), idx);
   using where = accumulation::rounding_points;
 
   if (rule.where == where::exact) {

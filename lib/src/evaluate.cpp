@@ -1,6 +1,7 @@
 #include "fpx/evaluate.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <limits>
 #include <numeric>
@@ -166,19 +167,20 @@ struct double_arith {
   using scalar = double;
   const precision_spec& spec;
   std::uint64_t site;
-  std::vector<detail::fast_target> targets;  ///< indexed by quantity
+  std::array<const detail::fast_target*, quantity_count> targets{};  ///< indexed by quantity
+  bool product_is_accumulator = false;
 
   static std::optional<double_arith> make(const precision_spec& spec, std::uint64_t first_site) {
-    double_arith a{spec, first_site, {}};
+    double_arith a{spec, first_site};
     for (std::size_t q = 0; q < quantity_count; ++q) {
-      auto t = detail::fast_target::make(spec.format_of(static_cast<quantity>(q)), spec.rule);
-      if (!t) return std::nullopt;
-      a.targets.push_back(std::move(*t));
+      a.targets[q] = detail::fast_target::make(spec.format_of(static_cast<quantity>(q)), spec.rule);
+      if (!a.targets[q]) return std::nullopt;
     }
+    a.product_is_accumulator = spec.format_of(quantity::product) == spec.format_of(quantity::accumulator);
     return a;
   }
 
-  const detail::fast_target& target(quantity q) const { return targets[static_cast<std::size_t>(q)]; }
+  const detail::fast_target& target(quantity q) const { return *targets[static_cast<std::size_t>(q)]; }
   const rounding& rule() const { return spec.rule; }
 
   scalar param(const rational& x, quantity q) {
@@ -190,7 +192,7 @@ struct double_arith {
   scalar dot(std::span<const scalar> a, std::span<const scalar> b, const scalar* bias, quantity q,
              const accumulation& rule) {
     return detail::fast::dot(a, b, bias, target(q), target(quantity::product),
-                             target(quantity::accumulator), rule, this->rule(), site);
+                             target(quantity::accumulator), product_is_accumulator, rule, this->rule(), site);
   }
   scalar add(scalar x, scalar y, quantity q) { return detail::fast::add(target(q), x, y, rule(), site++); }
   scalar sub(scalar x, scalar y, quantity q) { return add(x, -y, q); }
@@ -486,8 +488,11 @@ class forward_pass {
   }
   // A sum over the first `count` positions.
   accumulation position_rule(std::size_t count) const {
-    std::vector<std::size_t> positions(count);
-    std::iota(positions.begin(), positions.end(), 0);
+    std::vector<std::size_t> positions;
+    if (spec_.position_order == accumulation::order::given) {  // only a given order reads them
+      positions.resize(count);
+      std::iota(positions.begin(), positions.end(), 0);
+    }
     return position_rule(positions);
   }
   // A sum whose k-th term belongs to positions[k]: the spec's position order restricted to them.
@@ -508,7 +513,9 @@ class forward_pass {
   accumulation base_rule() const {
     accumulation r;
     r.where = spec_.where;
-    if (spec_.mode == arithmetic::rounded) {
+    // Only the reference path reads the formats here (the fast one holds its targets), and
+    // copying two formats for every sum costs more than the fast path's arithmetic.
+    if constexpr (std::is_same_v<Arith, rounded_arith>) {
       r.product = spec_.format_of(quantity::product);
       r.accumulator = spec_.format_of(quantity::accumulator);
     }

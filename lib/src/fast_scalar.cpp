@@ -2,6 +2,7 @@
 
 #include <bit>
 #include <cmath>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
@@ -15,15 +16,16 @@
 
 namespace fpx::detail {
 
-std::optional<fast_target> fast_target::make(const format& f, const rounding& r) {
-  if (r.mode == round_mode::stochastic) return std::nullopt;
+const fast_target* fast_target::make(const format& f, const rounding& r) {
+  if (r.mode == round_mode::stochastic) return nullptr;
   // Building an encoder asks the reference path what overflow and specials become (some of it
   // by catching exceptions): done once per format and mode for the process, as an evaluation
-  // needs twelve of them. Formats the fast path does not take are remembered as nullopt.
+  // needs twelve of them. Formats the fast path does not take are remembered as nullopt. Map
+  // nodes do not move, so the pointers stay valid.
   static std::mutex mutex;
-  static std::map<std::string, std::optional<fast_target>> cache;
-  const std::string key = f.name() + "|" + std::string(to_string(f.overflow())) + "|" +
-                          std::string(to_string(r.mode));
+  static std::map<std::string, std::optional<fast_target>, std::less<>> cache;
+  thread_local std::string key;  // reused: this runs twelve times per evaluation
+  key.assign(f.name()).append("|").append(to_string(f.overflow())).append("|").append(to_string(r.mode));
   const std::lock_guard lock(mutex);
   auto it = cache.find(key);
   if (it == cache.end()) {
@@ -32,7 +34,7 @@ std::optional<fast_target> fast_target::make(const format& f, const rounding& r)
       t = fast_target{f, *kernels::make_encoder(f, r), *kernels::make_decoder(f)};
     it = cache.emplace(key, std::move(t)).first;
   }
-  return it->second;
+  return it->second ? &*it->second : nullptr;
 }
 
 std::optional<double> exactly_double(const rational& x) {
@@ -54,7 +56,7 @@ operand as_operand(double x) {
   return load(fp64, std::bit_cast<code_t>(x));
 }
 
-double value(const fast_target& t, code_t code) {
+FPX_KERNEL_INLINE double value(const fast_target& t, code_t code) {
   std::uint64_t unused = 0;
   return t.f.minifloat() ? kernels::decode<false>(t.decoder, code, unused)
                          : kernels::decode<true>(t.decoder, code, unused);
@@ -62,8 +64,26 @@ double value(const fast_target& t, code_t code) {
 
 // The target's value nearest `odd` (an exact result rounded to odd), or the reference path's
 // answer when the encoder cannot give it.
+// The value of x rounded into e's format by the plain kernels; `special` is set where they
+// cannot give it.
+FPX_KERNEL_INLINE double round_plain(const kernels::encoder& e, double x, std::uint64_t& special) {
+  using kernels::round_grid_plain, kernels::round_minifloat_plain;
+  switch (e.mode) {
+    case round_mode::rne: return e.grid ? round_grid_plain<round_mode::rne>(e, x, special) : round_minifloat_plain<round_mode::rne>(e, x, special);
+    case round_mode::rtz: return e.grid ? round_grid_plain<round_mode::rtz>(e, x, special) : round_minifloat_plain<round_mode::rtz>(e, x, special);
+    case round_mode::up: return e.grid ? round_grid_plain<round_mode::up>(e, x, special) : round_minifloat_plain<round_mode::up>(e, x, special);
+    case round_mode::down: return e.grid ? round_grid_plain<round_mode::down>(e, x, special) : round_minifloat_plain<round_mode::down>(e, x, special);
+    default: special = 1; return 0;  // plain is set only for the modes above
+  }
+}
+
 template <class Reference>
 double finish(const fast_target& t, double odd, Reference reference) {
+  if (t.encoder.plain) {
+    std::uint64_t special = 0;
+    const double v = round_plain(t.encoder, odd, special);
+    if (!special) return v;
+  }
   std::uint64_t needs_reference = 0;
   const code_t code = kernels::encode(t.encoder, odd, 0, needs_reference);
   return value(t, needs_reference ? reference() : code);
@@ -123,7 +143,7 @@ struct dot_state {
   const fast_target &product, &acc;
   const rounding& r;
   std::uint64_t& site;
-  bool product_is_accumulator;  // compared once: comparing grid formats compares rationals
+  bool product_is_accumulator;
 
   double sum(double x, double y) { return add(acc, x, y, r, site++); }
   // Term i rounded into `product` (a product) and then into the accumulator; the second
@@ -140,7 +160,7 @@ struct dot_state {
 
 double dot(std::span<const double> a, std::span<const double> b, const double* bias,
            const fast_target& out, const fast_target& product, const fast_target& accumulator,
-           const accumulation& rule, const rounding& r, std::uint64_t& site) {
+           bool product_is_accumulator, const accumulation& rule, const rounding& r, std::uint64_t& site) {
   using where = accumulation::rounding_points;
   if (rule.where == where::exact) {
     std::vector<operand> x, y;
@@ -155,9 +175,17 @@ double dot(std::span<const double> a, std::span<const double> b, const double* b
   if (!b.empty() && a.size() != b.size())
     throw std::invalid_argument("dot: lengths differ (" + std::to_string(a.size()) + " and " +
                                 std::to_string(b.size()) + ")");
-  const auto idx = summation_order(rule, a.size());
-  dot_state s{a, b, product, accumulator, r, site, product.f == accumulator.f};
+  // The order's buffer is kept: this runs for every dot product of an evaluation.
+  thread_local std::vector<std::size_t> idx;
+  summation_order(rule, a.size(), idx);
+  dot_state s{a, b, product, accumulator, r, site, product_is_accumulator};
   const double total = ordered_sum(s, rule, idx, !b.empty(), bias, 0.0);
+  // A finite sum of at least one term is a value of the accumulator; when that is `out` too
+  // (one cached target), its rounding site is counted but the conversion is the identity.
+  if (&out == &accumulator && std::isfinite(total) && (!idx.empty() || bias)) {
+    ++site;
+    return total;
+  }
   return convert(out, total, r, site++);
 }
 

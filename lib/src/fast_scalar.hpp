@@ -22,8 +22,9 @@ struct fast_target {
   kernels::encoder encoder;
   kernels::decoder decoder;
 
-  /// nullopt unless kernels::double_arithmetic_is_exact(f) and r is not stochastic.
-  static std::optional<fast_target> make(const format& f, const rounding& r);
+  /// The process-wide target for f under r (built once, never freed), or nullptr unless
+  /// kernels::double_arithmetic_is_exact(f) and r is not stochastic.
+  static const fast_target* make(const format& f, const rounding& r);
 };
 
 /// x as a double when that is exact (a dyadic with a 53-bit numerator), else nullopt.
@@ -43,10 +44,12 @@ double exp(const fast_target& t, double x, const rounding& r, std::uint64_t site
 /// a * b + c rounded once.
 double fma(const fast_target& t, double a, double b, double c, const rounding& r, std::uint64_t site);
 
-/// detail::dot on doubles: the same order, roundings and site numbering.
+/// detail::dot on doubles: the same order, roundings and site numbering. The caller says once
+/// whether the product and accumulator formats are equal (the reference dot then skips a
+/// rounding); comparing grid formats compares rationals, too slow for every dot.
 double dot(std::span<const double> a, std::span<const double> b, const double* bias,
            const fast_target& out, const fast_target& product, const fast_target& accumulator,
-           const accumulation& rule, const rounding& r, std::uint64_t& site);
+           bool product_is_accumulator, const accumulation& rule, const rounding& r, std::uint64_t& site);
 
 }  // namespace fast
 }  // namespace fpx::detail

@@ -234,7 +234,7 @@ struct cell_grid {
   rational offset = 0;  // minus the sub-block minimum of an asymmetric k-quant, 0 otherwise
   format grid = format::ternary();
   // The fast path: scale and offset as doubles, and the grid's encoder (deterministic rules).
-  std::optional<detail::fast_target> fast;
+  const detail::fast_target* fast = nullptr;
   double scale_double = 0, offset_double = 0;
 
   void prepare_fast(const rounding& rule) {

@@ -53,6 +53,11 @@ struct encoder {
   double subnormal_units = 0;                 ///< 2^(M - emin): 1 / the subnormal quantum
   double level_low = 0, level_high = 0;       ///< grids: kmin and kmax
   std::uint64_t code_offset = 0;              ///< grids: 1.5 * 2^52's bits - zero_point
+  // The plain kernels that give values rather than codes (round_*_plain), as decode reads them.
+  double subnormal_quantum = 0;               ///< 2^(emin - M)
+  std::uint64_t max_value_bits = 0;           ///< the largest finite value's bits
+  double overflow_value[2] = {0, 0};          ///< the values of overflow[0] and overflow[1]
+  double scale = 1;                           ///< grids: 2^scale_exp
 };
 
 /// How codes of one format are read into doubles (every value is exactly a double).
@@ -259,6 +264,28 @@ FPX_KERNEL_INLINE code_t encode_minifloat_plain(const encoder& e, double x, std:
   return magnitude > e.max_magnitude ? overflow : magnitude | (e.sign_bit & (0 - negative));
 }
 
+/// The value of encode_minifloat_plain's code as a double, without forming the code: |x| with
+/// its mantissa rounded to M bits is already the value's bit pattern. One step shorter than
+/// encoding and decoding, for the evaluator's chains of dependent operations.
+template <round_mode Mode>
+FPX_KERNEL_INLINE double round_minifloat_plain(const encoder& e, double x, std::uint64_t& special) {
+  static_assert(hardware_mode<Mode>);
+  const std::uint64_t b = std::bit_cast<std::uint64_t>(x);
+  const std::uint64_t negative = b >> 63, a = b & 0x7fffffffffffffff;
+  special |= a >= 0x7ff0000000000000;
+  const std::uint64_t cut = 52 - e.mantissa_bits;
+  std::uint64_t increment;
+  if constexpr (Mode == round_mode::rne) increment = e.round_increment[0] + ((a >> cut) & 1);
+  else if constexpr (Mode == round_mode::rtz) increment = 0;
+  else increment = negative ? e.round_increment[1] : e.round_increment[0];
+  const std::uint64_t normal = ((a + increment) >> cut) << cut;
+  const double subnormal = hardware_round_magnitude<Mode>(std::bit_cast<double>(a) * e.subnormal_units, negative) *
+                           e.subnormal_quantum;
+  const std::uint64_t magnitude = a < e.min_normal_bits ? std::bit_cast<std::uint64_t>(subnormal) : normal;
+  return magnitude > e.max_value_bits ? e.overflow_value[negative]
+                                      : std::bit_cast<double>(magnitude | (b & 0x8000000000000000));
+}
+
 /// x rounded into a plain grid: the level on the FPU, clamped to the range (saturation).
 template <round_mode Mode>
 FPX_KERNEL_INLINE code_t encode_grid_plain(const encoder& e, double x, std::uint64_t& special) {
@@ -278,8 +305,19 @@ FPX_KERNEL_INLINE code_t encode(const encoder& e, double x, std::uint32_t u, std
                              : encode_minifloat<Mode, false>(e, x, u, reference);
 }
 
-/// The same with the mode read at run time (scalar callers).
-inline code_t encode(const encoder& e, double x, std::uint32_t u, std::uint64_t& reference) {
+/// The value of encode_grid_plain's code as a double (a zero level is +0, as decoded).
+template <round_mode Mode>
+FPX_KERNEL_INLINE double round_grid_plain(const encoder& e, double x, std::uint64_t& special) {
+  static_assert(hardware_mode<Mode>);
+  special |= (std::bit_cast<std::uint64_t>(x) & 0x7fffffffffffffff) >= 0x7ff0000000000000;
+  double level = hardware_round_signed<Mode>(x * e.inverse_scale);
+  level = level < e.level_low ? e.level_low : level;
+  level = level > e.level_high ? e.level_high : level;
+  return (level + 0.0) * e.scale;
+}
+
+/// The same with the mode read at run time, by the general kernels only.
+[[gnu::noinline]] inline code_t encode_general(const encoder& e, double x, std::uint32_t u, std::uint64_t& reference) {
   switch (e.mode) {
     case round_mode::rne: return encode<round_mode::rne>(e, x, u, reference);
     case round_mode::rna: return encode<round_mode::rna>(e, x, u, reference);
@@ -290,6 +328,25 @@ inline code_t encode(const encoder& e, double x, std::uint32_t u, std::uint64_t&
     case round_mode::stochastic: return encode<round_mode::stochastic>(e, x, u, reference);
   }
   return 0;
+}
+
+/// One element with the mode read at run time (scalar callers, such as the evaluator's
+/// innermost operations): the plain kernel inline where it applies and x is finite, the
+/// general one otherwise.
+FPX_KERNEL_INLINE code_t encode(const encoder& e, double x, std::uint32_t u, std::uint64_t& reference) {
+  if (e.plain) {
+    std::uint64_t special = 0;
+    code_t code = 0;
+    switch (e.mode) {
+      case round_mode::rne: code = e.grid ? encode_grid_plain<round_mode::rne>(e, x, special) : encode_minifloat_plain<round_mode::rne>(e, x, special); break;
+      case round_mode::rtz: code = e.grid ? encode_grid_plain<round_mode::rtz>(e, x, special) : encode_minifloat_plain<round_mode::rtz>(e, x, special); break;
+      case round_mode::up: code = e.grid ? encode_grid_plain<round_mode::up>(e, x, special) : encode_minifloat_plain<round_mode::up>(e, x, special); break;
+      case round_mode::down: code = e.grid ? encode_grid_plain<round_mode::down>(e, x, special) : encode_minifloat_plain<round_mode::down>(e, x, special); break;
+      default: special = 1;  // plain is set only for the modes above
+    }
+    if (!special) return code;
+  }
+  return encode_general(e, x, u, reference);
 }
 
 /// An integer below 2^51 in magnitude as a double, without a conversion instruction (AVX2 has

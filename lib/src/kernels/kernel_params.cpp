@@ -1,5 +1,6 @@
 #include "kernel_params.hpp"
 
+#include <bit>
 #include <cmath>
 #include <limits>
 
@@ -53,6 +54,7 @@ void set_plain(const format& f, encoder& e) {
     e.level_low = static_cast<double>(g.kmin);
     e.level_high = static_cast<double>(g.kmax);
     e.code_offset = 0x4338000000000000 - static_cast<std::uint64_t>(g.zero_point);
+    e.scale = std::ldexp(1.0, static_cast<int>(e.scale_exp));
     return;
   }
   e.plain = e.negative_zero == e.sign_bit;
@@ -67,6 +69,12 @@ void set_plain(const format& f, encoder& e) {
   e.rebias = static_cast<std::uint64_t>(1023 - static_cast<std::int64_t>(f.minifloat()->bias)) << e.mantissa_bits;
   e.min_normal_bits = e.emin_biased << 52;
   e.subnormal_units = std::ldexp(1.0, static_cast<int>(l.M - l.emin));
+  e.subnormal_quantum = std::ldexp(1.0, static_cast<int>(l.emin - l.M));
+  // Values exactly as the decoder reads the codes (a NaN's bits included).
+  const decoder d = *make_decoder(f);
+  std::uint64_t unused = 0;
+  e.max_value_bits = std::bit_cast<std::uint64_t>(decode<false>(d, e.max_magnitude, unused));
+  for (int negative = 0; negative < 2; ++negative) e.overflow_value[negative] = decode<false>(d, e.overflow[negative], unused);
 }
 
 }  // namespace

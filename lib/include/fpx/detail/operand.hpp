@@ -43,9 +43,10 @@ code_t round_operand(const operand& x, const format& out, const rounding& r, std
 code_t dot(std::span<const operand> a, std::span<const operand> b, const operand* bias,
            const format& out, const accumulation& rule, const rounding& r, std::uint64_t& site);
 
-/// The order in which a dot product of n terms sums them; throws std::invalid_argument when a
-/// given order is not a permutation of 0..n-1.
-std::vector<std::size_t> summation_order(const accumulation& rule, std::size_t n);
+/// The order in which a dot product of n terms sums them, written into idx (a buffer the
+/// caller may reuse); throws std::invalid_argument when a given order is not a permutation of
+/// 0..n-1.
+void summation_order(const accumulation& rule, std::size_t n, std::vector<std::size_t>& idx);
 
 /// -1, 0 or 1 as x <, =, > y exactly (infinities beyond every finite value, -0 == +0);
 /// throws std::domain_error when either is NaN.
