@@ -34,6 +34,7 @@ def main(path, command):
     # a run is only ever slowed down by what else the host does).
     medians = [b for b in data["benchmarks"] if b.get("aggregate_name") == "median"]
     runs = medians or [b for b in data["benchmarks"] if b.get("run_type", "iteration") == "iteration"]
+    runs.sort(key=lambda b: b.get("family_index", 0))  # registration order, not run order
     groups = OrderedDict()
     for b in runs:
         name = b.get("run_name", b["name"])
@@ -69,7 +70,7 @@ def main(path, command):
                      f"{rate(fast) / rate(nat):.2f}" if nat else "-"]
             print("| " + " | ".join(cells) + " |")
         if native and not all("native" in k for k in formats.values() if "fast" in k):
-            print(f"\nnative baseline: `{native['name']}` {human(rate(native))}")
+            print(f"\nnative baseline: `{native.get('run_name', native['name'])}` {human(rate(native))}")
         print()
 
 

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <atomic>
+#include <cmath>
 #include <functional>
 
 #include "formats_under_test.hpp"
@@ -63,8 +64,9 @@ std::size_t check(const fpx::format& f, const char* op, code_t a, code_t b,
 
 enum class op { add, sub, mul, div };
 
-// One fast path's results for the row a (op) b, b over `codes`: a batch, redone element by
-// element when it throws (an element must).
+// One fast path's results for the row a (op) b, b over `codes`: in two batches, the pairs of
+// finite operands and the rest (the plain loops take only batches without Inf or NaN; others
+// go to the general loops), each redone element by element when it throws (an element must).
 struct fast_row {
   const fpx::fast_arith* path;
   std::vector<bool> threw;
@@ -72,27 +74,40 @@ struct fast_row {
 };
 
 fast_row run_row(const fpx::fast_arith& fast, op o, code_t a, const std::vector<code_t>& bs) {
-  const std::vector<code_t> as(bs.size(), a);
+  const fpx::format& f = fast.operand_format();
+  const bool a_finite = std::isfinite(fpx::to_double(f, a));
   fast_row row{&fast, std::vector<bool>(bs.size()), std::vector<code_t>(bs.size())};
-  auto call = [&](std::size_t first, std::size_t count) {
-    const std::span x(as.data() + first, count), y(bs.data() + first, count);
-    const std::span out(row.codes.data() + first, count);
-    switch (o) {
-      case op::add: fast.add(x, y, out); break;
-      case op::sub: fast.sub(x, y, out); break;
-      case op::mul: fast.mul(x, y, out); break;
-      case op::div: fast.div(x, y, out); break;
-    }
-  };
-  try {
-    call(0, bs.size());
-  } catch (const std::exception&) {
-    for (std::size_t j = 0; j < bs.size(); ++j) {
-      try {
-        call(j, 1);
-      } catch (const std::exception&) {
-        row.threw[j] = true;
+  for (bool finite : {true, false}) {
+    std::vector<std::size_t> where;
+    for (std::size_t j = 0; j < bs.size(); ++j)
+      if ((a_finite && std::isfinite(fpx::to_double(f, bs[j]))) == finite) where.push_back(j);
+    std::vector<code_t> as(where.size(), a), ys, out(where.size());
+    for (std::size_t j : where) ys.push_back(bs[j]);
+    auto call = [&](std::size_t first, std::size_t count) {
+      const std::span x(as.data() + first, count), y(ys.data() + first, count);
+      const std::span z(out.data() + first, count);
+      switch (o) {
+        case op::add: fast.add(x, y, z); break;
+        case op::sub: fast.sub(x, y, z); break;
+        case op::mul: fast.mul(x, y, z); break;
+        case op::div: fast.div(x, y, z); break;
       }
+    };
+    std::vector<bool> threw(where.size());
+    try {
+      call(0, where.size());
+    } catch (const std::exception&) {
+      for (std::size_t k = 0; k < where.size(); ++k) {
+        try {
+          call(k, 1);
+        } catch (const std::exception&) {
+          threw[k] = true;
+        }
+      }
+    }
+    for (std::size_t k = 0; k < where.size(); ++k) {
+      row.threw[where[k]] = threw[k];
+      row.codes[where[k]] = out[k];
     }
   }
   return row;

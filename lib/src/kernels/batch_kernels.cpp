@@ -3,6 +3,8 @@
 // branches on data, no calls, the parameters copied to locals so stores cannot alias them.
 #include "batch_kernels.hpp"
 
+#include <bit>
+
 #ifndef FPX_KERNEL_ISA
 #define FPX_KERNEL_ISA baseline
 #endif
@@ -93,14 +95,22 @@ bool encode_floats(const encoder& e, const float* x, code_t* out, std::size_t n,
   return encode_any(e, x, out, n, first_site);
 }
 
-// The same with the plain kernels' rounding; true when some element needs the general loop.
+// The same with the plain kernels' decoding (minifloats) and rounding; true when some element
+// needs the general loop.
 template <round_mode Mode, binary_op Op, bool Grid>
 bool plain_arithmetic_loop(const decoder& d, const encoder& e, const code_t* a, const code_t* b,
                            code_t* out, std::size_t n) {
   std::uint64_t unused_code = 0, special = 0;
+  const std::uint64_t sign_to_top = 63 - static_cast<std::uint64_t>(std::countr_zero(d.sign_bit));
   for (std::size_t i = 0; i < n; ++i) {
-    const double x = decode<Grid>(d, a[i], unused_code);
-    const double y = decode<Grid>(d, b[i], unused_code);
+    double x, y;
+    if constexpr (Grid) {
+      x = decode<true>(d, a[i], unused_code);
+      y = decode<true>(d, b[i], unused_code);
+    } else {
+      x = decode_minifloat_plain(d, sign_to_top, a[i], unused_code);
+      y = decode_minifloat_plain(d, sign_to_top, b[i], unused_code);
+    }
     const double exact = exact_to_odd<Op, Mode>(x, y);
     if constexpr (Grid) out[i] = encode_grid_plain<Mode>(e, exact, special);
     else out[i] = encode_minifloat_plain<Mode>(e, exact, special);

@@ -242,6 +242,15 @@ FPX_KERNEL_INLINE code_t encode_grid(const encoder& e, double x, std::uint32_t u
 // no special case, and to grids whose overflow saturates. Inputs are finite: they set
 // `special` for Inf and NaN, and the caller then redoes the batch with the general kernels.
 
+/// |x|'s bits a plus the increment below the cut (52 - M bits) that makes cutting them off
+/// round in Mode (`negative`: x's sign).
+template <round_mode Mode>
+FPX_KERNEL_INLINE std::uint64_t with_round_increment(const encoder& e, std::uint64_t a, std::uint64_t negative) {
+  if constexpr (Mode == round_mode::rne) return a + e.round_increment[0] + ((a >> (52 - e.mantissa_bits)) & 1);
+  else if constexpr (Mode == round_mode::rtz) return a;
+  else return a + (negative ? e.round_increment[1] : e.round_increment[0]);
+}
+
 /// x rounded into a plain minifloat. Normal results round on the integer bits of |x| (adding
 /// an increment below the cut carries into the exponent by itself); subnormal ones on the FPU,
 /// |x| scaled exactly to units of the subnormal quantum.
@@ -251,12 +260,7 @@ FPX_KERNEL_INLINE code_t encode_minifloat_plain(const encoder& e, double x, std:
   const std::uint64_t b = std::bit_cast<std::uint64_t>(x);
   const std::uint64_t negative = b >> 63, a = b & 0x7fffffffffffffff;
   special |= a >= 0x7ff0000000000000;
-  const std::uint64_t cut = 52 - e.mantissa_bits;
-  std::uint64_t increment;
-  if constexpr (Mode == round_mode::rne) increment = e.round_increment[0] + ((a >> cut) & 1);
-  else if constexpr (Mode == round_mode::rtz) increment = 0;
-  else increment = negative ? e.round_increment[1] : e.round_increment[0];
-  const std::uint64_t normal = ((a + increment) >> cut) - e.rebias;
+  const std::uint64_t normal = (with_round_increment<Mode>(e, a, negative) >> (52 - e.mantissa_bits)) - e.rebias;
   const double units = std::bit_cast<double>(a) * e.subnormal_units;
   const auto subnormal = static_cast<std::uint64_t>(small_double_to_integer(hardware_round_magnitude<Mode>(units, negative)));
   const std::uint64_t magnitude = a < e.min_normal_bits ? subnormal : normal;
@@ -274,11 +278,7 @@ FPX_KERNEL_INLINE double round_minifloat_plain(const encoder& e, double x, std::
   const std::uint64_t negative = b >> 63, a = b & 0x7fffffffffffffff;
   special |= a >= 0x7ff0000000000000;
   const std::uint64_t cut = 52 - e.mantissa_bits;
-  std::uint64_t increment;
-  if constexpr (Mode == round_mode::rne) increment = e.round_increment[0] + ((a >> cut) & 1);
-  else if constexpr (Mode == round_mode::rtz) increment = 0;
-  else increment = negative ? e.round_increment[1] : e.round_increment[0];
-  const std::uint64_t normal = ((a + increment) >> cut) << cut;
+  const std::uint64_t normal = (with_round_increment<Mode>(e, a, negative) >> cut) << cut;
   const double subnormal = hardware_round_magnitude<Mode>(std::bit_cast<double>(a) * e.subnormal_units, negative) *
                            e.subnormal_quantum;
   const std::uint64_t magnitude = a < e.min_normal_bits ? std::bit_cast<std::uint64_t>(subnormal) : normal;
@@ -286,15 +286,20 @@ FPX_KERNEL_INLINE double round_minifloat_plain(const encoder& e, double x, std::
                                       : std::bit_cast<double>(magnitude | (b & 0x8000000000000000));
 }
 
-/// x rounded into a plain grid: the level on the FPU, clamped to the range (saturation).
+/// x's level in a plain grid: rounded on the FPU, clamped to the range (saturation).
 template <round_mode Mode>
-FPX_KERNEL_INLINE code_t encode_grid_plain(const encoder& e, double x, std::uint64_t& special) {
+FPX_KERNEL_INLINE double plain_level(const encoder& e, double x, std::uint64_t& special) {
   static_assert(hardware_mode<Mode>);
   special |= (std::bit_cast<std::uint64_t>(x) & 0x7fffffffffffffff) >= 0x7ff0000000000000;
   double level = hardware_round_signed<Mode>(x * e.inverse_scale);
   level = level < e.level_low ? e.level_low : level;
-  level = level > e.level_high ? e.level_high : level;
-  return (std::bit_cast<std::uint64_t>(level + 0x1.8p52) - e.code_offset) & e.level_mask;
+  return level > e.level_high ? e.level_high : level;
+}
+
+/// x rounded into a plain grid.
+template <round_mode Mode>
+FPX_KERNEL_INLINE code_t encode_grid_plain(const encoder& e, double x, std::uint64_t& special) {
+  return (std::bit_cast<std::uint64_t>(plain_level<Mode>(e, x, special) + 0x1.8p52) - e.code_offset) & e.level_mask;
 }
 
 template <round_mode Mode>
@@ -308,12 +313,7 @@ FPX_KERNEL_INLINE code_t encode(const encoder& e, double x, std::uint32_t u, std
 /// The value of encode_grid_plain's code as a double (a zero level is +0, as decoded).
 template <round_mode Mode>
 FPX_KERNEL_INLINE double round_grid_plain(const encoder& e, double x, std::uint64_t& special) {
-  static_assert(hardware_mode<Mode>);
-  special |= (std::bit_cast<std::uint64_t>(x) & 0x7fffffffffffffff) >= 0x7ff0000000000000;
-  double level = hardware_round_signed<Mode>(x * e.inverse_scale);
-  level = level < e.level_low ? e.level_low : level;
-  level = level > e.level_high ? e.level_high : level;
-  return (level + 0.0) * e.scale;
+  return (plain_level<Mode>(e, x, special) + 0.0) * e.scale;
 }
 
 /// The same with the mode read at run time, by the general kernels only.
@@ -382,6 +382,21 @@ FPX_KERNEL_INLINE double decode(const decoder& d, code_t code, std::uint64_t& re
   const double v = pick((magnitude > d.max_magnitude) | (code == d.nan_code), special,
                         pick(field == 0, subnormal, normal));
   return std::bit_cast<double>(std::bit_cast<std::uint64_t>(v) | pick((code & d.sign_bit) != 0, 0x8000000000000000, 0));
+}
+
+/// decode for the plain loops: the value of a finite code of a minifloat in half the general
+/// decoder's operations. Sets `unusual` (nonzero) for codes beyond the width and Inf or NaN
+/// patterns; the caller then redoes the batch with the general loop. sign_to_top is 63 minus
+/// the sign bit's position.
+FPX_KERNEL_INLINE double decode_minifloat_plain(const decoder& d, std::uint64_t sign_to_top, code_t code,
+                                                std::uint64_t& unusual) {
+  const std::uint64_t magnitude = code & (d.sign_bit - 1);
+  unusual |= (code >> d.code_bits) | static_cast<std::uint64_t>(magnitude > d.max_magnitude);
+  // Exponent and mantissa fields side by side, moved into double's and rebiased.
+  const double normal = std::bit_cast<double>((magnitude << (52 - d.mantissa_bits)) + (d.exponent_shift << 52));
+  const double subnormal = small_integer_to_double(static_cast<std::int64_t>(magnitude)) * d.subnormal_quantum;
+  const double v = magnitude >> d.mantissa_bits == 0 ? subnormal : normal;
+  return std::bit_cast<double>(std::bit_cast<std::uint64_t>(v) | ((code & d.sign_bit) << sign_to_top));
 }
 
 }  // namespace fpx::kernels
