@@ -100,22 +100,22 @@ bool encode_floats(const encoder& e, const float* x, code_t* out, std::size_t n,
 template <round_mode Mode, binary_op Op, bool Grid>
 bool plain_arithmetic_loop(const decoder& d, const encoder& e, const code_t* a, const code_t* b,
                            code_t* out, std::size_t n) {
-  std::uint64_t unused_code = 0, special = 0;
-  const std::uint64_t sign_to_top = 63 - static_cast<std::uint64_t>(std::countr_zero(d.sign_bit));
+  std::uint64_t unusual = 0, special = 0;  // operands, results the general loop must redo
+  const std::uint64_t sign_to_top = Grid ? 0 : 63 - static_cast<std::uint64_t>(std::countr_zero(d.sign_bit));
   for (std::size_t i = 0; i < n; ++i) {
     double x, y;
     if constexpr (Grid) {
-      x = decode<true>(d, a[i], unused_code);
-      y = decode<true>(d, b[i], unused_code);
+      x = decode<true>(d, a[i], unusual);
+      y = decode<true>(d, b[i], unusual);
     } else {
-      x = decode_minifloat_plain(d, sign_to_top, a[i], unused_code);
-      y = decode_minifloat_plain(d, sign_to_top, b[i], unused_code);
+      x = decode_minifloat_plain(d, sign_to_top, a[i], unusual);
+      y = decode_minifloat_plain(d, sign_to_top, b[i], unusual);
     }
     const double exact = exact_to_odd<Op, Mode>(x, y);
     if constexpr (Grid) out[i] = encode_grid_plain<Mode>(e, exact, special);
     else out[i] = encode_minifloat_plain<Mode>(e, exact, special);
   }
-  return (unused_code | special) != 0;
+  return (unusual | special) != 0;
 }
 
 template <round_mode Mode, binary_op Op, bool Grid, bool Hardware>

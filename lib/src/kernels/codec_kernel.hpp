@@ -251,21 +251,34 @@ FPX_KERNEL_INLINE std::uint64_t with_round_increment(const encoder& e, std::uint
   else return a + (negative ? e.round_increment[1] : e.round_increment[0]);
 }
 
-/// x rounded into a plain minifloat. Normal results round on the integer bits of |x| (adding
-/// an increment below the cut carries into the exponent by itself); subnormal ones on the FPU,
-/// |x| scaled exactly to units of the subnormal quantum.
+/// What both plain minifloat kernels round: x's sign and magnitude bits, |x|'s bits with the
+/// rounding increment added (normal results: cutting 52 - M bits off rounds, and a carry moves
+/// into the exponent by itself), and the subnormal result in units of the subnormal quantum,
+/// rounded on the FPU (|x| scaled exactly).
+struct plain_minifloat_parts {
+  std::uint64_t negative, a, incremented;
+  double subnormal_units;
+};
+
 template <round_mode Mode>
-FPX_KERNEL_INLINE code_t encode_minifloat_plain(const encoder& e, double x, std::uint64_t& special) {
+FPX_KERNEL_INLINE plain_minifloat_parts plain_minifloat_rounding(const encoder& e, double x, std::uint64_t& special) {
   static_assert(hardware_mode<Mode>);
   const std::uint64_t b = std::bit_cast<std::uint64_t>(x);
   const std::uint64_t negative = b >> 63, a = b & 0x7fffffffffffffff;
   special |= a >= 0x7ff0000000000000;
-  const std::uint64_t normal = (with_round_increment<Mode>(e, a, negative) >> (52 - e.mantissa_bits)) - e.rebias;
-  const double units = std::bit_cast<double>(a) * e.subnormal_units;
-  const auto subnormal = static_cast<std::uint64_t>(small_double_to_integer(hardware_round_magnitude<Mode>(units, negative)));
-  const std::uint64_t magnitude = a < e.min_normal_bits ? subnormal : normal;
-  const code_t overflow = negative ? e.overflow[1] : e.overflow[0];
-  return magnitude > e.max_magnitude ? overflow : magnitude | (e.sign_bit & (0 - negative));
+  return {negative, a, with_round_increment<Mode>(e, a, negative),
+          hardware_round_magnitude<Mode>(std::bit_cast<double>(a) * e.subnormal_units, negative)};
+}
+
+/// x rounded into a plain minifloat.
+template <round_mode Mode>
+FPX_KERNEL_INLINE code_t encode_minifloat_plain(const encoder& e, double x, std::uint64_t& special) {
+  const auto r = plain_minifloat_rounding<Mode>(e, x, special);
+  const std::uint64_t normal = (r.incremented >> (52 - e.mantissa_bits)) - e.rebias;
+  const auto subnormal = static_cast<std::uint64_t>(small_double_to_integer(r.subnormal_units));
+  const std::uint64_t magnitude = r.a < e.min_normal_bits ? subnormal : normal;
+  const code_t overflow = r.negative ? e.overflow[1] : e.overflow[0];
+  return magnitude > e.max_magnitude ? overflow : magnitude | (e.sign_bit & (0 - r.negative));
 }
 
 /// The value of encode_minifloat_plain's code as a double, without forming the code: |x| with
@@ -273,17 +286,13 @@ FPX_KERNEL_INLINE code_t encode_minifloat_plain(const encoder& e, double x, std:
 /// encoding and decoding, for the evaluator's chains of dependent operations.
 template <round_mode Mode>
 FPX_KERNEL_INLINE double round_minifloat_plain(const encoder& e, double x, std::uint64_t& special) {
-  static_assert(hardware_mode<Mode>);
-  const std::uint64_t b = std::bit_cast<std::uint64_t>(x);
-  const std::uint64_t negative = b >> 63, a = b & 0x7fffffffffffffff;
-  special |= a >= 0x7ff0000000000000;
+  const auto r = plain_minifloat_rounding<Mode>(e, x, special);
   const std::uint64_t cut = 52 - e.mantissa_bits;
-  const std::uint64_t normal = (with_round_increment<Mode>(e, a, negative) >> cut) << cut;
-  const double subnormal = hardware_round_magnitude<Mode>(std::bit_cast<double>(a) * e.subnormal_units, negative) *
-                           e.subnormal_quantum;
-  const std::uint64_t magnitude = a < e.min_normal_bits ? std::bit_cast<std::uint64_t>(subnormal) : normal;
-  return magnitude > e.max_value_bits ? e.overflow_value[negative]
-                                      : std::bit_cast<double>(magnitude | (b & 0x8000000000000000));
+  const std::uint64_t normal = (r.incremented >> cut) << cut;
+  const double subnormal = r.subnormal_units * e.subnormal_quantum;
+  const std::uint64_t magnitude = r.a < e.min_normal_bits ? std::bit_cast<std::uint64_t>(subnormal) : normal;
+  return magnitude > e.max_value_bits ? e.overflow_value[r.negative]
+                                      : std::bit_cast<double>(magnitude | (r.negative << 63));
 }
 
 /// x's level in a plain grid: rounded on the FPU, clamped to the range (saturation).
