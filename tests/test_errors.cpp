@@ -6,6 +6,7 @@
 #include "fpx/arith.hpp"
 #include "fpx/codec.hpp"
 #include "fpx/dot.hpp"
+#include "fpx/fast_arith.hpp"
 #include "fpx/round.hpp"
 
 TEST_CASE("impossible format parameters are rejected with the reason") {
@@ -51,4 +52,35 @@ TEST_CASE("misuse of grids and codes") {
   const std::vector<fpx::code_t> a{1, 2}, b{1};
   CHECK_THROWS_WITH_AS(fpx::dot(fpx::preset("fp16"), a, b, fpx::preset("fp16")),
                        doctest::Contains("lengths differ"), std::invalid_argument);
+}
+
+TEST_CASE("the fast paths refuse codes the format does not have, wherever they sit in a batch") {
+  struct bad_code {
+    const char* format;
+    fpx::arithmetic_path path;
+    fpx::code_t code;
+  };
+  for (const auto& [name, path, code] : {bad_code{"e4m3", fpx::arithmetic_path::table, 0x100},
+                                         bad_code{"e2m1", fpx::arithmetic_path::table, 0x10},
+                                         bad_code{"int8", fpx::arithmetic_path::table, 0x80},  // level -128
+                                         bad_code{"fixed:s:7:8", fpx::arithmetic_path::integer, 0x10000},
+                                         bad_code{"int16", fpx::arithmetic_path::integer, 0x8000},
+                                         bad_code{"fp16", fpx::arithmetic_path::float64, 0x10000},
+                                         bad_code{"bf16", fpx::arithmetic_path::float64, 0x1ffff}}) {
+    const auto f = fpx::parse_format(name);
+    const fpx::fast_arith fast(f, {}, path);
+    REQUIRE(fast.path() == path);
+    CHECK_THROWS_AS(fpx::add(f, code, 1), std::invalid_argument);
+    // Seven elements: the first four go through the vector loops, the rest through their tails.
+    for (std::size_t at : {1, 6})
+      for (bool left : {true, false}) {
+        std::vector<fpx::code_t> a(7, 1), b(7, 2), out(7);
+        (left ? a : b)[at] = code;
+        const std::string label = name;
+        CAPTURE(label);
+        CAPTURE(at);
+        CHECK_THROWS_AS(fast.add(a, b, out), std::invalid_argument);
+        CHECK_THROWS_AS(fast.mul(a, b, out), std::invalid_argument);
+      }
+  }
 }

@@ -55,6 +55,20 @@ std::vector<std::uint16_t> build_table(const format& f, binary_op op, round_mode
   return table;
 }
 
+// The table's results as bytes where no pair of codes below 2^bits is marked (every code of
+// the format valid, no operation throwing); empty otherwise.
+std::vector<std::uint8_t> unmarked_bytes(const std::vector<std::uint16_t>& table, int bits) {
+  const code_t count = code_t{1} << bits;
+  std::vector<std::uint8_t> bytes(table.size());
+  for (code_t a = 0; a < count; ++a)
+    for (code_t b = 0; b < count; ++b) {
+      const std::uint16_t entry = table[(a << 8) | b];
+      if (entry & needs_reference) return {};
+      bytes[(a << 8) | b] = static_cast<std::uint8_t>(entry);
+    }
+  return bytes;
+}
+
 bool integer_applies(const format& f) {
   const auto* g = f.grid();
   if (!g || !g->twos_complement || g->bits > 32 || !f.is_dyadic()) return false;
@@ -66,6 +80,7 @@ bool integer_applies(const format& f) {
 // The four operations' tables of one format and mode, shared by every fast_arith on them.
 struct fast_arith::tables {
   std::array<std::vector<std::uint16_t>, 4> results;
+  std::array<std::vector<std::uint8_t>, 4> unmarked;  // the same as bytes, where unmarked_bytes gives them
 
   static std::shared_ptr<const tables> of(const format& f, round_mode mode) {
     static std::mutex mutex;
@@ -76,7 +91,11 @@ struct fast_arith::tables {
     auto& slot = cache[key];
     if (!slot) {
       auto t = std::make_shared<tables>();
-      for (binary_op op : operations) t->results[static_cast<int>(op)] = build_table(f, op, mode);
+      for (binary_op op : operations) {
+        const int k = static_cast<int>(op);
+        t->results[k] = build_table(f, op, mode);
+        t->unmarked[k] = unmarked_bytes(t->results[k], f.bits());
+      }
       slot = std::move(t);
     }
     return slot;
@@ -137,9 +156,13 @@ void fast_arith::apply(int op_index, std::span<const code_t> a, std::span<const 
   const auto& batch = kernels::best_batch();
   bool reference = true;
   switch (path_) {
-    case arithmetic_path::table:
-      reference = batch.lookup(tables_->results[op_index].data(), a.data(), b.data(), out.data(), a.size());
+    case arithmetic_path::table: {
+      const auto& unmarked = tables_->unmarked[op_index];
+      reference = unmarked.empty()
+                      ? batch.lookup(tables_->results[op_index].data(), a.data(), b.data(), out.data(), a.size())
+                      : batch.lookup_unmarked(unmarked.data(), format_.bits(), a.data(), b.data(), out.data(), a.size());
       break;
+    }
     case arithmetic_path::integer:
       reference = op == binary_op::div && kernels::double_arithmetic_is_exact(format_)
                       ? batch.arithmetic(op, *decoder_, *encoder_, a.data(), b.data(), out.data(), a.size())

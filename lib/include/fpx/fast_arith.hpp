@@ -4,7 +4,9 @@
 /// throw is redone on the reference path). The path is chosen once per format and rule:
 ///   table      formats of 8 bits or fewer: every result of an operation in one mode,
 ///              computed once by the reference path and cached for the process (a 256 x 256
-///              table of 16-bit entries, 128 KiB, per operation, format and mode)
+///              table of 16-bit entries, 128 KiB, per operation, format and mode; where every
+///              code is valid and no result needs the reference path, the lookups read a copy
+///              in bytes, half the cache)
 ///   integer    two's complement fixed point of at most 32 bits (add, sub, mul; div goes
 ///              through float64): integer levels, one rounding shift for products
 ///   float64    minifloats and grids whose values a double holds with two bits to spare

@@ -31,6 +31,10 @@ struct batch {
   /// codes of more than 8 bits, need the reference path.
   bool (*lookup)(const std::uint16_t* table, const code_t* a, const code_t* b, code_t* out,
                  std::size_t n);
+  /// The same from a table of 8-bit entries none of which needs the reference path, where
+  /// every code of code_bits bits is valid: only longer codes need it.
+  bool (*lookup_unmarked)(const std::uint8_t* table, int code_bits, const code_t* a,
+                          const code_t* b, code_t* out, std::size_t n);
 };
 
 /// The kernels for this CPU: AVX2 and FMA where it has them, the baseline build otherwise.
