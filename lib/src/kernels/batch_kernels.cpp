@@ -99,9 +99,9 @@ bool encode_floats(const encoder& e, const float* x, code_t* out, std::size_t n,
   return encode_any(e, x, out, n, first_site);
 }
 
-// The same with the plain kernels' decoding (minifloats) and rounding; true when some element
-// needs the general loop.
-template <round_mode Mode, binary_op Op, bool Grid>
+// The same with the plain kernels' decoding (minifloats) and rounding, and with no error term
+// where the double result is Exact; true when some element needs the general loop.
+template <round_mode Mode, binary_op Op, bool Grid, bool Exact>
 bool plain_arithmetic_loop(const decoder& d, const encoder& e, const code_t* a, const code_t* b,
                            code_t* out, std::size_t n) {
   std::uint64_t unusual = 0, special = 0;  // operands, results the general loop must redo
@@ -115,7 +115,7 @@ bool plain_arithmetic_loop(const decoder& d, const encoder& e, const code_t* a, 
       x = decode_minifloat_plain(d, sign_to_top, a[i], unusual);
       y = decode_minifloat_plain(d, sign_to_top, b[i], unusual);
     }
-    const double exact = exact_to_odd<Op, Mode>(x, y);
+    const double exact = exact_to_odd<Op, Mode, Exact>(x, y);
     if constexpr (Grid) out[i] = encode_grid_plain<Mode>(e, exact, special);
     else out[i] = encode_minifloat_plain<Mode>(e, exact, special);
   }
@@ -128,7 +128,14 @@ bool arithmetic_loop(const decoder& in, const encoder& out_format, const code_t*
   const decoder d = in;
   const encoder e = out_format;
   if constexpr (hardware_mode<Mode> && Hardware)
-    if (e.plain && !plain_arithmetic_loop<Mode, Op, Grid>(d, e, a, b, out, n)) return false;
+    if (e.plain) {
+      bool exact = false;
+      if constexpr (Op == binary_op::add || Op == binary_op::sub) exact = d.exact_sums;
+      if constexpr (Op == binary_op::mul) exact = d.exact_products;
+      if (!(exact ? plain_arithmetic_loop<Mode, Op, Grid, true>(d, e, a, b, out, n)
+                  : plain_arithmetic_loop<Mode, Op, Grid, false>(d, e, a, b, out, n)))
+        return false;
+    }
   std::uint64_t reference = 0;
   for (std::size_t i = 0; i < n; ++i) {
     const double x = decode<Grid>(d, a[i], reference);

@@ -64,6 +64,8 @@ struct encoder {
 struct decoder {
   bool grid = false;
   std::uint64_t code_bits = 0;
+  // A double holds every sum (difference, product) of two values exactly: no error term.
+  bool exact_sums = false, exact_products = false;
   // Minifloats.
   std::uint64_t mantissa_bits = 0;
   std::uint64_t sign_bit = 0;

@@ -32,16 +32,21 @@ FPX_KERNEL_INLINE double round_to_odd(double hi, double lo) {
 
 /// op(x, y) exactly, rounded to odd. Exact zero sums follow IEEE 754: +0, or -0 when both
 /// terms are -0 or the mode is `down` (the hardware runs to nearest, so `down` is fixed here).
-template <binary_op Op, round_mode Mode>
+/// Exact: the caller knows that the double result is exact (decoder::exact_sums and
+/// exact_products), so there is no error term to compute.
+template <binary_op Op, round_mode Mode, bool Exact = false>
 FPX_KERNEL_INLINE double exact_to_odd(double x, double y) {
   if constexpr (Op == binary_op::sub) {
-    return exact_to_odd<binary_op::add, Mode>(x, -y);
+    return exact_to_odd<binary_op::add, Mode, Exact>(x, -y);
   } else if constexpr (Op == binary_op::add) {
-    // TwoSum (Knuth): s + err == x + y exactly.
     const double s = x + y;
-    const double bb = s - x;
-    const double err = (x - (s - bb)) + (y - bb);
-    const double v = round_to_odd(s, err);
+    double v = s;
+    if constexpr (!Exact) {
+      // TwoSum (Knuth): s + err == x + y exactly.
+      const double bb = s - x;
+      const double err = (x - (s - bb)) + (y - bb);
+      v = round_to_odd(s, err);
+    }
     if constexpr (Mode == round_mode::down) {
       const std::uint64_t either_negative =
           (std::bit_cast<std::uint64_t>(x) | std::bit_cast<std::uint64_t>(y)) & 0x8000000000000000;
@@ -50,7 +55,8 @@ FPX_KERNEL_INLINE double exact_to_odd(double x, double y) {
     return v;
   } else if constexpr (Op == binary_op::mul) {
     const double p = x * y;
-    return round_to_odd(p, std::fma(x, y, -p));
+    if constexpr (Exact) return p;
+    else return round_to_odd(p, std::fma(x, y, -p));
   } else {
     // The remainder x - q y of a correctly rounded quotient is exact, and its sign (times
     // y's) says on which side of q the exact quotient lies.

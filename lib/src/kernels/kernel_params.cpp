@@ -141,6 +141,10 @@ std::optional<decoder> make_decoder(const format& f) {
     d.max_magnitude = max_code(f, false);
     if (f.has_inf()) d.infinity_magnitude = inf_code(f, false);
     if (m->specials == special_values::fnuz) d.nan_code = d.sign_bit;
+    // Values are multiples of 2^(emin - M) below 2^(emax + 1); their sums lie below 2^(emax + 2).
+    // Exponents stay inside double's normal range (double_arithmetic_is_exact).
+    d.exact_sums = (l.ef_max - m->bias + 2) - (l.emin - l.M) <= 53;
+    d.exact_products = 2 * (l.M + 1) <= 53;
     return d;
   }
   if (!grid_covered(f)) return std::nullopt;
@@ -152,6 +156,9 @@ std::optional<decoder> make_decoder(const format& f) {
   d.twos_complement = g.twos_complement;
   d.sign_extend = std::uint64_t{1} << (g.bits - 1);
   d.zero_point = g.zero_point;
+  // Levels below 2^bits in magnitude, bits <= 50 (grid_covered).
+  d.exact_sums = true;
+  d.exact_products = 2 * g.bits <= 53;
   return d;
 }
 
