@@ -11,6 +11,7 @@
 
 namespace {
 
+using fpx::bigint;
 using fpx::rational;
 using fpx::rmatrix;
 
@@ -410,6 +411,11 @@ TEST_CASE("the fast path and the reference path give the same evaluation, step b
     ff.layers.push_back({map(random.matrix(4, 6)), fpx::activation::clipped_relu});
     t.blocks.push_back({a, true, ff, true});
     t.readout.layers.push_back({map(random.matrix(2, 4)), fpx::activation::identity});
+    // Parameters no double holds, which each path must round from the rational itself: not
+    // dyadic, and dyadic with 61 significant bits.
+    t.token_embedding(1, 2) = rational(1, 3);
+    t.positional(0, 1) = rational(-2, 5);
+    t.readout.layers[0].map.weight(1, 3) = rational((bigint(1) << 60) + 1, bigint(1) << 61);
     return t;
   };
   auto same = [](double x, double y) { return x == y ? std::signbit(x) == std::signbit(y) : std::isnan(x) && std::isnan(y); };

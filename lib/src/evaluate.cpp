@@ -6,6 +6,8 @@
 #include <limits>
 #include <numeric>
 #include <stdexcept>
+#include <string>
+#include <string_view>
 
 #include "fpx/codec.hpp"
 #include "fpx/detail/operand.hpp"
@@ -269,9 +271,9 @@ class forward_pass {
     for (std::size_t l = 0; l < m.layers.size(); ++l) {
       const std::string lp = name + ".layers[" + std::to_string(l) + "]";
       const quantity q = l + 1 == m.layers.size() ? last : quantity::activation;
-      x = apply(m.layers[l].map, x, q, lp + ".linear");
+      x = apply(m.layers[l].map, x, q, lp, ".linear");
       if (m.layers[l].act != activation::identity) {
-        step_ = lp + ".activation";
+        enter(lp, ".activation");
         for (Index i = 0; i < x.size(); ++i) x.data()[i] = activate(m.layers[l].act, x.data()[i], q);
         record(x);
       }
@@ -287,17 +289,17 @@ class forward_pass {
     if (block.attention) {
       mat y = attend(*block.attention, x, name + ".attention", first_query);
       mat rest = last_rows(x, x.rows() - first_query);
-      x = block.attention_residual ? residual(rest, y, name + ".attention.residual") : y;
+      x = block.attention_residual ? residual(rest, y, name, ".attention.residual") : y;
     } else if (first_query > 0) {
       x = last_rows(x, x.rows() - first_query);
     }
     if (block.feed_forward.layers.empty()) return x;
     mat y = run_mlp(block.feed_forward, x, quantity::activation, name + ".mlp");
-    return block.mlp_residual ? residual(x, y, name + ".mlp.residual") : y;
+    return block.mlp_residual ? residual(x, y, name, ".mlp.residual") : y;
   }
 
-  mat residual(const mat& x, const mat& y, const std::string& name) {
-    step_ = name;
+  mat residual(const mat& x, const mat& y, const std::string& name, std::string_view part) {
+    enter(name, part);
     mat out(x.rows(), x.cols());
     for (Index i = 0; i < x.size(); ++i)
       out.data()[i] = a_.add(x.data()[i], y.data()[i], quantity::activation);
@@ -306,8 +308,8 @@ class forward_pass {
   }
 
   // y_i = W x_i + b for every row x_i, each entry one dot product.
-  mat apply(const linear& l, const mat& x, quantity q, const std::string& name) {
-    step_ = name;
+  mat apply(const linear& l, const mat& x, quantity q, const std::string& name, std::string_view part) {
+    enter(name, part);
     mat w(l.weight.rows(), l.weight.cols());
     for (Index i = 0; i < w.size(); ++i)
       w.data()[i] = a_.param(l.weight(i / w.cols(), i % w.cols()), quantity::weight);
@@ -352,7 +354,7 @@ class forward_pass {
       col += hm.cols();
     }
     if (layer.output.weight.size() == 0) return concat;
-    return apply(layer.output, concat, quantity::activation, name + ".output");
+    return apply(layer.output, concat, quantity::activation, name, ".output");
   }
 
   mat head(const attention_layer& layer, const attention_head& hd, const mat& x,
@@ -363,11 +365,11 @@ class forward_pass {
       throw std::invalid_argument("position_permutation has " +
                                   std::to_string(spec_.position_permutation.size()) +
                                   " entries for a sequence of " + std::to_string(n));
-    const mat q = apply(hd.query, last_rows(x, nq), quantity::activation, name + ".query");
-    const mat k = apply(hd.key, x, quantity::activation, name + ".key");
-    const mat v = apply(hd.value, x, quantity::activation, name + ".value");
+    const mat q = apply(hd.query, last_rows(x, nq), quantity::activation, name, ".query");
+    const mat k = apply(hd.key, x, quantity::activation, name, ".key");
+    const mat v = apply(hd.value, x, quantity::activation, name, ".value");
 
-    step_ = name + ".logits";
+    enter(name, ".logits");
     const accumulation features = feature_rule();
     std::vector<std::vector<S>> logits(static_cast<std::size_t>(nq));
     for (Index i = 0; i < nq; ++i)
@@ -381,7 +383,7 @@ class forward_pass {
     } else {
       softmax(logits, v, out, name);
     }
-    step_ = name + ".output";
+    enter(name, ".output");
     record(out);
     return out;
   }
@@ -393,7 +395,7 @@ class forward_pass {
   void softmax(std::vector<std::vector<S>>& logits, const mat& v, mat& out, const std::string& name) {
     const std::size_t nq = logits.size();
     if (spec_.subtract_max) {
-      step_ = name + ".shifted";
+      enter(name, ".shifted");
       for (auto& s : logits) {
         S m = s[0];
         for (const S& x : s)
@@ -402,12 +404,12 @@ class forward_pass {
       }
       record_ragged(logits, v.rows());
     }
-    step_ = name + ".exponentials";
+    enter(name, ".exponentials");
     for (auto& s : logits)
       for (S& x : s) x = a_.exp(x, quantity::exponential);
     record_ragged(logits, v.rows());
 
-    step_ = name + ".denominator";
+    enter(name, ".denominator");
     std::vector<S> z;
     for (const auto& w : logits)
       z.push_back(a_.dot(w, {}, nullptr, quantity::denominator, position_rule(w.size())));
@@ -415,17 +417,18 @@ class forward_pass {
 
     const bool divide_once = spec_.normalization == softmax_normalization::divide_once;
     if (!divide_once) {
-      step_ = name + ".weights";
+      enter(name, ".weights");
       for (std::size_t i = 0; i < nq; ++i)
         for (S& w : logits[i]) w = a_.div(w, z[i], quantity::attention_weight);
       record_ragged(logits, v.rows());
     }
-    step_ = divide_once ? name + ".numerator" : name + ".weighted_sum";
+    enter(name, divide_once ? ".numerator" : ".weighted_sum");
+    std::vector<S> vc;
     for (std::size_t i = 0; i < nq; ++i) {
       const auto& w = logits[i];
       const accumulation rule = position_rule(w.size());
       for (Index c = 0; c < v.cols(); ++c) {
-        const std::vector<S> vc = column_prefix(v, c, w.size());
+        column_prefix(v, c, w.size(), vc);
         out(static_cast<Index>(i), c) =
             divide_once ? a_.dot(w, vc, nullptr, quantity::accumulator, rule)
                         : a_.dot(w, vc, nullptr, quantity::activation, rule);
@@ -433,7 +436,7 @@ class forward_pass {
     }
     if (divide_once) {
       record(out);
-      step_ = name + ".division";
+      enter(name, ".division");
       for (Index i = 0; i < out.rows(); ++i)
         for (Index c = 0; c < out.cols(); ++c)
           out(i, c) = a_.div(out(i, c), z[static_cast<std::size_t>(i)], quantity::activation);
@@ -441,7 +444,7 @@ class forward_pass {
   }
 
   void hard(const std::vector<std::vector<S>>& logits, const mat& v, mat& out, const std::string& name) {
-    step_ = name + ".selection";
+    enter(name, ".selection");
     std::vector<std::vector<double>> chosen;  // for the trace: 1/|M| on the maximisers
     for (std::size_t i = 0; i < logits.size(); ++i) {
       const auto& s = logits[i];
@@ -533,10 +536,9 @@ class forward_pass {
   static std::span<const S> row(const mat& m, Index i) {
     return {m.data() + i * m.cols(), static_cast<std::size_t>(m.cols())};
   }
-  static std::vector<S> column_prefix(const mat& m, Index c, std::size_t count) {
-    std::vector<S> out;
+  static void column_prefix(const mat& m, Index c, std::size_t count, std::vector<S>& out) {
+    out.clear();
     for (std::size_t j = 0; j < count; ++j) out.push_back(m(static_cast<Index>(j), c));
-    return out;
   }
 
   void record(const mat& m) {
@@ -560,6 +562,10 @@ class forward_pass {
     for (std::size_t i = 0; i < values.size(); ++i) d(static_cast<Index>(i), 0) = a_.to_double(values[i]);
     trace_.push_back({step_, std::move(d)});
   }
+
+  // The step's name, written into one string that keeps its capacity: an evaluation enters
+  // dozens of steps, and building each name anew cost several percent of a fast pass.
+  void enter(const std::string& prefix, std::string_view part) { step_.assign(prefix).append(part); }
 
   Arith& a_;
   const precision_spec& spec_;

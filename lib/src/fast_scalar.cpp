@@ -38,8 +38,15 @@ const fast_target* fast_target::make(const format& f, const rounding& r) {
 }
 
 std::optional<double> exactly_double(const rational& x) {
-  const bigint& num = numerator(x);
-  const bigint& den = denominator(x);
+  // By reference: numerator() and denominator() return copies.
+  const bigint& num = x.backend().data().numerator();
+  const bigint& den = x.backend().data().denominator();
+  if (num.backend().size() == 1 && den.backend().size() == 1) {  // one limb each: the common case
+    const std::uint64_t n = *num.backend().limbs(), d = *den.backend().limbs();
+    if ((d & (d - 1)) != 0 || (n >> 53) != 0) return std::nullopt;
+    const double v = std::ldexp(static_cast<double>(n), -std::countr_zero(d));
+    return num.sign() < 0 ? -v : v;
+  }
   if (msb(den) != lsb(den) || msb(den) > 1000) return std::nullopt;  // den = 2^k, modest k
   if (num != 0 && msb(abs(num)) >= 53) return std::nullopt;
   return std::ldexp(num.convert_to<double>(), -static_cast<int>(msb(den)));
