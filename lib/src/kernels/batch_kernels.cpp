@@ -99,11 +99,14 @@ bool encode_floats(const encoder& e, const float* x, code_t* out, std::size_t n,
   return encode_any(e, x, out, n, first_site);
 }
 
+enum class operands { grid, minifloat, float_prefix };
+
 // The same with the plain kernels' decoding (minifloats) and rounding, and with no error term
 // where the double result is Exact; true when some element needs the general loop.
-template <round_mode Mode, binary_op Op, bool Grid, bool Exact>
+template <round_mode Mode, binary_op Op, operands Operands, bool Exact>
 bool plain_arithmetic_loop(const decoder& d, const encoder& e, const code_t* a, const code_t* b,
                            code_t* out, std::size_t n) {
+  constexpr bool Grid = Operands == operands::grid;
   std::uint64_t unusual = 0, special = 0;  // operands, results the general loop must redo
   const std::uint64_t sign_to_top = Grid ? 0 : 63 - static_cast<std::uint64_t>(std::countr_zero(d.sign_bit));
   for (std::size_t i = 0; i < n; ++i) {
@@ -111,6 +114,9 @@ bool plain_arithmetic_loop(const decoder& d, const encoder& e, const code_t* a, 
     if constexpr (Grid) {
       x = decode<true>(d, a[i], unusual);
       y = decode<true>(d, b[i], unusual);
+    } else if constexpr (Operands == operands::float_prefix) {
+      x = decode_float_prefix(d, a[i], unusual);
+      y = decode_float_prefix(d, b[i], unusual);
     } else {
       x = decode_minifloat_plain(d, sign_to_top, a[i], unusual);
       y = decode_minifloat_plain(d, sign_to_top, b[i], unusual);
@@ -132,8 +138,13 @@ bool arithmetic_loop(const decoder& in, const encoder& out_format, const code_t*
       bool exact = false;
       if constexpr (Op == binary_op::add || Op == binary_op::sub) exact = d.exact_sums;
       if constexpr (Op == binary_op::mul) exact = d.exact_products;
-      if (!(exact ? plain_arithmetic_loop<Mode, Op, Grid, true>(d, e, a, b, out, n)
-                  : plain_arithmetic_loop<Mode, Op, Grid, false>(d, e, a, b, out, n)))
+      auto loop = [&]<operands Operands>() {
+        return exact ? plain_arithmetic_loop<Mode, Op, Operands, true>(d, e, a, b, out, n)
+                     : plain_arithmetic_loop<Mode, Op, Operands, false>(d, e, a, b, out, n);
+      };
+      if (!(Grid               ? loop.template operator()<operands::grid>()
+            : d.float_shift != 0 ? loop.template operator()<operands::float_prefix>()
+                               : loop.template operator()<operands::minifloat>()))
         return false;
     }
   std::uint64_t reference = 0;

@@ -66,6 +66,9 @@ struct decoder {
   std::uint64_t code_bits = 0;
   // A double holds every sum (difference, product) of two values exactly: no error term.
   bool exact_sums = false, exact_products = false;
+  // Minifloats whose codes, shifted left by this, are float's bit patterns (E = 8, bias 127,
+  // IEEE specials, subnormals: bf16, tf32, fp32); 0 for the others.
+  std::uint64_t float_shift = 0;
   // Minifloats.
   std::uint64_t mantissa_bits = 0;
   std::uint64_t sign_bit = 0;
@@ -408,6 +411,13 @@ FPX_KERNEL_INLINE double decode_minifloat_plain(const decoder& d, std::uint64_t 
   const double subnormal = small_integer_to_double(static_cast<std::int64_t>(magnitude)) * d.subnormal_quantum;
   const double v = magnitude >> d.mantissa_bits == 0 ? subnormal : normal;
   return std::bit_cast<double>(std::bit_cast<std::uint64_t>(v) | ((code & d.sign_bit) << sign_to_top));
+}
+
+/// decode_minifloat_plain for formats with a float_shift: the hardware converts the float.
+FPX_KERNEL_INLINE double decode_float_prefix(const decoder& d, code_t code, std::uint64_t& unusual) {
+  const auto bits = static_cast<std::uint32_t>(code << d.float_shift);
+  unusual |= (code >> d.code_bits) | static_cast<std::uint64_t>((bits & 0x7f800000) == 0x7f800000);
+  return static_cast<double>(std::bit_cast<float>(bits));
 }
 
 }  // namespace fpx::kernels
