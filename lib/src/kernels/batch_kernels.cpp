@@ -188,7 +188,56 @@ bool plain_integer_loop(const decoder& d, const encoder& e, const code_t* a, con
   const std::int64_t low = e.kmin, high = e.kmax;
   const std::uint64_t s = d.sign_extend;
   std::uint64_t codes = 0, unused_level = 0;
-  for (std::size_t i = 0; i < n; ++i) {
+  std::size_t i = 0;
+#ifdef __AVX2__
+  // GCC vectorises the multiply below with a dozen shuffles around vpmuldq; written out, the
+  // loop runs on the sign-extended 64-bit lanes as they are.
+  if constexpr (Op == binary_op::mul) {
+    const __m256i sign = _mm256_set1_epi64x(static_cast<std::int64_t>(s));
+    const __m256i low_level = _mm256_set1_epi64x(low), high_level = _mm256_set1_epi64x(high);
+    const __m256i offset_v = _mm256_set1_epi64x(static_cast<std::int64_t>(offset));
+    const __m256i offset_levels_v = _mm256_set1_epi64x(offset_levels);
+    const __m256i below_cut_v = _mm256_set1_epi64x(static_cast<std::int64_t>(below_cut));
+    const __m256i half_v = _mm256_set1_epi64x(static_cast<std::int64_t>(half));
+    const __m256i last_bit_v = _mm256_set1_epi64x(static_cast<std::int64_t>(last_bit));
+    const __m256i mask = _mm256_set1_epi64x(static_cast<std::int64_t>(e.level_mask));
+    const __m128i shift = _mm_cvtsi64_si128(static_cast<std::int64_t>(cut));
+    __m256i codes_v = _mm256_setzero_si256(), unused_v = _mm256_setzero_si256();
+    for (; i + 4 <= n; i += 4) {
+      const __m256i ca = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + i));
+      const __m256i cb = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + i));
+      codes_v = _mm256_or_si256(codes_v, _mm256_or_si256(ca, cb));
+      const __m256i x = _mm256_sub_epi64(_mm256_xor_si256(ca, sign), sign);
+      const __m256i y = _mm256_sub_epi64(_mm256_xor_si256(cb, sign), sign);
+      if constexpr (CheckLow)
+        unused_v = _mm256_or_si256(unused_v, _mm256_or_si256(_mm256_cmpgt_epi64(low_level, x),
+                                                             _mm256_cmpgt_epi64(low_level, y)));
+      const __m256i p = _mm256_mul_epi32(x, y);  // the low 32 bits of each lane, signed
+      const __m256i shifted = _mm256_add_epi64(p, offset_v);
+      __m256i increment;
+      if constexpr (Mode == round_mode::rne)
+        increment = _mm256_add_epi64(half_v, _mm256_and_si256(_mm256_srl_epi64(shifted, shift), last_bit_v));
+      else if constexpr (Mode == round_mode::rtz)
+        increment = _mm256_and_si256(_mm256_cmpgt_epi64(_mm256_setzero_si256(), p), below_cut_v);
+      else if constexpr (Mode == round_mode::up)
+        increment = below_cut_v;
+      else
+        increment = _mm256_setzero_si256();
+      __m256i k = _mm256_sub_epi64(_mm256_srl_epi64(_mm256_add_epi64(shifted, increment), shift), offset_levels_v);
+      k = _mm256_blendv_epi8(k, low_level, _mm256_cmpgt_epi64(low_level, k));
+      k = _mm256_blendv_epi8(k, high_level, _mm256_cmpgt_epi64(k, high_level));
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + i), _mm256_and_si256(k, mask));
+    }
+    alignas(32) std::uint64_t lanes[2][4];
+    _mm256_store_si256(reinterpret_cast<__m256i*>(lanes[0]), codes_v);
+    _mm256_store_si256(reinterpret_cast<__m256i*>(lanes[1]), unused_v);
+    for (int l = 0; l < 4; ++l) {
+      codes |= lanes[0][l];
+      unused_level |= lanes[1][l];
+    }
+  }
+#endif
+  for (; i < n; ++i) {
     codes |= a[i] | b[i];
     const auto x = static_cast<std::int64_t>((a[i] ^ s) - s), y = static_cast<std::int64_t>((b[i] ^ s) - s);
     if constexpr (CheckLow) unused_level |= (x < low) | (y < low);  // int8's -128
