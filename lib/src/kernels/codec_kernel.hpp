@@ -67,7 +67,8 @@ struct decoder {
   // A double holds every sum (difference, product) of two values exactly: no error term.
   bool exact_sums = false, exact_products = false;
   // Minifloats whose codes, shifted left by this, are float's bit patterns (E = 8, bias 127,
-  // IEEE specials, subnormals: bf16, tf32, fp32); 0 for the others.
+  // IEEE specials, subnormals, M < 23: bf16, tf32); 0 for the others. fp32 itself would shift
+  // by 0, which means none here, and keeps the general plain decoder.
   std::uint64_t float_shift = 0;
   // Minifloats.
   std::uint64_t mantissa_bits = 0;

@@ -146,7 +146,7 @@ std::optional<decoder> make_decoder(const format& f) {
     d.exact_sums = (l.ef_max - m->bias + 2) - (l.emin - l.M) <= 53;
     d.exact_products = 2 * (l.M + 1) <= 53;
     if (m->exponent_bits == 8 && m->bias == 127 && m->specials == special_values::ieee && m->subnormals &&
-        m->has_sign && m->has_zero && l.M <= 23)
+        m->has_sign && m->has_zero && l.M < 23)
       d.float_shift = static_cast<std::uint64_t>(23 - l.M);
     return d;
   }
