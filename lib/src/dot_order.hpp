@@ -12,26 +12,34 @@
 
 namespace fpx::detail {
 
-template <class State>
-auto pairwise_sum(State& s, const std::vector<std::size_t>& idx, std::size_t lo, std::size_t hi) {
+/// The order left_to_right: term k is term k, without a vector of indices to fill.
+struct identity_order {
+  std::size_t n;
+  std::size_t size() const { return n; }
+  bool empty() const { return n == 0; }
+  std::size_t operator[](std::size_t k) const { return k; }
+};
+
+template <class State, class Order>
+auto pairwise_sum(State& s, const Order& idx, std::size_t lo, std::size_t hi) {
   if (hi - lo == 1) return s.term(idx[lo]);
   const std::size_t mid = lo + (hi - lo) / 2;
   const auto left = pairwise_sum(s, idx, lo, mid);
   return s.sum(left, pairwise_sum(s, idx, mid, hi));
 }
 
-/// The terms idx (in the rule's order; from summation_order) summed under the rule, then the
-/// bias added last; `zero` is the empty sum. `products`: the terms are products (a fused rule
-/// fuses them), not a plain sum.
-template <class Scalar, class State>
-Scalar ordered_sum(State& s, const accumulation& rule, const std::vector<std::size_t>& idx,
-                   bool products, const Scalar* bias, Scalar zero) {
+/// The terms idx (in the rule's order: from summation_order, or identity_order where that is
+/// left_to_right) summed under the rule, then the bias added last; `zero` is the empty sum.
+/// `products`: the terms are products (a fused rule fuses them), not a plain sum.
+template <class Scalar, class State, class Order>
+Scalar ordered_sum(State& s, const accumulation& rule, const Order& idx, bool products,
+                   const Scalar* bias, Scalar zero) {
   using where = accumulation::rounding_points;
   if (rule.where == where::fused && rule.sum_order == accumulation::order::pairwise)
     throw std::invalid_argument("dot: fused accumulation is sequential; use left_to_right or given");
   Scalar total = zero;
   if (rule.where == where::fused && products) {
-    for (std::size_t i : idx) total = s.fused(i, total);
+    for (std::size_t k = 0; k < idx.size(); ++k) total = s.fused(idx[k], total);
   } else if (!idx.empty()) {
     if (rule.sum_order == accumulation::order::pairwise) {
       total = pairwise_sum(s, idx, 0, idx.size());

@@ -69,21 +69,26 @@ FPX_KERNEL_INLINE double value(const fast_target& t, code_t code) {
                          : kernels::decode<true>(t.decoder, code, unused);
 }
 
-// The target's value nearest `odd` (an exact result rounded to odd), or the reference path's
-// answer when the encoder cannot give it.
 // The value of x rounded into e's format by the plain kernels; `special` is set where they
 // cannot give it.
+template <round_mode Mode>
 FPX_KERNEL_INLINE double round_plain(const kernels::encoder& e, double x, std::uint64_t& special) {
-  using kernels::round_grid_plain, kernels::round_minifloat_plain;
+  return e.grid ? kernels::round_grid_plain<Mode>(e, x, special) : kernels::round_minifloat_plain<Mode>(e, x, special);
+}
+
+// The same with the mode read at run time.
+FPX_KERNEL_INLINE double round_plain(const kernels::encoder& e, double x, std::uint64_t& special) {
   switch (e.mode) {
-    case round_mode::rne: return e.grid ? round_grid_plain<round_mode::rne>(e, x, special) : round_minifloat_plain<round_mode::rne>(e, x, special);
-    case round_mode::rtz: return e.grid ? round_grid_plain<round_mode::rtz>(e, x, special) : round_minifloat_plain<round_mode::rtz>(e, x, special);
-    case round_mode::up: return e.grid ? round_grid_plain<round_mode::up>(e, x, special) : round_minifloat_plain<round_mode::up>(e, x, special);
-    case round_mode::down: return e.grid ? round_grid_plain<round_mode::down>(e, x, special) : round_minifloat_plain<round_mode::down>(e, x, special);
+    case round_mode::rne: return round_plain<round_mode::rne>(e, x, special);
+    case round_mode::rtz: return round_plain<round_mode::rtz>(e, x, special);
+    case round_mode::up: return round_plain<round_mode::up>(e, x, special);
+    case round_mode::down: return round_plain<round_mode::down>(e, x, special);
     default: special = 1; return 0;  // plain is set only for the modes above
   }
 }
 
+// The target's value nearest `odd` (an exact result rounded to odd), or the reference path's
+// answer when the encoder cannot give it.
 template <class Reference>
 double finish(const fast_target& t, double odd, Reference reference) {
   if (t.encoder.plain) {
@@ -145,6 +150,50 @@ double fma(const fast_target& t, double a, double b, double c, const rounding& r
 
 namespace {
 
+// The operations of a dot product with the rounding mode read at run time, per operation.
+struct general_ops {
+  static double convert(const fast_target& t, double x, const rounding& r, std::uint64_t site) {
+    return fast::convert(t, x, r, site);
+  }
+  static double add(const fast_target& t, double x, double y, const rounding& r, std::uint64_t site) {
+    return fast::add(t, x, y, r, site);
+  }
+  static double mul(const fast_target& t, double x, double y, const rounding& r, std::uint64_t site) {
+    return fast::mul(t, x, y, r, site);
+  }
+};
+
+// The same with the mode fixed for the whole dot product: the plain kernels inline, so a
+// term costs a few dozen instructions instead of calls that switch on the mode; what they
+// cannot give (an infinite or NaN result, a format that is not plain) goes to general_ops.
+template <round_mode Mode>
+struct plain_ops {
+  static constexpr round_mode exact_mode = Mode == round_mode::down ? round_mode::down : round_mode::rne;
+
+  // x (an exact result rounded to odd) rounded into t by the plain kernels; false where they
+  // cannot give it.
+  FPX_KERNEL_INLINE static bool round(const fast_target& t, double x, double& v) {
+    const kernels::encoder& e = t.encoder;
+    if (!e.plain) return false;
+    std::uint64_t special = 0;
+    v = round_plain<Mode>(e, x, special);
+    return !special;
+  }
+  FPX_KERNEL_INLINE static double convert(const fast_target& t, double x, const rounding& r, std::uint64_t site) {
+    double v;
+    return round(t, x, v) ? v : general_ops::convert(t, x, r, site);
+  }
+  FPX_KERNEL_INLINE static double add(const fast_target& t, double x, double y, const rounding& r, std::uint64_t site) {
+    double v;
+    return round(t, kernels::exact_to_odd<binary_op::add, exact_mode>(x, y), v) ? v : general_ops::add(t, x, y, r, site);
+  }
+  FPX_KERNEL_INLINE static double mul(const fast_target& t, double x, double y, const rounding& r, std::uint64_t site) {
+    double v;
+    return round(t, kernels::exact_to_odd<binary_op::mul, exact_mode>(x, y), v) ? v : general_ops::mul(t, x, y, r, site);
+  }
+};
+
+template <class Ops>
 struct dot_state {
   std::span<const double> a, b;
   const fast_target &product, &acc;
@@ -152,48 +201,87 @@ struct dot_state {
   std::uint64_t& site;
   bool product_is_accumulator;
 
-  double sum(double x, double y) { return add(acc, x, y, r, site++); }
+  FPX_KERNEL_INLINE double sum(double x, double y) { return Ops::add(acc, x, y, r, site++); }
   // Term i rounded into `product` (a product) and then into the accumulator; the second
   // rounding is exact when the formats agree.
-  double term(std::size_t i) {
-    if (b.empty()) return convert(acc, a[i], r, site++);
-    const double p = mul(product, a[i], b[i], r, site++);
-    return product_is_accumulator ? p : convert(acc, p, r, site++);
+  FPX_KERNEL_INLINE double term(std::size_t i) {
+    if (b.empty()) return Ops::convert(acc, a[i], r, site++);
+    const double p = Ops::mul(product, a[i], b[i], r, site++);
+    return product_is_accumulator ? p : Ops::convert(acc, p, r, site++);
   }
   double fused(std::size_t i, double total) { return fma(acc, a[i], b[i], total, r, site++); }
 };
+
+// The terms summed in the rule's order (identity_order or a vector of indices), then rounded
+// into `out`.
+template <class Ops, class Order>
+double ordered_dot(std::span<const double> a, std::span<const double> b, const double* bias,
+                   const fast_target& out, const fast_target& product, const fast_target& accumulator,
+                   bool product_is_accumulator, const accumulation& rule, const Order& idx,
+                   const rounding& r, std::uint64_t& site) {
+  dot_state<Ops> s{a, b, product, accumulator, r, site, product_is_accumulator};
+  const double total = ordered_sum(s, rule, idx, !b.empty(), bias, 0.0);
+  // A finite sum of at least one term is a value of the accumulator; when that is `out` too
+  // (one cached target), its rounding site is counted but the conversion is the identity.
+  if (&out == &accumulator && std::isfinite(total) && (!a.empty() || bias)) {
+    ++site;
+    return total;
+  }
+  return Ops::convert(out, total, r, site++);
+}
+
+template <class Ops>
+double dot_in_order(std::span<const double> a, std::span<const double> b, const double* bias,
+                    const fast_target& out, const fast_target& product, const fast_target& accumulator,
+                    bool product_is_accumulator, const accumulation& rule, const rounding& r,
+                    std::uint64_t& site) {
+  if (rule.sum_order == accumulation::order::left_to_right)
+    return ordered_dot<Ops>(a, b, bias, out, product, accumulator, product_is_accumulator, rule,
+                            identity_order{a.size()}, r, site);
+  // The order's buffer is kept: this runs for every dot product of an evaluation.
+  thread_local std::vector<std::size_t> idx;
+  summation_order(rule, a.size(), idx);
+  return ordered_dot<Ops>(a, b, bias, out, product, accumulator, product_is_accumulator, rule, idx, r, site);
+}
+
+// Exact accumulation: the reference dot on the same operands. Out of line, so that its
+// operand vectors do not weigh on the fast dot's frame.
+[[gnu::noinline]] double exact_dot(std::span<const double> a, std::span<const double> b, const double* bias,
+                                   const fast_target& out, const fast_target& product,
+                                   const fast_target& accumulator, const accumulation& rule,
+                                   const rounding& r, std::uint64_t& site) {
+  std::vector<operand> x, y;
+  for (double v : a) x.push_back(as_operand(v));
+  for (double v : b) y.push_back(as_operand(v));
+  const operand ob = bias ? as_operand(*bias) : operand{};
+  accumulation exact = rule;
+  exact.product = product.f;
+  exact.accumulator = accumulator.f;
+  return value(out, detail::dot(x, y, bias ? &ob : nullptr, out.f, exact, r, site));
+}
+
+[[noreturn, gnu::cold, gnu::noinline]] void lengths_differ(std::size_t a, std::size_t b) {
+  throw std::invalid_argument("dot: lengths differ (" + std::to_string(a) + " and " + std::to_string(b) + ")");
+}
 
 }  // namespace
 
 double dot(std::span<const double> a, std::span<const double> b, const double* bias,
            const fast_target& out, const fast_target& product, const fast_target& accumulator,
            bool product_is_accumulator, const accumulation& rule, const rounding& r, std::uint64_t& site) {
-  using where = accumulation::rounding_points;
-  if (rule.where == where::exact) {
-    std::vector<operand> x, y;
-    for (double v : a) x.push_back(as_operand(v));
-    for (double v : b) y.push_back(as_operand(v));
-    const operand ob = bias ? as_operand(*bias) : operand{};
-    accumulation exact = rule;
-    exact.product = product.f;
-    exact.accumulator = accumulator.f;
-    return value(out, detail::dot(x, y, bias ? &ob : nullptr, out.f, exact, r, site));
+  if (rule.where == accumulation::rounding_points::exact)
+    return exact_dot(a, b, bias, out, product, accumulator, rule, r, site);
+  if (!b.empty() && a.size() != b.size()) lengths_differ(a.size(), b.size());
+  const auto in_order = [&]<class Ops>(Ops) {
+    return dot_in_order<Ops>(a, b, bias, out, product, accumulator, product_is_accumulator, rule, r, site);
+  };
+  switch (r.mode) {
+    case round_mode::rne: return in_order(plain_ops<round_mode::rne>{});
+    case round_mode::rtz: return in_order(plain_ops<round_mode::rtz>{});
+    case round_mode::up: return in_order(plain_ops<round_mode::up>{});
+    case round_mode::down: return in_order(plain_ops<round_mode::down>{});
+    default: return in_order(general_ops{});  // the plain kernels take only the modes above
   }
-  if (!b.empty() && a.size() != b.size())
-    throw std::invalid_argument("dot: lengths differ (" + std::to_string(a.size()) + " and " +
-                                std::to_string(b.size()) + ")");
-  // The order's buffer is kept: this runs for every dot product of an evaluation.
-  thread_local std::vector<std::size_t> idx;
-  summation_order(rule, a.size(), idx);
-  dot_state s{a, b, product, accumulator, r, site, product_is_accumulator};
-  const double total = ordered_sum(s, rule, idx, !b.empty(), bias, 0.0);
-  // A finite sum of at least one term is a value of the accumulator; when that is `out` too
-  // (one cached target), its rounding site is counted but the conversion is the identity.
-  if (&out == &accumulator && std::isfinite(total) && (!idx.empty() || bias)) {
-    ++site;
-    return total;
-  }
-  return convert(out, total, r, site++);
 }
 
 }  // namespace fast
