@@ -204,7 +204,7 @@ struct double_arith {
   double to_double(scalar x) { return x; }
   std::optional<rational> exact(scalar x) {
     if (!std::isfinite(x)) return std::nullopt;
-    return rational(x);
+    return exact_rational(x);
   }
 };
 

@@ -1,6 +1,9 @@
 #include "fpx/rational.hpp"
 
+#include <bit>
 #include <cctype>
+#include <cmath>
+#include <cstdint>
 #include <stdexcept>
 #include <string>
 
@@ -43,6 +46,20 @@ rational pow2(long long e) {
   bigint p = 1;
   p <<= static_cast<unsigned>(e < 0 ? -e : e);
   return e < 0 ? rational(1, p) : rational(p);
+}
+
+rational exact_rational(double x) {
+  if (!std::isfinite(x)) throw std::domain_error("exact_rational: " + std::to_string(x) + " is not finite");
+  if (x == 0) return rational(0);
+  int e = 0;
+  // x = m 2^e with m an integer of at most 53 bits, made odd (a short gcd when e < 0).
+  auto m = static_cast<std::int64_t>(std::ldexp(std::frexp(x, &e), 53));
+  e -= 53;
+  const int zeros = std::countr_zero(static_cast<std::uint64_t>(m));
+  m >>= zeros;
+  e += zeros;
+  if (e >= 0) return rational(bigint(m) << e);
+  return rational(bigint(m), bigint(1) << -e);
 }
 
 rational parse_rational(std::string_view text) {
