@@ -372,9 +372,12 @@ class forward_pass {
     enter(name, ".logits");
     const accumulation features = feature_rule();
     std::vector<std::vector<S>> logits(static_cast<std::size_t>(nq));
-    for (Index i = 0; i < nq; ++i)
-      for (Index j = 0; j < visible(layer, first_query + i, n); ++j)
+    for (Index i = 0; i < nq; ++i) {
+      const Index seen = visible(layer, first_query + i, n);
+      logits[i].reserve(static_cast<std::size_t>(seen));
+      for (Index j = 0; j < seen; ++j)
         logits[i].push_back(a_.dot(row(q, i), row(k, j), nullptr, quantity::logit, features));
+    }
     record_ragged(logits, n);
 
     mat out(nq, v.cols());
@@ -411,6 +414,7 @@ class forward_pass {
 
     enter(name, ".denominator");
     std::vector<S> z;
+    z.reserve(nq);
     for (const auto& w : logits)
       z.push_back(a_.dot(w, {}, nullptr, quantity::denominator, position_rule(w.size())));
     record_column(z);
