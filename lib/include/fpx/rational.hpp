@@ -25,8 +25,8 @@ std::string to_fraction_string(const rational& value);
 /// 2^e as an exact rational, for any integer e.
 rational pow2(long long e);
 
-/// The exact value of a finite double (throws std::domain_error on Inf or NaN). Several times
-/// faster than Boost's conversion, which builds the value bit by bit.
+/// The exact value of a finite double (throws std::domain_error on Inf or NaN). About twice as
+/// fast as Boost's conversion, which builds the value bit by bit.
 rational exact_rational(double x);
 
 }  // namespace fpx
