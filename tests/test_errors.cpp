@@ -81,6 +81,25 @@ TEST_CASE("the fast paths refuse codes the format does not have, wherever they s
         CAPTURE(at);
         CHECK_THROWS_AS(fast.add(a, b, out), std::invalid_argument);
         CHECK_THROWS_AS(fast.mul(a, b, out), std::invalid_argument);
+        if (code > 0xff) continue;
+        // The same codes stored in bytes.
+        const std::vector<std::uint8_t> a8(a.begin(), a.end()), b8(b.begin(), b.end());
+        std::vector<std::uint8_t> out8(7);
+        CHECK_THROWS_AS(fast.add(a8, b8, out8), std::invalid_argument);
+        CHECK_THROWS_AS(fast.mul(a8, b8, out8), std::invalid_argument);
       }
   }
+}
+
+TEST_CASE("codes in bytes: the table path only, operands and outputs of one length") {
+  const std::vector<std::uint8_t> a(4, 1), b(4, 2), three(3);
+  std::vector<std::uint8_t> out(4), short_out(3);
+  CHECK_THROWS_WITH_AS(fpx::fast_arith(fpx::preset("fp16")).add(a, b, out),
+                       "fast_arith: codes in bytes take the table path only; fp16 is on the float64 path",
+                       std::invalid_argument);
+  const fpx::fast_arith e4m3(fpx::preset("e4m3"));
+  CHECK_THROWS_AS(e4m3.add(a, b, short_out), std::invalid_argument);
+  CHECK_THROWS_AS(e4m3.mul(a, three, out), std::invalid_argument);
+  e4m3.add(a, b, out);  // 2^-9 + 2^-8: the subnormals 1 and 2 add exactly to 3
+  CHECK(out == std::vector<std::uint8_t>(4, 3));
 }

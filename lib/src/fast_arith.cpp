@@ -146,12 +146,19 @@ fast_arith::fast_arith(const format& f, const rounding& r, std::optional<arithme
   }
 }
 
+namespace {
+
+void check_sizes(std::size_t a, std::size_t b, std::size_t out) {
+  if (a != b || a != out)
+    throw std::invalid_argument("fast_arith: operands of " + std::to_string(a) + " and " +
+                                std::to_string(b) + " elements, " + std::to_string(out) + " outputs");
+}
+
+}  // namespace
+
 void fast_arith::apply(int op_index, std::span<const code_t> a, std::span<const code_t> b,
                        std::span<code_t> out, std::uint64_t first_site) const {
-  if (a.size() != b.size() || a.size() != out.size())
-    throw std::invalid_argument("fast_arith: operands of " + std::to_string(a.size()) + " and " +
-                                std::to_string(b.size()) + " elements, " +
-                                std::to_string(out.size()) + " outputs");
+  check_sizes(a.size(), b.size(), out.size());
   const auto op = static_cast<binary_op>(op_index);
   const auto& batch = kernels::best_batch();
   bool reference = true;
@@ -178,6 +185,24 @@ void fast_arith::apply(int op_index, std::span<const code_t> a, std::span<const 
       out[i] = reference_op(op, format_, a[i], b[i], rule_, first_site + i);
 }
 
+void fast_arith::apply(int op_index, std::span<const std::uint8_t> a, std::span<const std::uint8_t> b,
+                       std::span<std::uint8_t> out, std::uint64_t first_site) const {
+  check_sizes(a.size(), b.size(), out.size());
+  if (path_ != arithmetic_path::table)
+    throw std::invalid_argument("fast_arith: codes in bytes take the table path only; " + format_.name() +
+                                " is on the " + std::string(to_string(path_)) + " path");
+  const auto& batch = kernels::best_batch();
+  const auto& unmarked = tables_->unmarked[op_index];
+  const bool reference =
+      unmarked.empty()
+          ? batch.lookup_bytes(tables_->results[op_index].data(), a.data(), b.data(), out.data(), a.size())
+          : batch.lookup_unmarked_bytes(unmarked.data(), format_.bits(), a.data(), b.data(), out.data(), a.size());
+  if (reference)  // results of formats of 8 bits or fewer fit in a byte
+    for (std::size_t i = 0; i < a.size(); ++i)
+      out[i] = static_cast<std::uint8_t>(
+          reference_op(static_cast<binary_op>(op_index), format_, a[i], b[i], rule_, first_site + i));
+}
+
 void fast_arith::add(std::span<const code_t> a, std::span<const code_t> b, std::span<code_t> out,
                      std::uint64_t first_site) const {
   apply(static_cast<int>(binary_op::add), a, b, out, first_site);
@@ -192,6 +217,23 @@ void fast_arith::mul(std::span<const code_t> a, std::span<const code_t> b, std::
 }
 void fast_arith::div(std::span<const code_t> a, std::span<const code_t> b, std::span<code_t> out,
                      std::uint64_t first_site) const {
+  apply(static_cast<int>(binary_op::div), a, b, out, first_site);
+}
+
+void fast_arith::add(std::span<const std::uint8_t> a, std::span<const std::uint8_t> b,
+                     std::span<std::uint8_t> out, std::uint64_t first_site) const {
+  apply(static_cast<int>(binary_op::add), a, b, out, first_site);
+}
+void fast_arith::sub(std::span<const std::uint8_t> a, std::span<const std::uint8_t> b,
+                     std::span<std::uint8_t> out, std::uint64_t first_site) const {
+  apply(static_cast<int>(binary_op::sub), a, b, out, first_site);
+}
+void fast_arith::mul(std::span<const std::uint8_t> a, std::span<const std::uint8_t> b,
+                     std::span<std::uint8_t> out, std::uint64_t first_site) const {
+  apply(static_cast<int>(binary_op::mul), a, b, out, first_site);
+}
+void fast_arith::div(std::span<const std::uint8_t> a, std::span<const std::uint8_t> b,
+                     std::span<std::uint8_t> out, std::uint64_t first_site) const {
   apply(static_cast<int>(binary_op::div), a, b, out, first_site);
 }
 

@@ -54,10 +54,24 @@ class fast_arith {
   void div(std::span<const code_t> a, std::span<const code_t> b, std::span<code_t> out,
            std::uint64_t first_site = 0) const;
 
+  /// The same on codes stored in bytes, as FP8 and INT8 tensors usually are: 3 bytes of
+  /// memory an element instead of 24. The table path only (formats of 8 bits or fewer);
+  /// throws std::invalid_argument on another path.
+  void add(std::span<const std::uint8_t> a, std::span<const std::uint8_t> b, std::span<std::uint8_t> out,
+           std::uint64_t first_site = 0) const;
+  void sub(std::span<const std::uint8_t> a, std::span<const std::uint8_t> b, std::span<std::uint8_t> out,
+           std::uint64_t first_site = 0) const;
+  void mul(std::span<const std::uint8_t> a, std::span<const std::uint8_t> b, std::span<std::uint8_t> out,
+           std::uint64_t first_site = 0) const;
+  void div(std::span<const std::uint8_t> a, std::span<const std::uint8_t> b, std::span<std::uint8_t> out,
+           std::uint64_t first_site = 0) const;
+
  private:
   struct tables;
   void apply(int op, std::span<const code_t> a, std::span<const code_t> b, std::span<code_t> out,
              std::uint64_t first_site) const;
+  void apply(int op, std::span<const std::uint8_t> a, std::span<const std::uint8_t> b,
+             std::span<std::uint8_t> out, std::uint64_t first_site) const;
 
   format format_;
   rounding rule_;

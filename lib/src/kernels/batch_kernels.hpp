@@ -35,6 +35,11 @@ struct batch {
   /// every code of code_bits bits is valid: only longer codes need it.
   bool (*lookup_unmarked)(const std::uint8_t* table, int code_bits, const code_t* a,
                           const code_t* b, code_t* out, std::size_t n);
+  /// lookup and lookup_unmarked on codes stored in bytes.
+  bool (*lookup_bytes)(const std::uint16_t* table, const std::uint8_t* a, const std::uint8_t* b,
+                       std::uint8_t* out, std::size_t n);
+  bool (*lookup_unmarked_bytes)(const std::uint8_t* table, int code_bits, const std::uint8_t* a,
+                                const std::uint8_t* b, std::uint8_t* out, std::size_t n);
 };
 
 /// The kernels for this CPU: AVX2 and FMA where it has them, the baseline build otherwise.
