@@ -91,6 +91,23 @@ void arith_fast(benchmark::State& state, const char* name, op o) {
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * batch));
 }
 
+// The same on codes stored in bytes (the table path).
+void arith_fast_bytes(benchmark::State& state, const char* name, op o) {
+  const auto f = fpx::parse_format(name);
+  const auto wide_a = codes(f, batch, 1), wide_b = codes(f, batch, 2);
+  const std::vector<std::uint8_t> a(wide_a.begin(), wide_a.end()), b(wide_b.begin(), wide_b.end());
+  std::vector<std::uint8_t> out(batch);
+  const fpx::fast_arith arith(f);
+  state.SetLabel(std::string(fpx::to_string(arith.path())));
+  for (auto _ : state) {
+    if (o == op::add) arith.add(a, b, out);
+    else arith.mul(a, b, out);
+    benchmark::DoNotOptimize(out.data());
+    benchmark::ClobberMemory();
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * batch));
+}
+
 void arith_reference(benchmark::State& state, const char* name, op o) {
   const auto f = fpx::parse_format(name);
   const auto a = codes(f, batch, 1), b = codes(f, batch, 2);
@@ -161,6 +178,11 @@ void register_all() {
     for (const char* f : {"e4m3", "e5m2", "e2m1", "int8", "fp16", "bf16", "fixed:s:7:8", "fixed:s:15:16"}) {
       benchmark::RegisterBenchmark((std::string(name) + "/" + f + "/fast").c_str(), arith_fast, f, o);
       benchmark::RegisterBenchmark((std::string(name) + "/" + f + "/reference").c_str(), arith_reference, f, o);
+    }
+    for (const char* f : {"e4m3", "e5m2", "e2m1", "int8"}) {
+      const std::string row = std::string(name) + "/" + f + " (uint8 codes)";
+      benchmark::RegisterBenchmark((row + "/fast").c_str(), arith_fast_bytes, f, o);
+      benchmark::RegisterBenchmark((row + "/reference").c_str(), arith_reference, f, o);
     }
   }
   for (int n : {4, 8})
