@@ -322,32 +322,32 @@ struct lookup_bits {
 // cost more, as the three arrays do not fit in L1 together. The lookups themselves are scalar
 // (AVX2's gathers are no faster); with AVX2, four code_t indices at a time come from vector
 // loads and shifts, about 6 instructions an element instead of 11. Codes in bytes (Code =
-// uint8_t) need no mask and move 3 bytes an element instead of 24.
+// uint8_t) cannot leave the table and move 3 bytes an element instead of 24.
 template <class Entry, class Code>
 lookup_bits lookup_loop(const Entry* table, const Code* a, const Code* b, Code* out, std::size_t n) {
   lookup_bits seen;
   std::size_t i = 0;
 #ifdef __AVX2__
   if constexpr (std::is_same_v<Code, code_t>) {
-  __m256i operands = _mm256_setzero_si256();
-  const __m256i index_mask = _mm256_set1_epi64x(0xffff);
-  for (; i + 4 <= n; i += 4) {
-    const __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + i));
-    const __m256i y = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + i));
-    operands = _mm256_or_si256(operands, _mm256_or_si256(x, y));
-    const __m256i index = _mm256_and_si256(_mm256_or_si256(_mm256_slli_epi64(x, 8), y), index_mask);
-    const __m128i low = _mm256_castsi256_si128(index), high = _mm256_extracti128_si256(index, 1);
-    const Entry t0 = table[_mm_cvtsi128_si64(low)], t1 = table[_mm_extract_epi64(low, 1)];
-    const Entry t2 = table[_mm_cvtsi128_si64(high)], t3 = table[_mm_extract_epi64(high, 1)];
-    seen.entries |= (t0 | t1) | (t2 | t3);
-    out[i] = t0;
-    out[i + 1] = t1;
-    out[i + 2] = t2;
-    out[i + 3] = t3;
-  }
-  alignas(32) std::uint64_t lanes[4];
-  _mm256_store_si256(reinterpret_cast<__m256i*>(lanes), operands);
-  seen.operands = lanes[0] | lanes[1] | lanes[2] | lanes[3];
+    __m256i operands = _mm256_setzero_si256();
+    const __m256i index_mask = _mm256_set1_epi64x(0xffff);
+    for (; i + 4 <= n; i += 4) {
+      const __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + i));
+      const __m256i y = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + i));
+      operands = _mm256_or_si256(operands, _mm256_or_si256(x, y));
+      const __m256i index = _mm256_and_si256(_mm256_or_si256(_mm256_slli_epi64(x, 8), y), index_mask);
+      const __m128i low = _mm256_castsi256_si128(index), high = _mm256_extracti128_si256(index, 1);
+      const Entry t0 = table[_mm_cvtsi128_si64(low)], t1 = table[_mm_extract_epi64(low, 1)];
+      const Entry t2 = table[_mm_cvtsi128_si64(high)], t3 = table[_mm_extract_epi64(high, 1)];
+      seen.entries |= (t0 | t1) | (t2 | t3);
+      out[i] = t0;
+      out[i + 1] = t1;
+      out[i + 2] = t2;
+      out[i + 3] = t3;
+    }
+    alignas(32) std::uint64_t lanes[4];
+    _mm256_store_si256(reinterpret_cast<__m256i*>(lanes), operands);
+    seen.operands = lanes[0] | lanes[1] | lanes[2] | lanes[3];
   }
 #endif
 #pragma GCC unroll 4  // the whole loop in the baseline build or for bytes, the last elements with AVX2
@@ -381,6 +381,7 @@ std::uint8_t bytes_or(const std::uint8_t* a, const std::uint8_t* b, std::size_t 
   return seen;
 }
 
+// A marked table marks every pair with a code the format lacks, so the entries' marks say all.
 bool lookup_bytes(const std::uint16_t* table, const std::uint8_t* a, const std::uint8_t* b, std::uint8_t* out,
                   std::size_t n) {
   return (lookup_loop(table, a, b, out, n).entries >> 15) != 0;
