@@ -76,27 +76,13 @@ void round_native(benchmark::State& state) {
 
 enum class op { add, mul };
 
+// Code: code_t, or std::uint8_t for the overloads on codes stored in bytes (the table path).
+template <class Code>
 void arith_fast(benchmark::State& state, const char* name, op o) {
   const auto f = fpx::parse_format(name);
-  const auto a = codes(f, batch, 1), b = codes(f, batch, 2);
-  std::vector<fpx::code_t> out(batch);
-  const fpx::fast_arith arith(f);
-  state.SetLabel(std::string(fpx::to_string(arith.path())));
-  for (auto _ : state) {
-    if (o == op::add) arith.add(a, b, out);
-    else arith.mul(a, b, out);
-    benchmark::DoNotOptimize(out.data());
-    benchmark::ClobberMemory();
-  }
-  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * batch));
-}
-
-// The same on codes stored in bytes (the table path).
-void arith_fast_bytes(benchmark::State& state, const char* name, op o) {
-  const auto f = fpx::parse_format(name);
   const auto wide_a = codes(f, batch, 1), wide_b = codes(f, batch, 2);
-  const std::vector<std::uint8_t> a(wide_a.begin(), wide_a.end()), b(wide_b.begin(), wide_b.end());
-  std::vector<std::uint8_t> out(batch);
+  const std::vector<Code> a(wide_a.begin(), wide_a.end()), b(wide_b.begin(), wide_b.end());
+  std::vector<Code> out(batch);
   const fpx::fast_arith arith(f);
   state.SetLabel(std::string(fpx::to_string(arith.path())));
   for (auto _ : state) {
@@ -176,12 +162,12 @@ void register_all() {
   for (auto [o, name] : {std::pair{op::add, "add"}, std::pair{op::mul, "mul"}}) {
     benchmark::RegisterBenchmark((std::string(name) + "/float/native").c_str(), arith_native, o);
     for (const char* f : {"e4m3", "e5m2", "e2m1", "int8", "fp16", "bf16", "fixed:s:7:8", "fixed:s:15:16"}) {
-      benchmark::RegisterBenchmark((std::string(name) + "/" + f + "/fast").c_str(), arith_fast, f, o);
+      benchmark::RegisterBenchmark((std::string(name) + "/" + f + "/fast").c_str(), arith_fast<fpx::code_t>, f, o);
       benchmark::RegisterBenchmark((std::string(name) + "/" + f + "/reference").c_str(), arith_reference, f, o);
     }
     for (const char* f : {"e4m3", "e5m2", "e2m1", "int8"}) {
       const std::string row = std::string(name) + "/" + f + " (uint8 codes)";
-      benchmark::RegisterBenchmark((row + "/fast").c_str(), arith_fast_bytes, f, o);
+      benchmark::RegisterBenchmark((row + "/fast").c_str(), arith_fast<std::uint8_t>, f, o);
       benchmark::RegisterBenchmark((row + "/reference").c_str(), arith_reference, f, o);
     }
   }
