@@ -1,0 +1,26 @@
+#pragma once
+/// Conversions into a format, each with exactly one rounding.
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "fpx/arith/format.hpp"
+
+namespace fpx {
+
+/// Rounds a double (read exactly) into f. NaN into a format without NaN throws
+/// std::domain_error; infinities follow the overflow policy where f has none.
+/// `site` numbers this rounding for stochastic rounding (see stochastic_bits).
+code_t from_double(const format& f, double x, const rounding& r = {}, std::uint64_t site = 0);
+
+/// Rounds an exact rational into f.
+code_t from_rational(const format& f, const rational& x, const rounding& r = {},
+                     std::uint64_t site = 0);
+
+/// Re-rounds a value of one format into another, once.
+code_t convert(const format& from, code_t code, const format& to, const rounding& r = {},
+               std::uint64_t site = 0);
+
+
+}  // namespace fpx

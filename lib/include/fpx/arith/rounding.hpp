@@ -1,0 +1,62 @@
+#pragma once
+/// Rounding modes, overflow policies and the counter-based generator behind stochastic rounding.
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "fpx/exact/random_stream.hpp"
+
+namespace fpx {
+
+/// How an exact value between two neighbours of a format is resolved.
+enum class round_mode {
+  rne,        ///< to nearest, ties to even
+  rna,        ///< to nearest, ties away from zero
+  rtz,        ///< toward zero (truncation)
+  up,         ///< toward +infinity
+  down,       ///< toward -infinity
+  rto,        ///< to odd: truncate, then set the last bit if inexact
+  stochastic  ///< up with probability equal to the distance from the lower neighbour, in ulps
+};
+
+/// Every mode, in the order used by tests and listings.
+inline constexpr round_mode all_round_modes[] = {round_mode::rne,  round_mode::rna,
+                                                 round_mode::rtz,  round_mode::up,
+                                                 round_mode::down, round_mode::rto,
+                                                 round_mode::stochastic};
+
+/// The short name used everywhere (CLI, JSON, Python): "rne", "rna", "rtz", "up", ...
+std::string_view to_string(round_mode mode);
+/// Parses a short name; throws std::invalid_argument listing the valid names.
+round_mode parse_round_mode(std::string_view name);
+/// Every mode's name, joined by `separator` (help texts take their lists from here).
+std::string round_mode_names(std::string_view separator = ", ");
+
+/// What a rounded result beyond the format's largest finite value becomes.
+enum class overflow_policy {
+  saturate,  ///< the largest finite value of that sign (also for infinite inputs)
+  inf,       ///< IEEE 754: infinity, except that modes rounding toward zero give the maximum
+  nan,       ///< NaN
+  error      ///< throw std::overflow_error
+};
+std::string_view to_string(overflow_policy policy);
+overflow_policy parse_overflow_policy(std::string_view name);
+std::string overflow_policy_names(std::string_view separator = ", ");
+
+/// A rounding rule: the mode and, for stochastic rounding, the seed of the generator.
+struct rounding {
+  round_mode mode = round_mode::rne;
+  std::uint64_t seed = 0;
+};
+
+/// The 32 random bits that stochastic rounding uses at one rounding site. A pure function of
+/// (seed, site), so results do not depend on thread count or evaluation order; callers number
+/// their rounding sites (array index, operation index) explicitly.
+constexpr std::uint32_t stochastic_bits(std::uint64_t seed, std::uint64_t site) {
+  // The SplitMix64 finaliser applied twice, so that neighbouring sites and seeds decorrelate.
+  return static_cast<std::uint32_t>(splitmix64(splitmix64(seed) ^ site) >> 32);
+}
+
+}  // namespace fpx

@@ -1,0 +1,44 @@
+#pragma once
+/// One-layer softmax transformers that compute equality EQ_n(x, y) = [x = y] of two n-bit
+/// strings (proofs/every_bit_counts.md), ready for fpx::protocol.
+///
+/// Layout: x_1..x_n (Alice), y_1..y_n (Bob), then the query. The token at each position names
+/// its position and bit (Alice's bit j is token 2j + x_j, Bob's 2n + 2j + y_j, the query 4n), so
+/// the embedding table holds each bit's value; d_model = 1, one head, query and key weights 0:
+/// every score is 0 and attention is uniform (the scores depend on position only, so the
+/// denominator carries no information about the input). The value projection is 1, the query
+/// embedding 0, and the readout decides whether the attention output o = rd(a / Z) is 0:
+///   step   1[o >= 0] + 1[-o >= 0] - 1, exactly 1 or 0
+///   relu   relu(1 - relu(K o) - relu(-K o)) with K = 2^k and 2^-k below the least nonzero |o|
+
+#include <string>
+
+#include "fpx/model/network.hpp"
+#include "fpx/theory/protocol.hpp"
+
+namespace fpx {
+
+enum class equality_readout { step, relu };
+std::string_view to_string(equality_readout r);
+
+struct equality_construction {
+  std::string name;
+  transformer model;
+  split_input split;
+};
+
+/// The dyadic construction: Alice's bit j (1-based) carries x_j 2^-j, Bob's -y_j 2^-j, so the
+/// numerator is sum_j (x_j - y_j) 2^-j, zero iff x = y. Its partial sums are exact in a float
+/// of precision p when n <= p (with exponent range to spare). In fixed point the division by
+/// Z = 2n + 1 needs fraction bits beyond the n the sums use, unless Z saturates at a small
+/// maximum.
+equality_construction dyadic_equality(int n, equality_readout r = equality_readout::step);
+
+/// Ours, for fixed point: the same with integer values x_j 2^(j-1) and -y_j 2^(j-1). The
+/// numerator x - y and the denominator 2n + 1 share the integer bits, and o is nonzero iff
+/// |x - y| >= 1 survives the division: fixed:s:I:F works with I = n and F = ceil(log2(2n+1)) - 1.
+/// It beats the dyadic construction at 4..6 total bits; from 7 bits on the dyadic one does as
+/// well or better, because a saturated Z only makes |o| larger (data/equality_threshold).
+equality_construction integer_equality(int n, equality_readout r = equality_readout::step);
+
+}  // namespace fpx

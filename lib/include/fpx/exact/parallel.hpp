@@ -1,0 +1,63 @@
+#pragma once
+/// One index space walked in fixed ranges by any number of threads, with the results returned
+/// in range order: a merge over them gives the same bits for every thread count, and the same
+/// ranges can later be handed to other machines (MPI ranks) unchanged.
+
+#include <algorithm>
+#include <atomic>
+#include <cstdint>
+#include <exception>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace fpx {
+
+/// Threads to use when the caller says 0: the hardware's count (at least 1).
+inline unsigned default_threads() { return std::max(1u, std::thread::hardware_concurrency()); }
+
+/// Calls body(begin, end) for the ranges [k*range_size, min((k+1)*range_size, count)) on
+/// `threads` threads (0: default_threads()) and returns the results indexed by k. The ranges
+/// depend only on count and range_size. The first exception thrown by a body is rethrown.
+template <class Body>
+auto map_ranges(std::uint64_t count, std::uint64_t range_size, unsigned threads, Body body)
+    -> std::vector<decltype(body(std::uint64_t{}, std::uint64_t{}))> {
+  using result = decltype(body(std::uint64_t{}, std::uint64_t{}));
+  range_size = std::max<std::uint64_t>(range_size, 1);
+  const std::uint64_t ranges = (count + range_size - 1) / range_size;
+  std::vector<result> results(ranges);
+  std::atomic<std::uint64_t> next{0};
+  std::exception_ptr error;
+  std::mutex error_mutex;
+  auto worker = [&] {
+    for (std::uint64_t k = next++; k < ranges; k = next++) {
+      try {
+        results[k] = body(k * range_size, std::min(count, (k + 1) * range_size));
+      } catch (...) {
+        const std::lock_guard lock(error_mutex);
+        if (!error) error = std::current_exception();
+        next = ranges;  // stop handing out work
+      }
+    }
+  };
+  if (threads == 0) threads = default_threads();
+  threads = static_cast<unsigned>(std::min<std::uint64_t>(threads, std::max<std::uint64_t>(ranges, 1)));
+  std::vector<std::thread> pool;
+  for (unsigned t = 1; t < threads; ++t) pool.emplace_back(worker);
+  worker();
+  for (auto& t : pool) t.join();
+  if (error) std::rethrow_exception(error);
+  return results;
+}
+
+/// Calls body(i) for every i in [0, count) on `threads` threads (0: default_threads()), in
+/// ranges that depend only on count: for work whose items are independent.
+template <class Body>
+void parallel_for(std::uint64_t count, unsigned threads, Body body) {
+  map_ranges(count, std::max<std::uint64_t>(1, count / 256), threads, [&](std::uint64_t lo, std::uint64_t hi) {
+    for (std::uint64_t i = lo; i < hi; ++i) body(i);
+    return 0;
+  });
+}
+
+}  // namespace fpx

@@ -1,0 +1,100 @@
+#pragma once
+/// Weight quantizers: how a trained network's real weights get to n bits.
+///
+/// A quantizer splits a weight matrix (out x in) into groups that share a scale (the whole
+/// tensor, each row = output channel, or runs of G consecutive weights within a row), picks
+/// each group's scale, rounds the scale into `scale_format` (round to nearest even), then
+/// rounds every weight divided by its rounded scale into the element grid. The dequantized
+/// values are exactly level x rounded scale, so they come back as exact doubles.
+///
+/// Names (options after ':' in any order):
+///   intN   symmetric, levels [-(2^(N-1)-1), 2^(N-1)-1], scale max|w| / (2^(N-1)-1); N = 2..16
+///          (int2 has the ternary levels with the absmax scale)
+///   uintN  asymmetric, levels [0, 2^N-1] with a zero point; scale (max-min) / (2^N-1)
+///   ternary  {-1, 0, 1}, scale mean|w| (BitNet b1.58 absmean)
+///   s1       {-1, +1}, scale mean|w| (sign of w, sign(0) = +1): signed one-bit weights (the
+///            name "binary" is retired)
+///   u1       {0, 1}, scale max|w|: unsigned one-bit weights (negative weights become 0)
+///   FORMAT   any minifloat preset (e4m3, e2m1, fp16, ...), scale max|w| / max_value
+///   MX       mxfp8_e4m3, mxfp6_e3m2, mxfp4, mxint8, mxint3_128, ... (block scales along rows;
+///            see mx.hpp)
+///   qN_k     N = 2..6: two-level block scales in the layout of llama.cpp's k-quants. Rows are
+///            cut into super-blocks of 256 weights and those into sub-blocks of 16 (q2, q3, q6)
+///            or 32 (q4, q5). Each sub-block has its own scale, stored as a K-bit unsigned
+///            multiple of the super-block's fp16 scale d = max sub-block scale / (2^K - 1)
+///            (rounded to nearest, at least 1 for a nonzero sub-block). q3_k and q6_k are
+///            symmetric (levels ±(2^(N-1)-1), K = 6 and 8). q2_k, q4_k and q5_k are asymmetric
+///            (levels 0..2^N-1 minus a sub-block minimum, stored like the scale with its own
+///            fp16 dmin; K = 4, 6, 6). Sub-block scales are the plain absmax or range, not
+///            llama.cpp's searched ones, so errors are a little larger than llama.cpp's; the
+///            storage is the same: 2.625, 3.4375, 4.5, 5.5, 6.5625 bits per weight.
+///   options  :tensor (default) | :channel | :group=G,  :absmax | :absmean (override the scale
+///            rule), :noscale (scale 1, no overhead; not for MX), :scale=FORMAT (default fp32;
+///            e8m0 in MX), :stochastic=SEED (weights rounded stochastically; site = the
+///            weight's row-major index; MX rounds row by row with seed + row and sites
+///            numbered within the row), :outliers=F (SpQR-style: in every scale span, the
+///            ceil(F x weights) largest |w| are kept in fp16 and left out of the scale fit;
+///            each costs 16 bits of value and 16 of column index, plus 32 bits per row)
+/// Example: "int4:group=32:scale=fp16", "ternary:channel", "e4m3:channel", "mxfp4".
+/// Each kind of element is one file in lib/src/quant/kinds (see docs/architecture.md).
+
+#include <Eigen/Core>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace fpx {
+
+struct quantized_weights {
+  Eigen::MatrixXd values;  ///< level x rounded scale, exactly
+  /// Storage per weight: the element code's bits (2 for ternary) plus the scale bits (and the
+  /// zero point's N bits for uintN) spread over the weights that share them.
+  double bits_per_parameter = 0;
+  /// The same with log2(number of levels) for the element (1.585 for ternary, 3.91 for int4).
+  double information_bits_per_parameter = 0;
+  std::string name;  ///< the canonical quantizer name
+};
+
+/// The grammar above as one line, from the element kinds the parser knows (help texts use it).
+std::string quantizer_grammar();
+
+/// Quantizes w by rounding to nearest (RTN, or stochastically if asked); throws
+/// std::invalid_argument for a bad name, a non-finite weight, or a group size that is not
+/// positive.
+quantized_weights quantize(const Eigen::MatrixXd& w, std::string_view quantizer);
+
+/// A quantizer for one rows x cols weight matrix (out x in), as GPTQ needs it: its scales are
+/// fitted one span of columns at a time over all rows, so that each span can be fitted on
+/// weights that earlier columns' errors have already corrected. quantize() is fit-then-round
+/// over every span of the original weights.
+class column_quantizer {
+ public:
+  /// Throws std::invalid_argument like quantize() for a bad name.
+  column_quantizer(std::string_view quantizer, Eigen::Index rows, Eigen::Index cols);
+  ~column_quantizer();
+  column_quantizer(column_quantizer&&) noexcept;
+  column_quantizer& operator=(column_quantizer&&) noexcept;
+
+  /// Columns whose scales are fitted together: the group, MX block or k-quant super-block;
+  /// every column for :tensor and :channel.
+  Eigen::Index span() const;
+  /// Fits the scales of the span starting at column `first` (a multiple of span()) on w's
+  /// values in those columns. Throws std::invalid_argument for a wrong shape, a misplaced span or a
+  /// non-finite weight, std::overflow_error for an MX block beyond E8M0's range.
+  void fit(const Eigen::MatrixXd& w, Eigen::Index first);
+  /// `value` rounded onto the grid fitted for position (row, col), as a double (exact unless
+  /// a k-quant's scale and minimum do not add up within 53 bits). Throws std::logic_error if
+  /// that span was not fitted.
+  double round(Eigen::Index row, Eigen::Index col, double value) const;
+
+  /// The matrix's storage per weight, as in quantized_weights.
+  double bits_per_parameter() const;
+  double information_bits_per_parameter() const;
+  const std::string& name() const;
+
+ private:
+  struct state;
+  std::unique_ptr<state> state_;
+};
+
+}  // namespace fpx

@@ -1,0 +1,64 @@
+#pragma once
+/// Exhaustive search over every parameter setting of a tiny one-layer transformer for the
+/// largest n at which some setting separates equality: the outputs on {(x, x)} and on
+/// {(x, y) : x != y} are disjoint sets, so some readout computes EQ_n.
+///
+/// The class, "uniform scores, free values in F": one head, value dimension 1, every score 0
+/// (so every exponential is rd(exp(0)) and the denominator is the same for every input), the
+/// value of each (position, bit) and of the query a free finite value of F, and every
+/// operation rounded to nearest-even into F, summed left to right (the spec uniform(F)).
+/// Free per-(position, bit) values contain every choice of token and positional embeddings
+/// followed by a value projection into F, so the largest n found bounds those models too.
+/// The counting bound for this class is n <= bits(F): Alice's whole state is one value of F.
+///
+/// Pruning, each step sound: Alice's prefixes must reach distinct states (two that meet can
+/// never be told apart); at Bob's k-th position a node (x, u) that can still end on the
+/// diagonal (u = x's first k bits) may share its state only with nodes that end on the
+/// diagonal exactly when it does; relabelling 0 and 1 at one of Alice's positions (and Bob's
+/// matching one) preserves equality, so Alice's value for bit 0 is below her value for bit 1.
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "fpx/arith/format.hpp"
+#include "fpx/model/network.hpp"
+#include "fpx/model/precision.hpp"
+
+namespace fpx {
+
+struct separation_search {
+  int n = 0;
+  bool found = false;
+  /// True when every setting was examined (or a separating one found) within the budget.
+  bool complete = true;
+  /// The separating setting found first: values (codes of F) for Alice's bits 0 and 1 at each
+  /// position, then Bob's, then the query: 4n + 1 entries.
+  std::vector<code_t> values;
+  std::uint64_t nodes = 0;           ///< search-tree nodes visited (the search size)
+  std::uint64_t settings_total = 0;  ///< settings before pruning (saturates at 2^64 - 1)
+};
+
+/// A setting of the class (4n + 1 values of F) as a transformer: token 2j + b embeds the value of
+/// position j (Alice's j < n, then Bob's) for bit b, token 4n the query's; one head whose query
+/// and key weights are 0 (every score 0) and whose value weight is 1; no residual; the output is
+/// the attention's, read at the query. Evaluate it under separation_spec(F).
+transformer separation_model(const format& f, int n, std::span<const code_t> values);
+/// uniform(F) with the weights in fp32: the model's structural weights 0 and 1 must be exact
+/// (1 is not a value of every F, e.g. fixed:s:0:3), every other quantity is in F, so the model
+/// computes exactly what the class's tables do.
+precision_spec separation_spec(const format& f);
+/// The output (a code of F) of every pair (x, y), x-major, computed through the tables the search
+/// walks (tabulated from the evaluator's attention rules); n at most 6.
+std::vector<code_t> separation_outputs(const format& f, int n, std::span<const code_t> values);
+
+/// Searches the class above for EQ_n in format f (at most 8 bits). A setting found is rebuilt
+/// by separation_model and evaluated on every pair by the evaluator (n <= 6), which must agree
+/// with the tables and separate equality (std::logic_error otherwise). The top of the tree is split
+/// into fixed ranges over `threads` threads (0: all cores); the result, node count included,
+/// does not depend on the thread count. `node_budget` caps the nodes (0: no cap).
+separation_search search_equality_separation(const format& f, int n,
+                                             std::uint64_t node_budget = 0,
+                                             unsigned threads = 0);
+
+}  // namespace fpx

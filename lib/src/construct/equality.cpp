@@ -1,0 +1,75 @@
+#include "fpx/construct/equality.hpp"
+
+#include <stdexcept>
+
+#include "fpx/theory/communication.hpp"
+
+namespace fpx {
+namespace {
+
+linear linear_map(std::initializer_list<std::initializer_list<rational>> rows,
+                  std::initializer_list<rational> bias = {}) {
+  linear l;
+  l.weight.resize(static_cast<Eigen::Index>(rows.size()),
+                  static_cast<Eigen::Index>(rows.begin()->size()));
+  Eigen::Index i = 0;
+  for (const auto& r : rows) {
+    Eigen::Index k = 0;
+    for (const auto& v : r) l.weight(i, k++) = v;
+    ++i;
+  }
+  l.bias.resize(static_cast<Eigen::Index>(bias.size()));
+  i = 0;
+  for (const auto& b : bias) l.bias(i++) = b;
+  return l;
+}
+
+// Alice's bit j carries +value(j), Bob's -value(j); `least` bounds the least nonzero |a| / Z
+// from below by a power of two for the ReLU readout.
+template <class Value>
+equality_construction build(std::string name, int n, equality_readout r, Value value, long least_exponent) {
+  if (n < 1 || n > 31) throw std::invalid_argument("equality construction: n must be in 1..31");
+  equality_construction c;
+  c.name = std::move(name);
+  const auto un = static_cast<std::size_t>(n);
+  c.split.alice_bits = c.split.bob_bits = un;
+  for (std::size_t j = 0; j < 2 * un; ++j) c.split.tokens.push_back({int(2 * j), int(2 * j + 1)});
+  c.split.suffix = {4 * n};
+
+  transformer& t = c.model;
+  t.token_embedding = rmatrix::Zero(4 * n + 1, 1);
+  for (int j = 0; j < n; ++j) {
+    t.token_embedding(2 * j + 1, 0) = value(j + 1);
+    t.token_embedding(2 * n + 2 * j + 1, 0) = -value(j + 1);
+  }
+  attention_layer att;
+  att.heads.push_back({linear_map({{0}}), linear_map({{0}}), linear_map({{1}})});
+  t.blocks.push_back({att, true, {}, true});
+  if (r == equality_readout::step) {
+    t.readout.layers = {{linear_map({{1}, {-1}}), activation::step},
+                        {linear_map({{1, 1}}, {-1}), activation::identity}};
+  } else {
+    const rational k = pow2(least_exponent);
+    t.readout.layers = {{linear_map({{k}, {-k}}), activation::relu},
+                        {linear_map({{-1, -1}}, {1}), activation::relu}};
+  }
+  return c;
+}
+
+long log2_ceil(int v) { return static_cast<long>(ceil_log2(static_cast<std::size_t>(v))); }
+
+}  // namespace
+
+std::string_view to_string(equality_readout r) { return r == equality_readout::step ? "step" : "relu"; }
+
+equality_construction dyadic_equality(int n, equality_readout r) {
+  // Least nonzero |o| = 2^-n / (2n + 1) > 2^-(n + ceil(log2(2n + 1))).
+  return build("dyadic", n, r, [](int j) { return pow2(-j); }, n + log2_ceil(2 * n + 1));
+}
+
+equality_construction integer_equality(int n, equality_readout r) {
+  // Least nonzero |o| = 1 / (2n + 1) > 2^-ceil(log2(2n + 1)).
+  return build("integer", n, r, [](int j) { return pow2(j - 1); }, log2_ceil(2 * n + 1));
+}
+
+}  // namespace fpx

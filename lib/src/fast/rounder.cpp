@@ -1,0 +1,61 @@
+#include "fpx/fast/rounder.hpp"
+
+#include <stdexcept>
+#include <string>
+
+#include "fpx/arith/round.hpp"
+#include "kernels/batch_kernels.hpp"
+#include "kernels/kernel_params.hpp"
+
+namespace fpx {
+namespace {
+
+template <class Input>
+void round_batch(const format& f, const rounding& r, const kernels::encoder* e, std::span<const Input> xs,
+                 std::span<code_t> out, std::uint64_t first_site) {
+  if (xs.size() != out.size())
+    throw std::invalid_argument("fast_rounder: " + std::to_string(xs.size()) + " inputs, " +
+                                std::to_string(out.size()) + " outputs");
+  const auto& batch = kernels::best_batch();
+  bool reference = e == nullptr;
+  if (!reference) {
+    if constexpr (std::is_same_v<Input, double>)
+      reference = batch.encode_doubles(*e, xs.data(), out.data(), xs.size(), first_site);
+    else
+      reference = batch.encode_floats(*e, xs.data(), out.data(), xs.size(), first_site);
+  }
+  if (reference)
+    for (std::size_t i = 0; i < xs.size(); ++i) out[i] = from_double(f, xs[i], r, first_site + i);
+}
+
+}  // namespace
+
+fast_rounder::fast_rounder(const format& f, const rounding& r) : format_(f), rule_(r) {
+  if (auto e = kernels::make_encoder(f, r)) encoder_ = std::make_shared<const kernels::encoder>(*e);
+}
+
+code_t fast_rounder::operator()(double x, std::uint64_t site) const {
+  if (!encoder_) return from_double(format_, x, rule_, site);
+  std::uint64_t reference = 0;
+  const std::uint32_t u = rule_.mode == round_mode::stochastic ? stochastic_bits(rule_.seed, site) : 0;
+  const code_t c = kernels::encode(*encoder_, x, u, reference);
+  return reference ? from_double(format_, x, rule_, site) : c;
+}
+
+void fast_rounder::operator()(std::span<const double> xs, std::span<code_t> out, std::uint64_t first_site) const {
+  round_batch(format_, rule_, encoder_.get(), xs, out, first_site);
+}
+
+void fast_rounder::operator()(std::span<const float> xs, std::span<code_t> out, std::uint64_t first_site) const {
+  round_batch(format_, rule_, encoder_.get(), xs, out, first_site);
+}
+
+std::vector<code_t> from_doubles(const format& f, std::span<const double> xs, const rounding& r,
+                                 std::uint64_t first_site) {
+  std::vector<code_t> out(xs.size());
+  fast_rounder(f, r)(xs, out, first_site);
+  return out;
+}
+
+
+}  // namespace fpx

@@ -1,0 +1,445 @@
+#include "fpx/model/evaluate.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <limits>
+#include <numeric>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+#include "fpx/model/detail/arithmetics.hpp"
+#include "fpx/model/detail/rules.hpp"
+
+namespace fpx {
+namespace {
+
+using Eigen::Index;
+using detail::double_arith;
+using detail::exact_arith;
+using detail::float64_arith;
+using detail::rounded_arith;
+
+// --- The forward pass, written once ----------------------------------------------------
+
+template <class Arith>
+class forward_pass {
+ public:
+  using S = typename Arith::scalar;
+  using mat = Eigen::Matrix<S, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+  forward_pass(Arith& arith, const precision_spec& spec, bool tracing)
+      : a_(arith), spec_(spec), tracing_(tracing) {}
+
+  mat inputs(const rmatrix& x) {
+    step_ = "input";
+    mat out(x.rows(), x.cols());
+    for (Index i = 0; i < x.rows(); ++i)
+      for (Index k = 0; k < x.cols(); ++k) out(i, k) = a_.param(x(i, k), quantity::activation);
+    record(out);
+    return out;
+  }
+
+  mat embed(const transformer& t, std::span<const int> tokens) {
+    step_ = "embedding";
+    const Index n = static_cast<Index>(tokens.size());
+    if (t.token_embedding.size() == 0)
+      throw std::invalid_argument("evaluate: the model has no token embedding; give vectors");
+    if (t.positional.size() != 0 && n > t.positional.rows())
+      throw std::invalid_argument("evaluate: " + std::to_string(n) + " tokens, but positional "
+                                  "encodings for " + std::to_string(t.positional.rows()));
+    mat out(n, t.token_embedding.cols());
+    for (Index i = 0; i < n; ++i) {
+      const int token = tokens[static_cast<std::size_t>(i)];
+      if (token < 0 || token >= t.token_embedding.rows())
+        throw std::invalid_argument("evaluate: token " + std::to_string(token) + " at position " +
+                                    std::to_string(i) + " is outside the vocabulary [0, " +
+                                    std::to_string(t.token_embedding.rows()) + ")");
+      for (Index k = 0; k < out.cols(); ++k) {
+        const S e = a_.param(t.token_embedding(token, k), quantity::embedding);
+        out(i, k) = t.positional.size() == 0
+                        ? a_.convert(e, quantity::activation)
+                        : a_.add(e, a_.param(t.positional(i, k), quantity::position),
+                                 quantity::activation);
+      }
+    }
+    record(out);
+    return out;
+  }
+
+  mat run_transformer(const transformer& t, mat x, bool last_only) {
+    for (std::size_t b = 0; b < t.blocks.size(); ++b) {
+      const bool final_block = b + 1 == t.blocks.size();
+      x = run_block(t.blocks[b], std::move(x), "blocks[" + std::to_string(b) + "]",
+                    last_only && final_block ? x.rows() - 1 : 0);
+    }
+    if (t.blocks.empty() && last_only) x = last_rows(x, 1);
+    if (t.readout.layers.empty()) return x;
+    return run_mlp(t.readout, std::move(x), quantity::output, "readout");
+  }
+
+  // Hidden layers round into `activation`, the last one into `last`.
+  mat run_mlp(const mlp& m, mat x, quantity last, const std::string& name) {
+    for (std::size_t l = 0; l < m.layers.size(); ++l) {
+      const std::string lp = name + ".layers[" + std::to_string(l) + "]";
+      const quantity q = l + 1 == m.layers.size() ? last : quantity::activation;
+      x = apply(m.layers[l].map, x, q, lp, ".linear");
+      if (m.layers[l].act != activation::identity) {
+        enter(lp, ".activation");
+        for (Index i = 0; i < x.size(); ++i) x.data()[i] = activate(m.layers[l].act, x.data()[i], q);
+        record(x);
+      }
+    }
+    return x;
+  }
+
+  std::vector<trace_step>& trace() { return trace_; }
+  const std::string& step() const { return step_; }
+
+ private:
+  mat run_block(const transformer_block& block, mat x, const std::string& name, Index first_query) {
+    if (block.attention) {
+      mat y = attend(*block.attention, x, name + ".attention", first_query);
+      mat rest = last_rows(x, x.rows() - first_query);
+      x = block.attention_residual ? residual(rest, y, name, ".attention.residual") : y;
+    } else if (first_query > 0) {
+      x = last_rows(x, x.rows() - first_query);
+    }
+    if (block.feed_forward.layers.empty()) return x;
+    mat y = run_mlp(block.feed_forward, x, quantity::activation, name + ".mlp");
+    return block.mlp_residual ? residual(x, y, name, ".mlp.residual") : y;
+  }
+
+  mat residual(const mat& x, const mat& y, const std::string& name, std::string_view part) {
+    enter(name, part);
+    mat out(x.rows(), x.cols());
+    for (Index i = 0; i < x.size(); ++i)
+      out.data()[i] = a_.add(x.data()[i], y.data()[i], quantity::activation);
+    record(out);
+    return out;
+  }
+
+  // y_i = W x_i + b for every row x_i, each entry one dot product.
+  mat apply(const linear& l, const mat& x, quantity q, const std::string& name, std::string_view part) {
+    enter(name, part);
+    mat w(l.weight.rows(), l.weight.cols());
+    for (Index i = 0; i < w.size(); ++i)
+      w.data()[i] = a_.param(l.weight(i / w.cols(), i % w.cols()), quantity::weight);
+    std::vector<S> bias;
+    for (Index i = 0; i < l.bias.size(); ++i) bias.push_back(a_.param(l.bias(i), quantity::bias));
+    const accumulation rule = detail::feature_rule<Arith>(spec_);
+    mat out(x.rows(), w.rows());
+    for (Index i = 0; i < x.rows(); ++i)
+      for (Index o = 0; o < w.rows(); ++o)
+        out(i, o) = a_.dot(row(x, i), row(w, o), bias.empty() ? nullptr : &bias[o], q, rule);
+    record(out);
+    return out;
+  }
+
+  S activate(activation act, const S& x, quantity q) {
+    const S zero = a_.integer(0);
+    switch (act) {
+      case activation::identity: return x;
+      case activation::relu: return a_.compare(x, zero) > 0 ? x : a_.param(0, q);
+      case activation::step: return a_.param(a_.compare(x, zero) >= 0 ? 1 : 0, q);
+      case activation::sign: return a_.param(a_.compare(x, zero) >= 0 ? 1 : -1, q);
+      case activation::clipped_relu:
+        if (a_.compare(x, zero) <= 0) return a_.param(0, q);
+        return a_.compare(x, a_.integer(1)) >= 0 ? a_.param(1, q) : x;
+    }
+    return x;
+  }
+
+  mat attend(const attention_layer& layer, const mat& x, const std::string& name, Index first_query) {
+    const Index n = x.rows();
+    std::vector<mat> heads;
+    Index width = 0;
+    for (std::size_t h = 0; h < layer.heads.size(); ++h) {
+      heads.push_back(head(layer, layer.heads[h], x, name + ".heads[" + std::to_string(h) + "]",
+                           first_query));
+      width += heads.back().cols();
+    }
+    mat concat(n - first_query, width);
+    Index col = 0;
+    for (const mat& hm : heads) {
+      concat.middleCols(col, hm.cols()) = hm;
+      col += hm.cols();
+    }
+    if (layer.output.weight.size() == 0) return concat;
+    return apply(layer.output, concat, quantity::activation, name, ".output");
+  }
+
+  mat head(const attention_layer& layer, const attention_head& hd, const mat& x,
+           const std::string& name, Index first_query) {
+    const Index n = x.rows(), nq = n - first_query;
+    if (spec_.position_order == accumulation::order::given &&
+        spec_.position_permutation.size() != static_cast<std::size_t>(n))
+      throw std::invalid_argument("position_permutation has " +
+                                  std::to_string(spec_.position_permutation.size()) +
+                                  " entries for a sequence of " + std::to_string(n));
+    const mat q = apply(hd.query, last_rows(x, nq), quantity::activation, name, ".query");
+    const mat k = apply(hd.key, x, quantity::activation, name, ".key");
+    const mat v = apply(hd.value, x, quantity::activation, name, ".value");
+
+    enter(name, ".logits");
+    const accumulation features = detail::feature_rule<Arith>(spec_);
+    std::vector<std::vector<S>> logits(static_cast<std::size_t>(nq));
+    for (Index i = 0; i < nq; ++i) {
+      const Index seen = visible(layer, first_query + i, n);
+      logits[i].reserve(static_cast<std::size_t>(seen));
+      for (Index j = 0; j < seen; ++j)
+        logits[i].push_back(a_.dot(row(q, i), row(k, j), nullptr, quantity::logit, features));
+    }
+    record_ragged(logits, n);
+
+    mat out(nq, v.cols());
+    if (layer.kind == attention_kind::hard) {
+      hard(logits, v, out, name);
+    } else {
+      softmax(logits, v, out, name);
+    }
+    enter(name, ".output");
+    record(out);
+    return out;
+  }
+
+  Index visible(const attention_layer& layer, Index query, Index n) const {
+    return layer.mask == attention_mask::causal ? query + 1 : n;
+  }
+
+  void softmax(std::vector<std::vector<S>>& logits, const mat& v, mat& out, const std::string& name) {
+    detail::attention_rules rules(a_, spec_);
+    const std::size_t nq = logits.size();
+    if (spec_.subtract_max) {
+      enter(name, ".shifted");
+      for (auto& s : logits) {
+        const S m = rules.maximum(s);
+        for (S& x : s) x = rules.shifted(x, m);
+      }
+      record_ragged(logits, v.rows());
+    }
+    enter(name, ".exponentials");
+    for (auto& s : logits)
+      for (S& x : s) x = rules.exponential(x);
+    record_ragged(logits, v.rows());
+
+    enter(name, ".denominator");
+    std::vector<S> z;
+    z.reserve(nq);
+    for (const auto& w : logits) z.push_back(rules.denominator(w));
+    record_column(z);
+
+    const bool divide_once = spec_.normalization == softmax_normalization::divide_once;
+    if (!divide_once) {
+      enter(name, ".weights");
+      for (std::size_t i = 0; i < nq; ++i)
+        for (S& w : logits[i]) w = rules.normalized(w, z[i]);
+      record_ragged(logits, v.rows());
+    }
+    enter(name, divide_once ? ".numerator" : ".weighted_sum");
+    std::vector<S> vc;
+    for (std::size_t i = 0; i < nq; ++i) {
+      const auto& w = logits[i];
+      for (Index c = 0; c < v.cols(); ++c) {
+        column_prefix(v, c, w.size(), vc);
+        out(static_cast<Index>(i), c) = divide_once ? rules.numerator(w, vc) : rules.weighted_sum(w, vc);
+      }
+    }
+    if (divide_once) {
+      record(out);
+      enter(name, ".division");
+      for (Index i = 0; i < out.rows(); ++i)
+        for (Index c = 0; c < out.cols(); ++c)
+          out(i, c) = rules.divided(out(i, c), z[static_cast<std::size_t>(i)]);
+    }
+  }
+
+  void hard(const std::vector<std::vector<S>>& logits, const mat& v, mat& out, const std::string& name) {
+    enter(name, ".selection");
+    std::vector<std::vector<double>> chosen;  // for the trace: 1/|M| on the maximisers
+    for (std::size_t i = 0; i < logits.size(); ++i) {
+      const auto& s = logits[i];
+      std::vector<std::size_t> maximisers{0};
+      for (std::size_t j = 1; j < s.size(); ++j) {
+        const int c = a_.compare(s[j], s[maximisers[0]]);
+        if (c > 0) maximisers = {j};
+        else if (c == 0) maximisers.push_back(j);
+      }
+      const Index r = static_cast<Index>(i);
+      switch (spec_.hard_attention) {
+        case hard_attention_rule::leftmost: maximisers = {maximisers.front()}; break;
+        case hard_attention_rule::rightmost: maximisers = {maximisers.back()}; break;
+        case hard_attention_rule::average: break;
+      }
+      if (maximisers.size() == 1) {
+        out.row(r) = v.row(static_cast<Index>(maximisers[0]));
+      } else {
+        detail::attention_rules rules(a_, spec_);
+        for (Index c = 0; c < v.cols(); ++c) {
+          std::vector<S> vm;
+          for (std::size_t j : maximisers) vm.push_back(v(static_cast<Index>(j), c));
+          out(r, c) = rules.average(vm, maximisers);
+        }
+      }
+      chosen.emplace_back(s.size(), 0.0);
+      for (std::size_t j : maximisers) chosen.back()[j] = 1.0 / static_cast<double>(maximisers.size());
+    }
+    if (tracing_) {
+      Eigen::MatrixXd m = Eigen::MatrixXd::Constant(static_cast<Index>(chosen.size()), v.rows(),
+                                                    std::numeric_limits<double>::quiet_NaN());
+      for (std::size_t i = 0; i < chosen.size(); ++i)
+        for (std::size_t j = 0; j < chosen[i].size(); ++j)
+          m(static_cast<Index>(i), static_cast<Index>(j)) = chosen[i][j];
+      trace_.push_back({step_, std::move(m)});
+    }
+  }
+
+  // Copies written out: constructing a matrix of rationals from an Eigen expression makes
+  // Boost.Multiprecision probe the expression's iterator type, which does not compile.
+  static mat last_rows(const mat& m, Index count) {
+    mat out(count, m.cols());
+    for (Index i = 0; i < count; ++i)
+      for (Index k = 0; k < m.cols(); ++k) out(i, k) = m(m.rows() - count + i, k);
+    return out;
+  }
+  static std::span<const S> row(const mat& m, Index i) {
+    return {m.data() + i * m.cols(), static_cast<std::size_t>(m.cols())};
+  }
+  static void column_prefix(const mat& m, Index c, std::size_t count, std::vector<S>& out) {
+    out.clear();
+    for (std::size_t j = 0; j < count; ++j) out.push_back(m(static_cast<Index>(j), c));
+  }
+
+  void record(const mat& m) {
+    if (!tracing_) return;
+    Eigen::MatrixXd d(m.rows(), m.cols());
+    for (Index i = 0; i < m.rows(); ++i)
+      for (Index k = 0; k < m.cols(); ++k) d(i, k) = a_.to_double(m(i, k));
+    trace_.push_back({step_, std::move(d)});
+  }
+  void record_ragged(const std::vector<std::vector<S>>& rows, Index width) {
+    if (!tracing_) return;
+    Eigen::MatrixXd d = Eigen::MatrixXd::Constant(static_cast<Index>(rows.size()), width,
+                                                  std::numeric_limits<double>::quiet_NaN());
+    for (std::size_t i = 0; i < rows.size(); ++i)
+      for (std::size_t j = 0; j < rows[i].size(); ++j)
+        d(static_cast<Index>(i), static_cast<Index>(j)) = a_.to_double(rows[i][j]);
+    trace_.push_back({step_, std::move(d)});
+  }
+  void record_column(const std::vector<S>& values) {
+    if (!tracing_) return;
+    Eigen::MatrixXd d(static_cast<Index>(values.size()), 1);
+    for (std::size_t i = 0; i < values.size(); ++i) d(static_cast<Index>(i), 0) = a_.to_double(values[i]);
+    trace_.push_back({step_, std::move(d)});
+  }
+
+  // The step's name, written into one string that keeps its capacity: an evaluation enters
+  // dozens of steps, and building each name anew cost several percent of a fast pass.
+  void enter(const std::string& prefix, std::string_view part) { step_.assign(prefix).append(part); }
+
+  Arith& a_;
+  const precision_spec& spec_;
+  bool tracing_;
+  std::string step_;
+  std::vector<trace_step> trace_;
+};
+
+// Runs `body(pass)` in the spec's arithmetic and packages the result. Errors from the
+// arithmetic are rethrown with the step where they happened.
+template <class Body>
+evaluation run(const precision_spec& spec, const evaluation_options& options, Body body) {
+  spec.validate();
+  auto go = [&](auto& arith) {
+    forward_pass pass(arith, spec, options.trace);
+    auto rethrow = [&](const auto& e) {
+      using error = std::decay_t<decltype(e)>;
+      throw error("at " + pass.step() + ": " + e.what());
+    };
+    evaluation result;
+    try {
+      const auto out = body(pass);
+      result.output.resize(out.rows(), out.cols());
+      rmatrix exact(out.rows(), out.cols());
+      bool all_exact = true;
+      for (Index i = 0; i < out.rows(); ++i)
+        for (Index k = 0; k < out.cols(); ++k) {
+          result.output(i, k) = arith.to_double(out(i, k));
+          const auto e = arith.exact(out(i, k));
+          all_exact = all_exact && e.has_value();
+          if (e) exact(i, k) = *e;
+        }
+      if (all_exact) result.exact_output = std::move(exact);
+    } catch (const std::domain_error& e) {
+      rethrow(e);
+    } catch (const std::overflow_error& e) {
+      rethrow(e);
+    } catch (const std::invalid_argument& e) {
+      rethrow(e);
+    }
+    result.trace = std::move(pass.trace());
+    return result;
+  };
+  switch (spec.arithmetic) {
+    case arithmetic::exact: {
+      exact_arith a{spec.exact_exp_bits};
+      return go(a);
+    }
+    case arithmetic::float64: {
+      float64_arith a;
+      return go(a);
+    }
+    case arithmetic::rounded: break;
+  }
+  if (!options.reference_arithmetic)
+    if (auto fast = double_arith::make(spec, options.first_site)) {
+      evaluation result = go(*fast);
+      result.roundings = fast->site - options.first_site;
+      return result;
+    }
+  rounded_arith a{spec, options.first_site};
+  evaluation result = go(a);
+  result.roundings = a.site - options.first_site;
+  return result;
+}
+
+}  // namespace
+
+evaluation evaluate(const mlp& model, const rvector& input, const precision_spec& spec,
+                    const evaluation_options& options) {
+  validate(model);
+  if (input.size() != model.inputs())
+    throw std::invalid_argument("evaluate: input has " + std::to_string(input.size()) +
+                                " entries, the MLP takes " + std::to_string(model.inputs()));
+  rmatrix row(1, input.size());
+  for (Index k = 0; k < input.size(); ++k) row(0, k) = input(k);
+  return run(spec, options, [&](auto& pass) {
+    auto y = pass.run_mlp(model, pass.inputs(row), quantity::output, "mlp");
+    decltype(y) column(y.cols(), 1);
+    for (Index k = 0; k < y.cols(); ++k) column(k, 0) = y(0, k);
+    return column;
+  });
+}
+
+evaluation evaluate(const transformer& model, std::span<const int> tokens,
+                    const precision_spec& spec, const evaluation_options& options) {
+  validate(model);
+  if (tokens.empty()) throw std::invalid_argument("evaluate: empty token sequence");
+  return run(spec, options, [&](auto& pass) {
+    return pass.run_transformer(model, pass.embed(model, tokens), options.last_position_only);
+  });
+}
+
+evaluation evaluate(const transformer& model, const rmatrix& inputs, const precision_spec& spec,
+                    const evaluation_options& options) {
+  validate(model);
+  if (inputs.rows() == 0) throw std::invalid_argument("evaluate: empty input sequence");
+  if (inputs.cols() != model.d_model())
+    throw std::invalid_argument("evaluate: inputs have " + std::to_string(inputs.cols()) +
+                                " columns, d_model is " + std::to_string(model.d_model()));
+  return run(spec, options, [&](auto& pass) {
+    return pass.run_transformer(model, pass.inputs(inputs), options.last_position_only);
+  });
+}
+
+}  // namespace fpx

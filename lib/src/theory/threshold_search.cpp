@@ -1,0 +1,314 @@
+#include "fpx/theory/threshold_search.hpp"
+
+#include <algorithm>
+#include <limits>
+#include <map>
+#include <set>
+#include <span>
+#include <stdexcept>
+
+#include "fpx/arith/codec.hpp"
+#include "fpx/exact/parallel.hpp"
+#include "fpx/model/detail/rules.hpp"
+#include "fpx/model/evaluate.hpp"
+
+namespace fpx {
+namespace {
+
+// Every operation the class performs, tabulated once from the evaluator's own rules for the
+// spec uniform(F) (model/detail/rules.hpp): w = rd(exp(0)), one step of the numerator's sum,
+// the denominator over 2n + 1 positions and the final division.
+struct class_tables {
+  std::size_t codes = 0;
+  std::vector<code_t> values;  // candidate values: finite, -0 left out (it adds like +0 here)
+  std::vector<code_t> first;   // first[v]: the numerator after one position of value v
+  std::vector<code_t> step;    // step[a * codes + v]: partial sum a, then a position of value v
+  std::vector<code_t> output;  // output[a] = rd(a / Z)
+  std::vector<int> value_id;   // equal values share an id; NaN is -1
+
+  class_tables(const format& f, int n) {
+    if (f.bits() > 8) throw std::invalid_argument("search: formats of at most 8 bits");
+    codes = std::size_t{1} << f.bits();
+    // Ids: finite values in order of first code, then -inf and +inf; NaN is -1.
+    std::map<rational, int> ids;
+    for (code_t c = 0; c < codes; ++c) {
+      const number_class k = classify(f, c);
+      if (k == number_class::nan || k == number_class::infinite) continue;
+      if (ids.emplace(to_rational(f, c), static_cast<int>(ids.size())).second &&
+          !(k == number_class::zero && is_negative(f, c)))
+        values.push_back(c);
+    }
+    for (code_t c = 0; c < codes; ++c) {
+      const number_class k = classify(f, c);
+      if (k == number_class::nan) value_id.push_back(-1);
+      else if (k == number_class::infinite) value_id.push_back(static_cast<int>(ids.size()) + (is_negative(f, c) ? 0 : 1));
+      else value_id.push_back(ids.at(to_rational(f, c)));
+    }
+    std::sort(values.begin(), values.end(), [&](code_t a, code_t b) {
+      return to_rational(f, a) < to_rational(f, b);
+    });
+
+    const precision_spec spec = spec_preset("uniform(" + f.name() + ")");
+    detail::rounded_arith a{spec, 0};
+    detail::attention_rules rules(a, spec);
+    const auto value = [&](code_t c) { return detail::load(f, c); };
+    const detail::operand w = rules.exponential(a.integer(0));  // every score is 0
+    first.assign(codes, 0);
+    step.assign(codes * codes, 0);
+    for (code_t v = 0; v < codes; ++v) {
+      if (!is_valid_code(f, v)) continue;
+      first[v] = a.code(rules.numerator_step(nullptr, w, value(v)), quantity::accumulator);
+      for (code_t partial = 0; partial < codes; ++partial)
+        if (is_valid_code(f, partial)) {
+          const detail::operand p = value(partial);
+          step[partial * codes + v] = a.code(rules.numerator_step(&p, w, value(v)), quantity::accumulator);
+        }
+    }
+    const std::vector<detail::operand> weights(static_cast<std::size_t>(2 * n + 1), w);
+    const detail::operand z = rules.denominator(weights);
+    for (code_t c = 0; c < codes; ++c)
+      output.push_back(is_valid_code(f, c) ? a.code(rules.divided(value(c), z), quantity::activation) : 0);
+  }
+  code_t next(code_t partial, code_t v) const { return step[partial * codes + v]; }
+  int id_count() const { return static_cast<int>(values.size()) + 3; }
+};
+
+struct searcher {
+  const class_tables& t;
+  int n;
+  std::uint64_t budget;  // 0: none
+  std::uint64_t nodes = 0;
+  bool out_of_budget = false;
+  std::vector<code_t> chosen;  // the current setting, 4n + 1 values when complete
+  std::vector<std::uint32_t> stamp;
+  std::uint32_t now = 0;
+  std::vector<std::int64_t> signature;
+
+  searcher(const class_tables& tables, int n_, std::uint64_t b)
+      : t(tables), n(n_), budget(b), stamp(tables.codes, 0),
+        signature(tables.codes) {}
+
+  bool visit() {
+    ++nodes;
+    if (budget && nodes > budget) out_of_budget = true;
+    return !out_of_budget;
+  }
+  std::uint32_t fresh() {
+    if (++now == 0) {
+      std::fill(stamp.begin(), stamp.end(), 0);
+      now = 1;
+    }
+    return now;
+  }
+
+  // Alice's position k with states for her 2^k prefixes (bit i of the index is x_i).
+  bool alice(int k, const std::vector<code_t>& states, std::size_t first_choice, std::size_t last_choice) {
+    const std::size_t kv = t.values.size();
+    const std::size_t size = std::size_t{1} << (k + 1);
+    std::vector<code_t> next(size);
+    std::size_t choice = 0;
+    for (std::size_t i0 = 0; i0 < kv; ++i0)
+      for (std::size_t i1 = i0 + 1; i1 < kv; ++i1, ++choice) {
+        if (k == 0 && (choice < first_choice || choice >= last_choice)) continue;
+        if (!visit()) return false;
+        const code_t v[2] = {t.values[i0], t.values[i1]};
+        const std::uint32_t mark = fresh();
+        bool distinct = true;
+        for (std::size_t x = 0; x < size && distinct; ++x) {
+          const code_t value = v[x >> k & 1];
+          next[x] = k == 0 ? t.first[value] : t.next(states[x & (size / 2 - 1)], value);
+          if (stamp[next[x]] == mark) distinct = false;
+          stamp[next[x]] = mark;
+        }
+        if (!distinct) continue;
+        chosen.push_back(v[0]);
+        chosen.push_back(v[1]);
+        if (k + 1 < n ? alice(k + 1, next, 0, 0) : bob(0, next)) return true;
+        chosen.resize(chosen.size() - 2);
+        if (out_of_budget) return false;
+      }
+    return false;
+  }
+
+  // Bob's position k; node x + (u << n) holds Alice's x and Bob's first k bits u.
+  bool bob(int k, const std::vector<code_t>& states) {
+    const std::size_t kv = t.values.size(), alice_inputs = std::size_t{1} << n;
+    const std::size_t size = states.size() * 2;
+    std::vector<code_t> next(size);
+    for (std::size_t i0 = 0; i0 < kv; ++i0)
+      for (std::size_t i1 = 0; i1 < kv; ++i1) {
+        if (i0 == i1) continue;  // y_k would not matter: (x, x) and (x, x ^ e_k) would meet
+        if (!visit()) return false;
+        const code_t v[2] = {t.values[i0], t.values[i1]};
+        const std::uint32_t mark = fresh();
+        const std::uint64_t prefix_mask = (std::uint64_t{1} << (k + 1)) - 1;
+        bool ok = true;
+        for (std::size_t node = 0; node < size && ok; ++node) {
+          const std::size_t x = node & (alice_inputs - 1), u = node >> n;
+          next[node] = t.next(states[x + ((u & (prefix_mask >> 1)) << n)], v[u >> k & 1]);
+          // -1: can no longer end on the diagonal; else the rest of x it must be completed by.
+          const std::int64_t sig = u == (x & prefix_mask) ? static_cast<std::int64_t>(x >> (k + 1)) : -1;
+          if (stamp[next[node]] != mark) {
+            stamp[next[node]] = mark;
+            signature[next[node]] = sig;
+          } else if (signature[next[node]] != sig) {
+            ok = false;
+          }
+        }
+        if (!ok) continue;
+        chosen.push_back(v[0]);
+        chosen.push_back(v[1]);
+        if (k + 1 < n ? bob(k + 1, next) : query(next)) return true;
+        chosen.resize(chosen.size() - 2);
+        if (out_of_budget) return false;
+      }
+    return false;
+  }
+
+  bool query(const std::vector<code_t>& states) {
+    const std::size_t alice_inputs = std::size_t{1} << n;
+    std::vector<std::uint8_t> seen(static_cast<std::size_t>(t.id_count()));  // bit 0 diag, 1 off
+    for (code_t v : t.values) {
+      if (!visit()) return false;
+      std::fill(seen.begin(), seen.end(), 0);
+      bool ok = true;
+      for (std::size_t node = 0; node < states.size() && ok; ++node) {
+        const int id = t.value_id[t.output[t.next(states[node], v)]];
+        if (id < 0) {
+          ok = false;  // NaN
+          break;
+        }
+        const bool diagonal = (node & (alice_inputs - 1)) == (node >> n);
+        seen[static_cast<std::size_t>(id)] |= diagonal ? 1 : 2;
+        ok = seen[static_cast<std::size_t>(id)] != 3;
+      }
+      if (ok) {
+        chosen.push_back(v);
+        return true;
+      }
+    }
+    return false;
+  }
+};
+
+std::uint64_t saturating_product(std::uint64_t a, std::uint64_t b) {
+  if (a != 0 && b > std::numeric_limits<std::uint64_t>::max() / a)
+    return std::numeric_limits<std::uint64_t>::max();
+  return a * b;
+}
+
+// The output code of every pair (x, y), x-major, through the tables, for one setting.
+std::vector<code_t> table_outputs(const class_tables& t, int n, std::span<const code_t> values) {
+  const std::size_t inputs = std::size_t{1} << n;
+  std::vector<code_t> out;
+  out.reserve(inputs * inputs);
+  for (std::size_t x = 0; x < inputs; ++x)
+    for (std::size_t y = 0; y < inputs; ++y) {
+      code_t s = t.first[values[x & 1]];
+      for (int j = 1; j < n; ++j) s = t.next(s, values[2 * j + (x >> j & 1)]);
+      for (int k = 0; k < n; ++k) s = t.next(s, values[2 * (n + k) + (y >> k & 1)]);
+      out.push_back(t.output[t.next(s, values[4 * n])]);
+    }
+  return out;
+}
+
+// The witness rebuilt as a transformer and evaluated on every pair by the evaluator: each
+// output must be the tables' one, and the diagonal's outputs must be apart from the others'.
+void check_witness(const format& f, int n, std::span<const code_t> values, const std::vector<code_t>& outputs) {
+  const transformer model = separation_model(f, n, values);
+  const precision_spec spec = separation_spec(f);
+  const std::size_t inputs = std::size_t{1} << n;
+  std::set<rational> diagonal, off;
+  for (std::size_t x = 0; x < inputs; ++x)
+    for (std::size_t y = 0; y < inputs; ++y) {
+      std::vector<int> tokens;
+      for (int j = 0; j < n; ++j) tokens.push_back(2 * j + static_cast<int>(x >> j & 1));
+      for (int k = 0; k < n; ++k) tokens.push_back(2 * (n + k) + static_cast<int>(y >> k & 1));
+      tokens.push_back(4 * n);
+      const evaluation e = evaluate(model, tokens, spec, {.last_position_only = true});
+      const rational table = to_rational(f, outputs[x * inputs + y]);
+      if (!e.exact_output || (*e.exact_output)(0, 0) != table)
+        throw std::logic_error("search: the evaluator disagrees with the search's tables on a witness at x=" +
+                               std::to_string(x) + ", y=" + std::to_string(y));
+      (x == y ? diagonal : off).insert(table);
+    }
+  for (const rational& v : diagonal)
+    if (off.count(v)) throw std::logic_error("search: a witness does not separate equality in the evaluator");
+}
+
+}  // namespace
+
+transformer separation_model(const format& f, int n, std::span<const code_t> values) {
+  if (values.size() != static_cast<std::size_t>(4 * n + 1))
+    throw std::invalid_argument("separation_model: " + std::to_string(values.size()) + " values for n = " +
+                                std::to_string(n) + " (4n + 1 needed)");
+  transformer t;
+  t.token_embedding = rmatrix::Zero(4 * n + 1, 1);
+  for (int i = 0; i < 4 * n + 1; ++i) t.token_embedding(i, 0) = to_rational(f, values[static_cast<std::size_t>(i)]);
+  attention_layer att;
+  const rmatrix zero = rmatrix::Zero(1, 1), one = rmatrix::Constant(1, 1, rational(1));
+  att.heads.push_back({{zero, {}}, {zero, {}}, {one, {}}});
+  t.blocks.push_back({att, false, {}, true});
+  return t;
+}
+
+precision_spec separation_spec(const format& f) {
+  precision_spec spec = spec_preset("uniform(" + f.name() + ")");
+  spec.formats[static_cast<std::size_t>(quantity::weight)] = preset("fp32");
+  spec.name += ", weights fp32";
+  return spec;
+}
+
+std::vector<code_t> separation_outputs(const format& f, int n, std::span<const code_t> values) {
+  if (n < 1 || n > 6) throw std::invalid_argument("separation_outputs: n must be in 1..6");
+  if (values.size() != static_cast<std::size_t>(4 * n + 1))
+    throw std::invalid_argument("separation_outputs: " + std::to_string(values.size()) + " values for n = " +
+                                std::to_string(n) + " (4n + 1 needed)");
+  return table_outputs(class_tables(f, n), n, values);
+}
+
+separation_search search_equality_separation(const format& f, int n, std::uint64_t node_budget,
+                                             unsigned threads) {
+  if (n < 1 || n > 12) throw std::invalid_argument("search: n must be in 1..12");
+  const class_tables tables(f, n);
+  const std::uint64_t kv = tables.values.size();
+  const std::uint64_t first_choices = kv * (kv - 1) / 2;
+
+  separation_search result;
+  result.n = n;
+  result.settings_total = 1;
+  for (int j = 0; j < n; ++j)
+    result.settings_total = saturating_product(saturating_product(result.settings_total, first_choices),
+                                               kv * (kv - 1));
+  result.settings_total = saturating_product(result.settings_total, kv);
+  if (first_choices == 0) return result;
+
+  struct range_result {
+    bool found = false, complete = true;
+    std::vector<code_t> values;
+    std::uint64_t nodes = 0;
+  };
+  const std::uint64_t per_range = node_budget == 0 ? 0 : std::max<std::uint64_t>(1, node_budget / first_choices);
+  const auto parts = map_ranges(first_choices, 1, threads, [&](std::uint64_t lo, std::uint64_t hi) {
+    searcher s(tables, n, per_range);
+    range_result r;
+    r.found = s.alice(0, {}, lo, hi);
+    r.complete = r.found || !s.out_of_budget;
+    r.nodes = s.nodes;
+    if (r.found) r.values = s.chosen;
+    return r;
+  });
+  for (const auto& r : parts) {
+    result.nodes += r.nodes;
+    if (!result.found && r.found) {
+      result.found = true;
+      result.values = r.values;
+    }
+  }
+  if (result.found && n <= 6) check_witness(f, n, result.values, table_outputs(tables, n, result.values));
+  // Complete when a setting was found, or when every range finished within its budget.
+  result.complete = result.found || std::all_of(parts.begin(), parts.end(), [](const auto& r) { return r.complete; });
+  return result;
+}
+
+}  // namespace fpx
