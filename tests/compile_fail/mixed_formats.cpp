@@ -1,6 +1,6 @@
 // Must not compile: values of two formats meet without an explicit conversion.
 // With FPX_COMPILE_FAIL_CONTROL defined, both are fp16 and it must compile.
-#include "fpx/value.hpp"
+#include "fpx/arith/value.hpp"
 
 #ifdef FPX_COMPILE_FAIL_CONTROL
 using other = fpx::value<"fp16">;

@@ -89,7 +89,9 @@ def test_stochastic_rounding_is_a_function_of_seed_and_site():
     x = np.full(1000, 0.3)
     first = fpx.round(x, "e2m1", mode="stochastic", seed=7)
     assert np.array_equal(first, fpx.round(x, "e2m1", mode="stochastic", seed=7))
-    assert np.array_equal(first[10:], fpx.round(x[10:], "e2m1", mode="stochastic", seed=7, site=10))
+    assert np.array_equal(first[10:], fpx.round(x[10:], "e2m1", mode="stochastic", seed=7, first_site=10))
+    with pytest.raises(TypeError, match="retired spelling; use .first_site."):
+        fpx.round(x, "e2m1", mode="stochastic", seed=7, site=10)
     assert set(first.tolist()) == {0.0, 0.5}
     assert 0.45 < np.mean(first == 0.5) < 0.75  # P(up) = 0.3 / 0.5 = 0.6
 
@@ -99,7 +101,7 @@ def test_dot_rounds_in_the_stated_order():
     # while the exact sum 4 + 1 + 1 = 6 is a value.
     a, b = [4.0, 1.0, 1.0], [1.0, 1.0, 1.0]
     assert fpx.dot(a, b, "e2m1") == 4.0
-    assert fpx.dot(a, b, "e2m1", where="exact") == 6.0
+    assert fpx.dot(a, b, "e2m1", where="once_per_dot_product") == 6.0
     assert fpx.dot(a, b, "e2m1", order="given", permutation=[1, 2, 0]) == 6.0
 
 

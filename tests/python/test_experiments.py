@@ -1,6 +1,7 @@
 """Experiments from Python: reproducible bytes, manifests, and resuming an interrupted run."""
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -30,7 +31,7 @@ def test_same_config_same_bytes_whatever_the_thread_count(tmp_path):
     ("ternary_universality", {"targets": ["abs", "sine"], "epsilons": [0.1, 0.03], "u1_max_pieces": 8,
                               "u1_search_networks": 300, "u1_search_max_width": 2,
                               "u1_exhaustive_max_width": 1}),
-    ("capacity_census", {"inputs": [2, 3], "grids": ["s1", "ternary", "int3"], "max_width": 2}),
+    ("capacity_census", {"inputs": [2, 3], "grids": ["s1", "ternary", "fixed:s:0:2"], "max_width": 2}),
     ("bit_degradation", {"random_seeds": [5], "interpolants": {"sine": 8}, "max_bits": 6}),
 ])
 def test_the_ternary_floor_experiments_do_not_depend_on_threads(tmp_path, name, config):
@@ -85,5 +86,19 @@ def test_bad_configs_are_value_errors(tmp_path):
         fpx.run_experiment("equality_threshold", {"max_p": "3"}, out=tmp_path)
     with pytest.raises(ValueError, match="no experiment named"):
         fpx.run_experiment("equality", out=tmp_path)
-    assert [e["name"] for e in fpx.experiments()] == [
-        "equality_threshold", "ternary_universality", "capacity_census", "bit_degradation"]
+    with pytest.raises(ValueError, match="has no config 'huge'; it has: default"):
+        fpx.run_experiment("equality_threshold", "huge", out=tmp_path)
+
+
+def test_every_experiment_folder_is_registered_without_a_list():
+    # The registry is whatever experiments/CLAIM/NAME.json exist (with NAME.cpp or NAME.py):
+    # a folder the build missed, or a name registered by hand, would differ from the disk.
+    root = Path(__file__).resolve().parents[2] / "experiments"
+    on_disk = {(p.stem, p.parent.name, "py" if p.with_suffix(".py").exists() else "cpp")
+               for p in root.glob("*/*.json")}
+    listed = {(e["name"], e["claim"], "py" if e["script"] else "cpp") for e in fpx.experiments()}
+    assert listed == on_disk
+    assert ("ptq_predictability", "ptq_predictability", "py") in listed
+    for e in fpx.experiments():
+        defaults = json.loads((root / e["claim"] / f"{e['name']}.json").read_text())["parameters"]
+        assert e["defaults"] == defaults and "default" in e["configs"]

@@ -54,15 +54,15 @@ def test_bad_models_are_value_errors():
 
 @pytest.mark.parametrize("p", [3, 4, 5])
 def test_equality_needs_every_bit(p):
-    """THEORY.md 1: the dyadic construction is exact at n = p with significand precision p,
+    """proofs/every_bit_counts.md: the dyadic construction is exact at n = p with significand precision p,
     wrong on exactly 2^p - 1 pairs at n = p + 1, and at precision p - 1 two inputs collide."""
     spec = fpx.spec(f"uniform(e8m{p - 1})")
     ok = fpx.equality_construction(p)
-    assert fpx.Protocol(ok["network"], spec, ok["split"]).verify()["failures"] == 0
+    assert fpx.Protocol(ok["model"], spec, ok["split"]).verify()["failures"] == 0
     over = fpx.equality_construction(p + 1)
-    v = fpx.Protocol(over["network"], spec, over["split"]).verify(failure_cap=4)
+    v = fpx.Protocol(over["model"], spec, over["split"]).verify(failure_cap=4)
     assert v["failures"] == 2 ** p - 1 and len(v["failing"]) == 4
-    low = fpx.Protocol(ok["network"], fpx.spec(f"uniform(e8m{p - 2})"), ok["split"])
+    low = fpx.Protocol(ok["model"], fpx.spec(f"uniform(e8m{p - 2})"), ok["split"])
     c = low.find_collision("equality")
     assert c is not None and c["x"] != c["x_other"]
     x, y = c["wrong"]
@@ -72,7 +72,7 @@ def test_equality_needs_every_bit(p):
 
 def test_verify_takes_a_table_or_a_callable():
     c = fpx.equality_construction(2)
-    proto = fpx.Protocol(c["network"], fpx.spec("uniform(e8m2)"), c["split"])
+    proto = fpx.Protocol(c["model"], fpx.spec("uniform(e8m2)"), c["split"])
     assert proto.verify(np.eye(4, dtype=bool))["failures"] == 0
     assert proto.verify(lambda x, y: x != y)["failures"] == 16
     with pytest.raises(ValueError, match="4 x 4"):
@@ -80,19 +80,19 @@ def test_verify_takes_a_table_or_a_callable():
 
 
 def test_communication_bounds_of_equality_and_inner_product():
-    eq = fpx.communication_bounds(np.eye(16, dtype=bool))
+    eq = fpx.CommunicationBounds(np.eye(16, dtype=bool))
     assert (eq.distinct_rows, eq.rank_q, eq.one_way_bits, eq.two_way_bits) == (16, 16, 4, 5)
     assert fpx.check_fooling_set(np.eye(16, dtype=bool), eq.fooling_set, eq.fooling_value) is None
     ip = np.array([[bin(x & y).count("1") % 2 for y in range(8)] for x in range(8)], dtype=bool)
-    b = fpx.communication_bounds(ip)
+    b = fpx.CommunicationBounds(ip)
     assert (b.rank_q, b.rank_2) == (7, 3)
 
 
 def test_counting_bound_rules_out_equality_beyond_the_state():
     bound = fpx.simulation_bound(fpx.spec("uniform(fixed:s:1:2)"), 1, 1, True)
     assert bound.total_bits == 4
-    assert bound.rules_out(fpx.communication_bounds(np.eye(32, dtype=bool)))
-    assert not bound.rules_out(fpx.communication_bounds(np.eye(16, dtype=bool)))
+    assert bound.rules_out(fpx.CommunicationBounds(np.eye(32, dtype=bool)))
+    assert not bound.rules_out(fpx.CommunicationBounds(np.eye(16, dtype=bool)))
 
 
 def test_search_finds_the_bound_in_three_bits():

@@ -13,9 +13,9 @@ import torch
 
 import fpx
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "experiments"))
-import ptq_analysis as analysis  # noqa: E402
-import ptq_models as models  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "experiments" / "ptq_predictability"))
+import analysis  # noqa: E402
+import models  # noqa: E402
 import ptq_predictability as experiment  # noqa: E402
 
 TINY = {"models": {"mlp": [8], "transformer": [16]}, "train_steps": 40,
@@ -88,10 +88,10 @@ def test_cached_models_are_reused_and_stale_ones_retrained(tiny_run, capsys):
     path = out / "ptq_predictability" / "models" / "mlp_8.npz"
     before = path.read_bytes()
     experiment.main(["--out", str(out), "--config", json.dumps(TINY), "--train-only"])
-    assert path.read_bytes() == before and "trained" not in capsys.readouterr().out
+    assert path.read_bytes() == before and "trained" not in capsys.readouterr().err
     experiment.main(["--out", str(out), "--config", json.dumps({**TINY, "train_steps": 41}), "--train-only"])
-    assert "another corpus or configuration" in capsys.readouterr().out
-    with pytest.raises(SystemExit, match="unknown parameters"):
+    assert "another corpus or configuration" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="unknown parameter 'bogus'"):
         experiment.main(["--out", str(out), "--config", '{"bogus": 1}'])
 
 

@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "fpx/format.hpp"
+#include "fpx/arith/format.hpp"
 
 namespace fpx_test {
 
@@ -16,7 +16,7 @@ inline std::vector<fpx::format> small_formats() {
        {"e5m2", "e4m3", "e4m3_ieee", "e4m3fnuz", "e5m2fnuz", "e3m2", "e2m3", "e2m1", "e8m0",
         "e3m4", "e2m2:nosub", "e4m3:unsigned", "e3m2_fn:overflow=saturate", "e4m3_ieee:overflow=error",
         "fixed:s:3:4", "fixed:u:4:4", "int8", "int4:scale=0.25", "uint4:zero=3:scale=1/3",
-        "ternary:scale=0.7", "binary:scale=3/4", "fixed:s:2:2:overflow=error"})
+        "ternary:scale=0.7", "s1:scale=3/4", "fixed:s:2:2:overflow=error"})
     v.push_back(fpx::parse_format(name));
   return v;
 }

@@ -9,7 +9,7 @@
 #include <functional>
 #include <optional>
 
-#include "fpx/format.hpp"
+#include "fpx/arith/format.hpp"
 
 namespace oracle {
 

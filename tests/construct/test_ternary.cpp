@@ -2,13 +2,13 @@
 // against its certificate, and the exact emulation of ternary networks by signed binary ones.
 #include <doctest/doctest.h>
 
-#include "fpx/approximation.hpp"
-#include "fpx/evaluate.hpp"
-#include "fpx/precision.hpp"
-#include "fpx/random_stream.hpp"
-#include "fpx/signed_binary.hpp"
-#include "fpx/ternary_construction.hpp"
-#include "fpx/weight_grid.hpp"
+#include "fpx/theory/approximation.hpp"
+#include "fpx/model/evaluate.hpp"
+#include "fpx/model/precision.hpp"
+#include "fpx/exact/random_stream.hpp"
+#include "fpx/construct/signed_binary.hpp"
+#include "fpx/construct/ternary.hpp"
+#include "fpx/construct/weight_grid.hpp"
 
 namespace {
 

@@ -7,7 +7,9 @@
 #include <random>
 #include <stdexcept>
 
-#include "fpx/evaluate.hpp"
+#include "fpx/model/evaluate.hpp"
+#include "fpx/model/divergence.hpp"
+#include "fpx/model/json.hpp"
 
 namespace {
 
@@ -121,7 +123,7 @@ TEST_CASE("the summation order decides a rounded sum, as the spec states it") {
   spec.feature_order = fpx::accumulation::order::pairwise;
   CHECK(fpx::evaluate(m, x, spec).output(0, 0) == 1 + std::ldexp(1, -10));
   spec.feature_order = fpx::accumulation::order::left_to_right;
-  spec.where = fpx::accumulation::rounding_points::exact;
+  spec.where = fpx::accumulation::rounding_points::once_per_dot_product;
   CHECK(fpx::evaluate(m, x, spec).output(0, 0) == 1 + std::ldexp(1, -10));
   CHECK(fpx::equal(*fpx::evaluate(m, x, spec.with_arithmetic(fpx::arithmetic::exact)).exact_output,
                    rows({{1 + 2 * tiny}})));
@@ -138,7 +140,7 @@ TEST_CASE("where rounding happens: every operation, fused, once per dot product"
   CHECK(fpx::evaluate(m, x, spec).output(0, 0) == 0.0);
   spec.where = fpx::accumulation::rounding_points::fused;
   CHECK(fpx::evaluate(m, x, spec).output(0, 0) == std::ldexp(1, -20));
-  spec.where = fpx::accumulation::rounding_points::exact;
+  spec.where = fpx::accumulation::rounding_points::once_per_dot_product;
   CHECK(fpx::evaluate(m, x, spec).output(0, 0) == std::ldexp(1, -20));
 }
 
@@ -234,7 +236,7 @@ TEST_CASE("averaging attention: permuting the keys changes nothing") {
     return m;
   };
   auto spec_once = with_formats("fixed(12,6)");
-  spec_once.where = fpx::accumulation::rounding_points::exact;
+  spec_once.where = fpx::accumulation::rounding_points::once_per_dot_product;
   spec_once.hard_attention = fpx::hard_attention_rule::average;
   auto spec_exact = fpx::spec_preset("exact");
   spec_exact.hard_attention = fpx::hard_attention_rule::average;
@@ -446,7 +448,7 @@ TEST_CASE("the fast path and the reference path give the same evaluation, step b
     s.where = fpx::accumulation::rounding_points::fused;
     s.subtract_max = true;
     specs.push_back(s);
-    s.where = fpx::accumulation::rounding_points::exact;
+    s.where = fpx::accumulation::rounding_points::once_per_dot_product;
     s.normalization = fpx::softmax_normalization::normalize_first;
     s.feature_order = fpx::accumulation::order::pairwise;
     specs.push_back(s);

@@ -3,7 +3,7 @@
 
 #include <algorithm>
 
-#include "fpx/census.hpp"
+#include "fpx/theory/census.hpp"
 
 using fpx::rational;
 
@@ -51,11 +51,19 @@ TEST_CASE("the census is the same on any number of threads, and rejects bad inpu
   const auto one = fpx::census(3, 2, fpx::census_levels("s1"), half_steps(), 1);
   const auto two = fpx::census(3, 2, fpx::census_levels("s1"), half_steps(), 2);
   CHECK(one.truth_tables == two.truth_tables);
-  CHECK(fpx::census_levels("int3").size() == 8);
-  CHECK(fpx::census_levels("int3").front() == -1);
-  CHECK_THROWS_AS(fpx::census_levels("int9"), std::invalid_argument);
+  CHECK(fpx::census_levels("fixed:s:0:2").size() == 8);  // k/4 for k = -4..3
+  CHECK(fpx::census_levels("fixed:s:0:2").front() == -1);
+  CHECK(fpx::census_levels("fixed:s:0:2").back() == fpx::rational(3, 4));
+  // The census's old name for that grid is refused with the format it meant (int3 elsewhere is
+  // the symmetric grid of 7 levels).
+  CHECK_THROWS_WITH_AS(fpx::census_levels("int3"), doctest::Contains("the format fixed:s:0:2"),
+                       std::invalid_argument);
+  CHECK(fpx::census_levels("int3:scale=1/4").size() == 7);  // the symmetric grid, named as everywhere
+  CHECK(fpx::census_levels("e2m1").size() == 15);  // 0 and +-{0.5, 1, 1.5, 2, 3, 4, 6}
+  CHECK_THROWS_WITH_AS(fpx::census_levels("int3x"), doctest::Contains("int3x"), std::invalid_argument);
+  CHECK_THROWS_AS(fpx::census_levels("fp16"), std::invalid_argument);  // more than 8 bits
   CHECK_THROWS_AS(fpx::census(5, 1, {0, 1}, half_steps()), std::invalid_argument);
   CHECK_THROWS_AS(fpx::census(2, 1, {rational(1, 3)}, half_steps()), std::invalid_argument);
   CHECK_THROWS_AS(fpx::census(2, 1, {rational(1, 512)}, half_steps()), std::invalid_argument);
-  CHECK(fpx::census(2, 1, fpx::census_levels("int8"), half_steps()).functions == 14);
+  CHECK(fpx::census(2, 1, fpx::census_levels("fixed:s:0:7"), half_steps()).functions == 14);
 }

@@ -4,8 +4,11 @@
 #include <cmath>
 
 #include "formats_under_test.hpp"
-#include "fpx/codec.hpp"
+#include "fpx/arith/codec.hpp"
 #include "oracle.hpp"
+#include "fpx/arith/ops.hpp"
+#include "fpx/arith/dot.hpp"
+#include "fpx/arith/round.hpp"
 
 TEST_CASE("every code decodes as the textbook formula says") {
   auto formats = fpx_test::small_formats();
@@ -54,4 +57,16 @@ TEST_CASE("special codes") {
   CHECK(fpx::zero_code(fpx::preset("e4m3fnuz"), true) == 0x00);
   CHECK_THROWS_AS(fpx::inf_code(fpx::preset("e4m3"), false), std::domain_error);
   CHECK_THROWS_AS(fpx::zero_code(fpx::preset("e8m0"), false), std::domain_error);
+}
+
+TEST_CASE("misuse of grids and codes") {
+  CHECK_THROWS_AS(fpx::add(fpx::parse_format("int4:scale=0.3"), 1, 1), std::invalid_argument);
+  CHECK_THROWS_AS(fpx::from_double(fpx::parse_format("s1"), 0.5, {fpx::round_mode::rtz}),
+                  std::invalid_argument);
+  CHECK_THROWS_AS(fpx::to_rational(fpx::parse_format("ternary"), 0b10), std::invalid_argument);
+  CHECK_THROWS_AS(fpx::to_rational(fpx::preset("e4m3"), 0x100), std::invalid_argument);
+  CHECK_THROWS_AS(fpx::to_rational(fpx::preset("e4m3"), 0x7f), std::domain_error);
+  const std::vector<fpx::code_t> a{1, 2}, b{1};
+  CHECK_THROWS_WITH_AS(fpx::dot(fpx::preset("fp16"), a, b, fpx::preset("fp16")),
+                       doctest::Contains("lengths differ"), std::invalid_argument);
 }

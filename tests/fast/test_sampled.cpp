@@ -1,6 +1,7 @@
 // Seeded random operands for formats too wide to enumerate pairs of: fp16, bf16, tf32 and fixed
-// point up to 32 bits, every mode, against the oracle; through the reference path and through
-// the fast paths (fast_arith's batches, fast_rounder on random doubles).
+// point up to 32 bits, every mode, against the oracle; through the reference path (arith/ops.hpp)
+// and through the fast paths on every kernel instruction set (fast_arith's batches,
+// fast_rounder on random doubles).
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
@@ -9,13 +10,14 @@
 #include <cmath>
 #include <random>
 
-#include "fpx/arith.hpp"
-#include "fpx/codec.hpp"
-#include "fpx/fast_arith.hpp"
-#include "fpx/fast_round.hpp"
-#include "fpx/round.hpp"
+#include "fpx/arith/ops.hpp"
+#include "fpx/arith/codec.hpp"
+#include "fpx/fast/elementwise.hpp"
+#include "fpx/fast/isa.hpp"
+#include "fpx/fast/rounder.hpp"
+#include "fpx/arith/round.hpp"
 #include "oracle.hpp"
-#include "parallel.hpp"
+#include "fpx/exact/parallel.hpp"
 
 namespace {
 
@@ -61,7 +63,7 @@ TEST_CASE("random operands against the oracle") {
                            "fixed:s:7:24:overflow=error"}) {
     const auto f = fpx::parse_format(name);
     std::atomic<std::size_t> cases = 0;
-    fpx_test::parallel_for(pairs, [&](std::size_t i) {
+    fpx::parallel_for(pairs, 0, [&](std::uint64_t i) {
       std::mt19937_64 rng(i);  // one stream per index: the same cases whatever the split
       const fpx::code_t a = random_code(f, rng), b = random_code(f, rng), c = random_code(f, rng);
       check(f, "add", a, b, [&](auto r, auto s) { return fpx::add(f, a, b, r, s); },
@@ -157,6 +159,8 @@ std::vector<std::pair<fpx::code_t, fpx::code_t>> near_boundary_products(const fp
 
 }  // namespace
 
+
+
 TEST_CASE("fast paths on random operands against the oracle") {
   // The oracle is the cost here (rational arithmetic), so fewer pairs than above, each oracle
   // result shared by every path that applies.
@@ -188,15 +192,21 @@ TEST_CASE("fast paths on random operands against the oracle") {
       }
       auto check_op = [&](const char* op, auto call, auto exact) {
         std::vector<std::vector<std::pair<bool, fpx::code_t>>> results;
-        for (const auto& fast : paths)
-          results.push_back(run_batch(f, a, b, [&](auto x, auto y, auto o, auto s) { call(fast, x, y, o, s); }));
-        fpx_test::parallel_for(a.size(), [&](std::size_t i) {
+        std::vector<std::string> labels;
+        for (std::string_view isa : fpx::fast_kernel_isas()) {  // every kernel instruction set
+          const fpx::fast_kernel_isa_scope scope(isa);
+          for (const auto& fast : paths) {
+            results.push_back(run_batch(f, a, b, [&](auto x, auto y, auto o, auto s) { call(fast, x, y, o, s); }));
+            labels.push_back(fmt::format("{} [{}] {}", fpx::to_string(fast.path()), isa, op));
+          }
+        }
+        fpx::parallel_for(a.size(), 0, [&](std::uint64_t i) {
           const auto want = oracle::round(f, exact(a[i], b[i]), r, i);
-          for (std::size_t k = 0; k < paths.size(); ++k)
-            report(f, fmt::format("{} {}({:#x}, {:#x})", fpx::to_string(paths[k].path()), op, a[i], b[i]),
-                   mode, results[k][i].first, results[k][i].second, want);
+          for (std::size_t k = 0; k < results.size(); ++k)
+            report(f, fmt::format("{}({:#x}, {:#x})", labels[k], a[i], b[i]), mode, results[k][i].first,
+                   results[k][i].second, want);
         });
-        checked += a.size() * paths.size();
+        checked += a.size() * results.size();
       };
       check_op("add", [](const auto& fast, auto x, auto y, auto o, auto s) { fast.add(x, y, o, s); },
                [&](auto x, auto y) { return oracle::op_add(f, x, y, mode); });
@@ -212,7 +222,6 @@ TEST_CASE("fast paths on random operands against the oracle") {
   }
   CHECK(mismatches == 0);
 }
-
 TEST_CASE("fast_rounder on random doubles against the oracle") {
   constexpr std::size_t count = 600;
   // The oracle tabulates a minifloat's values, so its minifloats stop at tf32; fp32 is checked
@@ -238,7 +247,9 @@ TEST_CASE("fast_rounder on random doubles against the oracle") {
     }
     const fpx::fast_rounder fast_check(f);
     CHECK_MESSAGE(fast_check.is_fast(), name);
+    for (std::string_view isa : fpx::fast_kernel_isas())
     for (fpx::round_mode mode : fpx::all_round_modes) {
+      const fpx::fast_kernel_isa_scope scope(isa);
       const fpx::rounding r{mode, 5};
       const fpx::fast_rounder fast(f, r);
       // In blocks, so an element that must throw spoils only its block.
@@ -259,7 +270,7 @@ TEST_CASE("fast_rounder on random doubles against the oracle") {
           exact.negative = std::signbit(block[j]);
           const auto want = oracle::round(f, exact, r, first + j);
           any_error = any_error || want.error;
-          if (!threw) report(f, fmt::format("fast_rounder({:a})", block[j]), mode, false, out[j], want);
+          if (!threw) report(f, fmt::format("fast_rounder [{}] ({:a})", isa, block[j]), mode, false, out[j], want);
         }
         if (threw != any_error && ++mismatches <= 20)
           FAIL_CHECK(fmt::format("{} fast_rounder {}: batch threw {} oracle error {}", name,
@@ -285,7 +296,9 @@ TEST_CASE("fast_rounder into fp32 agrees with the hardware's conversion in the f
                                                     {fpx::round_mode::rtz, FE_TOWARDZERO},
                                                     {fpx::round_mode::up, FE_UPWARD},
                                                     {fpx::round_mode::down, FE_DOWNWARD}};
+  for (std::string_view isa : fpx::fast_kernel_isas())
   for (const auto& [mode, ieee] : modes) {
+    const fpx::fast_kernel_isa_scope scope(isa);
     std::vector<fpx::code_t> codes(xs.size());
     fpx::fast_rounder(fp32.with_overflow(fpx::overflow_policy::inf), {mode, 0})(xs, codes);
     std::size_t bad = 0;
@@ -294,7 +307,7 @@ TEST_CASE("fast_rounder into fp32 agrees with the hardware's conversion in the f
       const volatile double x = xs[i];
       const volatile float hardware = static_cast<float>(x);
       if (codes[i] != std::bit_cast<std::uint32_t>(static_cast<float>(hardware)) && bad++ < 5)
-        FAIL_CHECK(fmt::format("fp32 {} {:a}: {:#x}", fpx::to_string(mode), xs[i], codes[i]));
+        FAIL_CHECK(fmt::format("fp32 [{}] {} {:a}: {:#x}", isa, fpx::to_string(mode), xs[i], codes[i]));
     }
     std::fesetround(FE_TONEAREST);
     CHECK(bad == 0);

@@ -1,6 +1,6 @@
 // Every operand pair of every small format, every rounding mode, bit for bit against the oracle:
-// the reference path (arith.hpp) and each fast path (fast_arith's table, integer and float64
-// paths) on the same oracle results.
+// the reference path (arith/ops.hpp) and each fast path (fast_arith's table, integer and
+// float64 paths) on every kernel instruction set, on the same oracle results.
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
@@ -11,11 +11,12 @@
 #include <span>
 
 #include "formats_under_test.hpp"
-#include "fpx/arith.hpp"
-#include "fpx/codec.hpp"
-#include "fpx/fast_arith.hpp"
+#include "fpx/arith/ops.hpp"
+#include "fpx/arith/codec.hpp"
+#include "fpx/fast/elementwise.hpp"
+#include "fpx/fast/isa.hpp"
 #include "oracle.hpp"
-#include "parallel.hpp"
+#include "fpx/exact/parallel.hpp"
 
 using fpx::code_t;
 
@@ -72,6 +73,7 @@ enum class op { add, sub, mul, div };
 // `bytes`: through the overloads on codes stored in bytes (the table path has them).
 struct fast_row {
   const fpx::fast_arith* path;
+  std::string_view isa;  // the kernel instruction set it ran on
   bool bytes;
   std::vector<bool> threw;
   std::vector<code_t> codes;
@@ -93,9 +95,10 @@ void apply(const fpx::fast_arith& fast, op o, std::span<const code_t> x, std::sp
 }
 
 // finite[j]: whether bs[j] is finite; a_finite: whether a is.
-fast_row run_row(const fpx::fast_arith& fast, bool bytes, op o, code_t a, bool a_finite,
-                 const std::vector<code_t>& bs, const std::vector<bool>& finite) {
-  fast_row row{&fast, bytes, std::vector<bool>(bs.size()), std::vector<code_t>(bs.size())};
+fast_row run_row(const fpx::fast_arith& fast, std::string_view isa, bool bytes, op o, code_t a,
+                 bool a_finite, const std::vector<code_t>& bs, const std::vector<bool>& finite) {
+  const fpx::fast_kernel_isa_scope scope(isa);
+  fast_row row{&fast, isa, bytes, std::vector<bool>(bs.size()), std::vector<code_t>(bs.size())};
   for (bool finite_pairs : {true, false}) {
     std::vector<std::size_t> where;
     for (std::size_t j = 0; j < bs.size(); ++j)
@@ -159,24 +162,27 @@ TEST_CASE("binary operations agree with the oracle on every operand pair") {
     if (fpx::min_positive(f) > 0 && fpx::lowest_value(f) <= 0) zeros.push_back(fpx::zero_code(f, false));
     if (f.has_negative_zero()) zeros.push_back(fpx::zero_code(f, true));
     const auto fast = fast_paths(f);
+    const auto isas = fpx::fast_kernel_isas();  // the fast paths run on every kernel set
     std::vector<bool> finite;
     for (code_t c : codes) finite.push_back(std::isfinite(fpx::to_double(f, c)));
     std::atomic<std::size_t> cases = 0, fast_cases = 0;
-    fpx_test::parallel_for(codes.size(), [&](std::size_t i) {
+    fpx::parallel_for(codes.size(), 0, [&](std::uint64_t i) {
       const code_t a = codes[i];
       std::vector<std::vector<fast_row>> rows(4);
       for (op o : {op::add, op::sub, op::mul, op::div})
         for (const auto& path : fast)
-          for (bool bytes : {false, true})
-            if (!bytes || path.path() == fpx::arithmetic_path::table)
-              rows[static_cast<int>(o)].push_back(run_row(path, bytes, o, a, finite[i], codes, finite));
+          for (std::string_view isa : isas)
+            for (bool bytes : {false, true})
+              if (!bytes || path.path() == fpx::arithmetic_path::table)
+                rows[static_cast<int>(o)].push_back(run_row(path, isa, bytes, o, a, finite[i], codes, finite));
       for (std::size_t j = 0; j < codes.size(); ++j) {
         const code_t b = codes[j];
         auto fast_check = [&](op o, const char* name) -> also_check {
           return [&, o, name](fpx::round_mode mode, const oracle::expected& want) {
             for (const fast_row& row : rows[static_cast<int>(o)]) {
               if (row.path->rule().mode != mode) continue;
-              report(f, fmt::format("{}{} {}", fpx::to_string(row.path->path()), row.bytes ? " (bytes)" : "", name), a, b, mode,
+              report(f, fmt::format("{} [{}]{} {}", fpx::to_string(row.path->path()), row.isa,
+                                    row.bytes ? " (bytes)" : "", name), a, b, mode,
                      row.threw[j], row.codes[j], want);
               ++fast_cases;
             }
@@ -197,12 +203,12 @@ TEST_CASE("binary operations agree with the oracle on every operand pair") {
         }
       }
     });
-    MESSAGE(fmt::format("{}: {} binary-operation cases, {} on {} fast paths", f.name(), cases.load(),
-                        fast_cases.load(), fast.size()));
+    MESSAGE(fmt::format("{}: {} binary-operation cases, {} on {} fast paths x {} kernel sets", f.name(),
+                        cases.load(), fast_cases.load(), fast.size(), isas.size()));
     CHECK(cases >= 4 * 7 * codes.size() * codes.size());
     // Every format of 8 bits or fewer has its table in each of the six deterministic modes,
     // on codes in code_t and in bytes.
-    CHECK(fast_cases >= 2 * 4 * 6 * codes.size() * codes.size());
+    CHECK(fast_cases >= isas.size() * 2 * 4 * 6 * codes.size() * codes.size());
   }
   CHECK(mismatches == 0);
 }
@@ -210,7 +216,7 @@ TEST_CASE("binary operations agree with the oracle on every operand pair") {
 TEST_CASE("fma agrees with the oracle on all triples of a 6-bit format") {
   const auto f = fpx::parse_format("e3m2");
   const auto codes = all_codes(f);
-  fpx_test::parallel_for(codes.size(), [&](std::size_t i) {
+  fpx::parallel_for(codes.size(), 0, [&](std::uint64_t i) {
     const code_t a = codes[i];
     for (code_t b : codes)
       for (code_t c : codes)
@@ -225,7 +231,7 @@ TEST_CASE("unary operations agree with the oracle on every value") {
     if (!f.is_dyadic()) continue;
     std::atomic<std::size_t> cases = 0;
     const auto codes = all_codes(f);
-    fpx_test::parallel_for(codes.size(), [&](std::size_t i) {
+    fpx::parallel_for(codes.size(), 0, [&](std::uint64_t i) {
       const code_t a = codes[i];
       cases += check(f, "sqrt", a, 0, [&](auto r, auto s) { return fpx::sqrt(f, a, r, s); },
                      [&](auto) { return oracle::op_sqrt(f, a); });
@@ -241,4 +247,57 @@ TEST_CASE("unary operations agree with the oracle on every value") {
     CHECK(cases > 0);
   }
   CHECK(mismatches == 0);
+}
+
+TEST_CASE("the fast paths refuse codes the format does not have, wherever they sit in a batch") {
+  struct bad_code {
+    const char* format;
+    fpx::arithmetic_path path;
+    fpx::code_t code;
+  };
+  for (const auto& [name, path, code] : {bad_code{"e4m3", fpx::arithmetic_path::table, 0x100},
+                                         bad_code{"e2m1", fpx::arithmetic_path::table, 0x10},
+                                         bad_code{"int8", fpx::arithmetic_path::table, 0x80},  // level -128
+                                         bad_code{"fixed:s:7:8", fpx::arithmetic_path::integer, 0x10000},
+                                         bad_code{"int16", fpx::arithmetic_path::integer, 0x8000},
+                                         bad_code{"fp16", fpx::arithmetic_path::float64, 0x10000},
+                                         bad_code{"bf16", fpx::arithmetic_path::float64, 0x1ffff}}) {
+    const auto f = fpx::parse_format(name);
+    const fpx::fast_arith fast(f, {}, path);
+    REQUIRE(fast.path() == path);
+    for (std::string_view isa : fpx::fast_kernel_isas()) {
+    const fpx::fast_kernel_isa_scope scope(isa);
+    CHECK_THROWS_AS(fpx::add(f, code, 1), std::invalid_argument);
+    // Seven elements: the first four go through the vector loops, the rest through their tails.
+    for (std::size_t at : {1, 6})
+      for (bool left : {true, false}) {
+        std::vector<fpx::code_t> a(7, 1), b(7, 2), out(7);
+        (left ? a : b)[at] = code;
+        const std::string label = name;
+        CAPTURE(label);
+        CAPTURE(at);
+        CHECK_THROWS_AS(fast.add(a, b, out), std::invalid_argument);
+        CHECK_THROWS_AS(fast.mul(a, b, out), std::invalid_argument);
+        if (code > 0xff) continue;
+        // The same codes stored in bytes.
+        const std::vector<std::uint8_t> a8(a.begin(), a.end()), b8(b.begin(), b.end());
+        std::vector<std::uint8_t> out8(7);
+        CHECK_THROWS_AS(fast.add(a8, b8, out8), std::invalid_argument);
+        CHECK_THROWS_AS(fast.mul(a8, b8, out8), std::invalid_argument);
+      }
+    }
+  }
+}
+
+TEST_CASE("codes in bytes: the table path only, operands and outputs of one length") {
+  const std::vector<std::uint8_t> a(4, 1), b(4, 2), three(3);
+  std::vector<std::uint8_t> out(4), short_out(3);
+  CHECK_THROWS_WITH_AS(fpx::fast_arith(fpx::preset("fp16")).add(a, b, out),
+                       "fast_arith: codes in bytes take the table path only; fp16 is on the float64 path",
+                       std::invalid_argument);
+  const fpx::fast_arith e4m3(fpx::preset("e4m3"));
+  CHECK_THROWS_AS(e4m3.add(a, b, short_out), std::invalid_argument);
+  CHECK_THROWS_AS(e4m3.mul(a, three, out), std::invalid_argument);
+  e4m3.add(a, b, out);  // 2^-9 + 2^-8: the subnormals 1 and 2 add exactly to 3
+  CHECK(out == std::vector<std::uint8_t>(4, 3));
 }

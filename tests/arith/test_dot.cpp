@@ -4,9 +4,9 @@
 #include <cmath>
 #include <vector>
 
-#include "fpx/codec.hpp"
-#include "fpx/dot.hpp"
-#include "fpx/round.hpp"
+#include "fpx/arith/codec.hpp"
+#include "fpx/arith/dot.hpp"
+#include "fpx/arith/round.hpp"
 
 namespace {
 
@@ -39,7 +39,7 @@ TEST_CASE("summation order changes the rounded sum; exact accumulation does not"
   rule.permutation = {1, 2, 0};
   CHECK(dot16(a, ones, rule) == 1 + 2 * tiny);
   rule = {};
-  rule.where = fpx::accumulation::rounding_points::exact;
+  rule.where = fpx::accumulation::rounding_points::once_per_dot_product;
   CHECK(dot16(a, ones, rule) == 1 + 2 * tiny);
 }
 

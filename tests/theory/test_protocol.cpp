@@ -5,10 +5,10 @@
 #include <random>
 #include <set>
 
-#include "fpx/codec.hpp"
-#include "fpx/equality.hpp"
-#include "fpx/protocol.hpp"
-#include "fpx/threshold_search.hpp"
+#include "fpx/arith/codec.hpp"
+#include "fpx/construct/equality.hpp"
+#include "fpx/theory/protocol_checks.hpp"
+#include "fpx/theory/threshold_search.hpp"
 
 using namespace fpx;
 
@@ -51,32 +51,10 @@ transformer random_transformer(std::mt19937& rng) {
 
 }  // namespace
 
-TEST_CASE("THEORY's construction: exact at n = p, wrong on exactly 2^p - 1 pairs at n = p + 1") {
-  for (int p = 2; p <= 6; ++p)
-    for (const bool sm : {false, true}) {
-      CAPTURE(p);
-      CAPTURE(sm);
-      const auto at_p = dyadic_equality(p);
-      CHECK(verify(one_layer_protocol(at_p.model, float_spec(p, sm), at_p.input), equality).failures == 0);
-      const auto above = dyadic_equality(p + 1);
-      const auto v = verify(one_layer_protocol(above.model, float_spec(p, sm), above.input), equality);
-      CHECK(v.pairs == (std::uint64_t{1} << (2 * (p + 1))));
-      CHECK(v.failures == (std::uint64_t{1} << p) - 1);
-    }
-  // The ReLU readout decides the same way.
-  for (int p = 2; p <= 5; ++p) {
-    CAPTURE(p);
-    const auto at_p = dyadic_equality(p, equality_readout::relu);
-    CHECK(verify(one_layer_protocol(at_p.model, float_spec(p), at_p.input), equality).failures == 0);
-    const auto above = dyadic_equality(p + 1, equality_readout::relu);
-    CHECK(verify(one_layer_protocol(above.model, float_spec(p), above.input), equality).failures ==
-          (std::uint64_t{1} << p) - 1);
-  }
-}
 
 TEST_CASE("verify agrees with the evaluator on every pair, for any thread count") {
   const auto c = dyadic_equality(4);
-  const one_layer_protocol p(c.model, float_spec(3), c.input);
+  const protocol p(c.model, float_spec(3), c.split);
   std::vector<input_pair> failing;
   for (std::uint64_t x = 0; x < 16; ++x)
     for (std::uint64_t y = 0; y < 16; ++y)
@@ -89,14 +67,6 @@ TEST_CASE("verify agrees with the evaluator on every pair, for any thread count"
   CHECK(three.final_states == one.final_states);
 }
 
-TEST_CASE("integer construction in fixed point: exact with I = n, F = ceil(log2(2n+1)) - 1, not F - 1") {
-  // n = 6: I = 6 integer bits hold x - y, F = ceil(log2 13) - 1 = 3 keep 1/13 away from 0.
-  const auto c = integer_equality(6);
-  const one_layer_protocol ok(c.model, spec_preset("uniform(fixed:s:6:3)"), c.input);
-  CHECK(verify(ok, equality).failures == 0);
-  const one_layer_protocol short_f(c.model, spec_preset("uniform(fixed:s:6:2)"), c.input);
-  CHECK(verify(short_f, equality).failures > 0);
-}
 
 TEST_CASE("simulation lemma: equal Alice states give equal outputs on random transformers") {
   std::mt19937 rng(20261122);
@@ -107,7 +77,7 @@ TEST_CASE("simulation lemma: equal Alice states give equal outputs on random tra
     for (const bool sm : {false, true}) {
       precision_spec s = spec_preset("uniform(e3m1)");
       s.subtract_max = sm;
-      const one_layer_protocol p(t, s, split_input::binary(3, 3, {2}));
+      const protocol p(t, s, split_input::binary(3, 3, {2}));
       const auto check = check_simulation(p);
       CHECK(check.pairs == 64);
       CHECK_MESSAGE(!check.violation, check.violation.value_or(""));
@@ -122,10 +92,10 @@ TEST_CASE("simulation lemma: a summation order that interleaves Alice and Bob le
   // as x0 y0 x1 y1 x2 y2 q the y terms cancel first, so at y = 1 their outputs differ.
   const auto c = dyadic_equality(3);
   precision_spec s = float_spec(2);
-  CHECK_FALSE(check_simulation(one_layer_protocol(c.model, s, c.input)).violation);
+  CHECK_FALSE(check_simulation(protocol(c.model, s, c.split)).violation);
   s.position_order = accumulation::order::given;
   s.position_permutation = {0, 3, 1, 4, 2, 5, 6};
-  const auto leak = check_simulation(one_layer_protocol(c.model, s, c.input));
+  const auto leak = check_simulation(protocol(c.model, s, c.split));
   REQUIRE(leak.violation);
   CHECK(leak.violation->find("Alice inputs 1 and 5") != std::string::npos);
 }
@@ -134,7 +104,7 @@ TEST_CASE("certificate at p - 1: two inputs share a state, so one answer is wron
   for (int p = 3; p <= 6; ++p) {
     CAPTURE(p);
     const auto c = dyadic_equality(p);
-    const one_layer_protocol proto(c.model, float_spec(p - 1), c.input);
+    const protocol proto(c.model, float_spec(p - 1), c.split);
     const auto cert = find_collision(proto, equality);
     REQUIRE(cert);
     CHECK(cert->x != cert->x_other);
@@ -148,7 +118,7 @@ TEST_CASE("certificate at p - 1: two inputs share a state, so one answer is wron
     const auto [wx, wy] = cert->wrong;
     CHECK_FALSE(is_bit(proto.evaluate_pair(wx, wy), wx == wy));
     // At p bits there is no such pair.
-    const one_layer_protocol enough(c.model, float_spec(p), c.input);
+    const protocol enough(c.model, float_spec(p), c.split);
     CHECK_FALSE(find_collision(enough, equality));
   }
 }
@@ -162,7 +132,7 @@ TEST_CASE("counting bound: b-bit states rule out EQ_(b+1) for every setting of t
     CHECK(position_only.total_bits() == b);
     CHECK(any.total_bits() == 2 * b);
     auto eq = [](int n) {
-      return lower_bounds(communication_matrix(std::size_t{1} << n, std::size_t{1} << n,
+      return communication_bounds(communication_matrix(std::size_t{1} << n, std::size_t{1} << n,
                                                [](std::uint64_t x, std::uint64_t y) { return x == y; }));
     };
     CHECK(position_only.rules_out(eq(b + 1)));
@@ -171,62 +141,30 @@ TEST_CASE("counting bound: b-bit states rule out EQ_(b+1) for every setting of t
   }
   // The construction's scores depend on position only, as the class requires.
   const auto c = dyadic_equality(3);
-  CHECK(one_layer_protocol(c.model, float_spec(3), c.input).scores_position_only());
+  CHECK(protocol(c.model, float_spec(3), c.split).scores_position_only());
 }
 
-TEST_CASE("search: 3-bit fixed point separates EQ_3, and the witness checks out in the evaluator") {
-  const format f = parse_format("fixed:s:1:1");
-  const auto s = search_equality_separation(f, 3, 0, 2);
-  REQUIRE(s.found);
-  REQUIRE(s.values.size() == 13);
-  CHECK(search_equality_separation(f, 3, 0, 1).nodes == s.nodes);  // thread count does not matter
-  // The witness as a transformer: token (position, bit) embeds its value, scores 0, no
-  // residual, the attention output read directly.
-  transformer t;
-  t.token_embedding = rmatrix::Zero(13, 1);
-  for (int i = 0; i < 13; ++i) t.token_embedding(i, 0) = to_rational(f, s.values[static_cast<std::size_t>(i)]);
-  attention_layer att;
-  rmatrix zero = rmatrix::Zero(1, 1), one = rmatrix::Constant(1, 1, rational(1));
-  att.heads.push_back({{zero, {}}, {zero, {}}, {one, {}}});
-  t.blocks.push_back({att, false, {}, true});
-  split_input in;
-  in.alice_bits = in.bob_bits = 3;
-  for (int j = 0; j < 6; ++j) in.tokens.push_back({2 * j, 2 * j + 1});
-  in.suffix = {12};
-  const one_layer_protocol p(t, spec_preset("uniform(fixed:s:1:1)"), in);
-  std::set<rational> diagonal, off;
-  for (std::uint64_t x = 0; x < 8; ++x)
-    for (std::uint64_t y = 0; y < 8; ++y) {
-      const auto e = p.evaluate_pair(x, y);
-      REQUIRE(e.exact_output);
-      (x == y ? diagonal : off).insert((*e.exact_output)(0, 0));
-    }
-  for (const auto& v : diagonal) CHECK(off.count(v) == 0);
-  // With one value of 2^2 per state, the counting bound forbids n = 3 in 2 bits: the search
-  // agrees without being told.
-  CHECK_FALSE(search_equality_separation(parse_format("fixed:s:1:0"), 3, 0, 2).found);
-}
 
 TEST_CASE("the protocol refuses models and specs it cannot simulate") {
   const auto c = dyadic_equality(2);
   auto two_blocks = c.model;
   two_blocks.blocks.push_back(two_blocks.blocks[0]);
-  CHECK_THROWS_WITH_AS(one_layer_protocol(two_blocks, float_spec(3), c.input),
+  CHECK_THROWS_WITH_AS(protocol(two_blocks, float_spec(3), c.split),
                        doctest::Contains("exactly one block"), std::invalid_argument);
   auto stochastic = float_spec(3);
   stochastic.rule.mode = round_mode::stochastic;
-  CHECK_THROWS_WITH_AS(one_layer_protocol(c.model, stochastic, c.input),
+  CHECK_THROWS_WITH_AS(protocol(c.model, stochastic, c.split),
                        doctest::Contains("stochastic"), std::invalid_argument);
   auto first = float_spec(3);
   first.normalization = softmax_normalization::normalize_first;
-  CHECK_THROWS_WITH_AS(one_layer_protocol(c.model, first, c.input),
+  CHECK_THROWS_WITH_AS(protocol(c.model, first, c.split),
                        doctest::Contains("divide_once"), std::invalid_argument);
-  auto no_query = c.input;
+  auto no_query = c.split;
   no_query.suffix.clear();
-  CHECK_THROWS_WITH_AS(one_layer_protocol(c.model, float_spec(3), no_query),
+  CHECK_THROWS_WITH_AS(protocol(c.model, float_spec(3), no_query),
                        doctest::Contains("suffix"), std::invalid_argument);
   auto pairwise = float_spec(3);
   pairwise.position_order = accumulation::order::pairwise;
-  CHECK_THROWS_WITH_AS(verify(one_layer_protocol(c.model, pairwise, c.input), equality),
+  CHECK_THROWS_WITH_AS(verify(protocol(c.model, pairwise, c.split), equality),
                        doctest::Contains("left to right"), std::invalid_argument);
 }

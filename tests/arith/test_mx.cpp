@@ -6,8 +6,8 @@
 #include <limits>
 #include <random>
 
-#include "fpx/codec.hpp"
-#include "fpx/mx.hpp"
+#include "fpx/arith/codec.hpp"
+#include "fpx/arith/mx.hpp"
 #include "oracle.hpp"
 
 TEST_CASE("the scale is 2^(floor(log2 max) - emax_elem)") {

@@ -7,7 +7,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "fpx/gptq.hpp"
+#include "fpx/quant/gptq.hpp"
 
 namespace {
 

@@ -6,7 +6,7 @@
 #include <random>
 #include <stdexcept>
 
-#include "fpx/bit_allocation.hpp"
+#include "fpx/quant/bit_allocation.hpp"
 
 using fpx::allocate_bits;
 using fpx::layer_choices;

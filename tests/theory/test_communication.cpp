@@ -4,7 +4,7 @@
 #include <stdexcept>
 #include <vector>
 
-#include "fpx/communication.hpp"
+#include "fpx/theory/communication.hpp"
 
 using namespace fpx;
 
@@ -26,7 +26,7 @@ TEST_CASE("EQ_n: 2^n distinct rows, full rank, the diagonal fools, n + 1 bits tw
     CAPTURE(n);
     const auto m = eq(n);
     const std::size_t size = std::size_t{1} << n;
-    const auto b = lower_bounds(m);
+    const communication_bounds b(m);
     CHECK(b.rows.count() == size);
     CHECK(b.one_way_bits == static_cast<std::size_t>(n));
     CHECK(b.rank_q == size);
@@ -52,7 +52,7 @@ TEST_CASE("rank over Q and over GF(2) part ways on inner product") {
   const communication_matrix ones(5, 7, [](std::uint64_t, std::uint64_t) { return true; });
   CHECK(rank_rational(ones) == 1);
   CHECK(distinct_rows(ones).count() == 1);
-  CHECK(lower_bounds(ones).one_way_bits == 0);
+  CHECK(communication_bounds(ones).one_way_bits == 0);
 }
 
 TEST_CASE("a fooling set that is not one is refused with the rectangle") {

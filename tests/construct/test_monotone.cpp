@@ -1,10 +1,10 @@
 // The U1 collapse: the monotone certificate, its floor, the best U1 networks against it.
 #include <doctest/doctest.h>
 
-#include "fpx/monotone.hpp"
-#include "fpx/random_stream.hpp"
-#include "fpx/ternary_construction.hpp"
-#include "fpx/weight_grid.hpp"
+#include "fpx/construct/monotone.hpp"
+#include "fpx/exact/random_stream.hpp"
+#include "fpx/construct/ternary.hpp"
+#include "fpx/construct/weight_grid.hpp"
 
 using fpx::rational;
 

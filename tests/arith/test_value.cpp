@@ -4,7 +4,7 @@
 #include <Eigen/Core>
 #include <random>
 
-#include "fpx/value.hpp"
+#include "fpx/arith/value.hpp"
 
 using half = fpx::value<"fp16">;
 using fp8 = fpx::value<"e4m3", fpx::round_mode::rtz>;

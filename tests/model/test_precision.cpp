@@ -3,7 +3,8 @@
 
 #include <stdexcept>
 
-#include "fpx/precision.hpp"
+#include "fpx/model/precision.hpp"
+#include "fpx/model/json.hpp"
 
 TEST_CASE("presets state every quantity") {
   const auto fixed = fpx::spec_preset("fixed(8)");
@@ -12,8 +13,8 @@ TEST_CASE("presets state every quantity") {
   CHECK(fpx::spec_preset("fixed(6,5)").format_of(fpx::quantity::logit).name() == "fixed:s:0:5");
   CHECK(fpx::spec_preset("float(4,3)").format_of(fpx::quantity::output).name() == "e4m3_ieee");
   CHECK(fpx::spec_preset("uniform(bf16)").format_of(fpx::quantity::weight).name() == "bf16");
-  CHECK(fpx::spec_preset("exact").mode == fpx::arithmetic::exact);
-  CHECK(fpx::spec_preset("float64").mode == fpx::arithmetic::float64);
+  CHECK(fpx::spec_preset("exact").arithmetic == fpx::arithmetic::exact);
+  CHECK(fpx::spec_preset("float64").arithmetic == fpx::arithmetic::float64);
   CHECK_THROWS_AS(fpx::spec_preset("fixed(1)"), std::invalid_argument);
   CHECK_THROWS_AS(fpx::spec_preset("fixed(8,8)"), std::invalid_argument);
   CHECK_THROWS_AS(fpx::spec_preset("fixed(a)"), std::invalid_argument);
@@ -66,7 +67,13 @@ TEST_CASE("malformed specs are refused with the reason") {
   CHECK(message("{\"formats\": {\"weights\": \"fp16\"}}").find("unknown quantity 'weights'") != std::string::npos);
   CHECK(message("{\"formats\": {\"weight\": \"fp16\"}}").find("no format for bias") != std::string::npos);
   CHECK(message("{\"formats\": \"int4:scale=1/3\"}").find("not dyadic") != std::string::npos);
-  CHECK(message("{\"formats\": \"fp16\", \"rounding\": \"nearest\"}").find("unknown rounding mode") != std::string::npos);
+  CHECK(message("{\"formats\": \"fp16\", \"mode\": \"nearest\"}").find("unknown rounding mode") != std::string::npos);
+  // One spelling each: the rounding mode is "mode" (as everywhere), the arithmetic "arithmetic";
+  // retired spellings are refused with the name that replaced them.
+  CHECK(message("{\"formats\": \"fp16\", \"rounding\": \"rtz\"}").find("the rounding mode is 'mode'") != std::string::npos);
+  CHECK(message("{\"formats\": \"fp16\", \"mode\": \"exact\"}").find("use \"arithmetic\": \"exact\"") != std::string::npos);
+  CHECK(message("{\"formats\": \"fp16\", \"where\": \"exact\"}").find("use 'once_per_dot_product'") != std::string::npos);
+  CHECK(fpx::spec_from_json("{\"formats\": \"fp16\", \"mode\": \"rtz\"}").rule.mode == fpx::round_mode::rtz);
   CHECK(message("{\"formats\": \"fp16\", \"seed\": \"x\"}").find("wrong type") != std::string::npos);
   CHECK(message("{\"formats\": \"fp16\", \"feature_order\": \"given\"}").find("feature_order") != std::string::npos);
   CHECK(message("{\"formats\": \"fp16\", \"where\": \"fused\", \"position_order\": \"pairwise\"}").find("fused") != std::string::npos);
@@ -78,7 +85,7 @@ TEST_CASE("with_arithmetic keeps the model choices") {
   auto s = fpx::spec_preset("fixed(8)");
   s.subtract_max = true;
   const auto e = s.with_arithmetic(fpx::arithmetic::exact);
-  CHECK(e.mode == fpx::arithmetic::exact);
+  CHECK(e.arithmetic == fpx::arithmetic::exact);
   CHECK(e.subtract_max);
   CHECK(e.name == "fixed(8)/exact");
 }

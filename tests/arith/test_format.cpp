@@ -6,7 +6,8 @@
 #include <random>
 
 #include "formats_under_test.hpp"
-#include "fpx/format.hpp"
+#include "fpx/arith/format.hpp"
+#include "fpx/arith/rounding.hpp"
 
 using fpx::pow2;
 using fpx::rational;
@@ -52,7 +53,7 @@ TEST_CASE("preset properties match their specifications") {
   CHECK(fpx::preset("e2m1").overflow() == fpx::overflow_policy::saturate);
 }
 
-TEST_CASE("grids: fixed point, INTn, asymmetric, ternary and binary") {
+TEST_CASE("grids: fixed point, INTn, asymmetric, ternary, S1 and U1") {
   const auto q = fpx::parse_format("fixed:s:3:12");
   CHECK(q.bits() == 16);
   CHECK(fpx::max_value(q) == 8 - pow2(-12));
@@ -70,9 +71,19 @@ TEST_CASE("grids: fixed point, INTn, asymmetric, ternary and binary") {
   const auto t = fpx::parse_format("ternary");
   CHECK(t.bits() == 2);
   CHECK(t.information_bits() == doctest::Approx(std::log2(3.0)));
-  const auto b = fpx::parse_format("binary:scale=0.25");
+  const auto b = fpx::parse_format("s1:scale=0.25");
   CHECK(b.bits() == 1);
   CHECK(fpx::lowest_value(b) == rational(-1, 4));
+  CHECK(fpx::max_value(b) == rational(1, 4));
+  // U1 = {0, s}: one bit, no negative values; it is uint1 with zero point 0.
+  const auto u1 = fpx::parse_format("u1:scale=1/2");
+  CHECK(u1.bits() == 1);
+  CHECK(fpx::lowest_value(u1) == 0);
+  CHECK(fpx::max_value(u1) == rational(1, 2));
+  CHECK(u1 == fpx::format::int_asymmetric(1, 0, rational(1, 2)));
+  CHECK(u1.name() == "u1:scale=0.5");
+  CHECK_THROWS_WITH_AS(fpx::parse_format("binary"), doctest::Contains("retired spelling; use 's1'"),
+                       std::invalid_argument);
 }
 
 TEST_CASE("information bits count distinct finite values") {
@@ -95,18 +106,16 @@ TEST_CASE("every name parses back to the same format") {
   CHECK(fpx::parse_format("e4m3:overflow=saturate").overflow() == fpx::overflow_policy::saturate);
 }
 
-TEST_CASE("exact_rational gives a double's exact value") {
-  CHECK(fpx::exact_rational(0.1) == rational(3602879701896397, fpx::bigint(1) << 55));
-  CHECK(fpx::exact_rational(-0x1p-1074) == -pow2(-1074));
-  CHECK(fpx::exact_rational(0x1.fffffffffffffp1023) == (2 - pow2(-52)) * pow2(1023));
-  CHECK(fpx::exact_rational(-0.0) == 0);
-  CHECK(fpx::exact_rational(-6) == -6);
-  // Against Boost's own conversion on random bit patterns: every binade, subnormals included.
-  std::mt19937_64 rng(11);
-  for (int i = 0; i < 20000; ++i) {
-    const double x = std::bit_cast<double>(rng());
-    if (std::isfinite(x)) CHECK(fpx::exact_rational(x) == rational(x));
-  }
-  CHECK_THROWS_AS(fpx::exact_rational(INFINITY), std::domain_error);
-  CHECK_THROWS_AS(fpx::exact_rational(NAN), std::domain_error);
+TEST_CASE("impossible format parameters are rejected with the reason") {
+  CHECK_THROWS_WITH_AS(fpx::parse_format("e0m0"), doctest::Contains("exponent bits"), std::invalid_argument);
+  CHECK_THROWS_WITH_AS(fpx::parse_format("e5m53"), doctest::Contains("mantissa bits"), std::invalid_argument);
+  CHECK_THROWS_WITH_AS(fpx::parse_format("fixed:s:-1:4"), doctest::Contains("nonnegative"), std::invalid_argument);
+  CHECK_THROWS_AS(fpx::parse_format("e4m0"), std::invalid_argument);  // IEEE needs M >= 1
+  CHECK_THROWS_AS(fpx::parse_format("fp17"), std::invalid_argument);
+  CHECK_THROWS_AS(fpx::parse_format("int4:zero=2"), std::invalid_argument);
+  CHECK_THROWS_AS(fpx::parse_format("ternary:scale=0"), std::invalid_argument);
+  CHECK_THROWS_AS(fpx::parse_format("e2m1:overflow=inf"), std::invalid_argument);
+  CHECK_THROWS_AS(fpx::parse_format("fixed:s:3:4:overflow=nan"), std::invalid_argument);
+  CHECK_THROWS_AS(fpx::parse_round_mode("nearest"), std::invalid_argument);
+  CHECK_THROWS_AS(fpx::parse_rational("1.2.3"), std::invalid_argument);
 }

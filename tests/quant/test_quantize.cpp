@@ -7,10 +7,10 @@
 #include <utility>
 #include <vector>
 
-#include "fpx/codec.hpp"
-#include "fpx/mx.hpp"
-#include "fpx/quantize.hpp"
-#include "fpx/round.hpp"
+#include "fpx/arith/codec.hpp"
+#include "fpx/arith/mx.hpp"
+#include "fpx/quant/quantize.hpp"
+#include "fpx/arith/round.hpp"
 
 namespace {
 
@@ -55,16 +55,16 @@ TEST_CASE("groups and channels each get their own scale; ties go to the even lev
   CHECK(groups.bits_per_parameter == 2 + 16.0 * 4 / 8);
 }
 
-TEST_CASE("absmean ternary (BitNet b1.58) and sign binary") {
+TEST_CASE("absmean ternary (BitNet b1.58) and sign binary (s1)") {
   const auto t = fpx::quantize(row({0.9, -0.05, -0.6, 0.3}), "ternary");
   const double s = fp32((0.9 + 0.05 + 0.6 + 0.3) / 4);  // w/s = 1.95, -0.11, -1.30, 0.65
   CHECK(t.values.row(0) == row({s, 0, -s, s}).row(0));
   CHECK(t.bits_per_parameter == 2 + 32.0 / 4);
   CHECK(t.information_bits_per_parameter == doctest::Approx(std::log2(3.0) + 32.0 / 4));
-  const auto b = fpx::quantize(row({0.9, -0.05, 0, 0.3}), "binary:noscale");
+  const auto b = fpx::quantize(row({0.9, -0.05, 0, 0.3}), "s1:noscale");
   CHECK(b.values.row(0) == row({1, -1, 1, 1}).row(0));  // sign(0) = +1
   CHECK(b.bits_per_parameter == 1);
-  const auto bs = fpx::quantize(row({0.9, -0.05, 0, 0.3}), "binary");
+  const auto bs = fpx::quantize(row({0.9, -0.05, 0, 0.3}), "s1");
   CHECK(bs.values.row(0) == row({0.3125, -0.3125, 0.3125, 0.3125}).row(0));
 }
 
@@ -116,6 +116,10 @@ TEST_CASE("bad quantizers and weights are refused") {
                            "mxfp4:channel", "uint4:absmean", "int4:bogus", "int4:stochastic=x", "fp17"})
     CHECK_THROWS_AS(fpx::quantize(w, name), std::invalid_argument);
   CHECK_THROWS_AS(fpx::quantize(row({1, std::nan("")}), "int4"), std::invalid_argument);
+  CHECK_THROWS_WITH_AS(fpx::quantize(w, "binary"), doctest::Contains("retired spelling; use 's1'"),
+                       std::invalid_argument);
+  CHECK_THROWS_WITH_AS(fpx::quantize(w, "int4x"), doctest::Contains("unknown element 'int4x' (intN,"),
+                       std::invalid_argument);
 }
 
 TEST_CASE("k-quants: sub-block scales stored as multiples of an fp16 super-block scale") {
