@@ -1,4 +1,4 @@
-// Experiment equality_threshold (THEORY.md section 1, proofs/every_bit_counts.md): where does
+// Experiment equality_threshold (proofs/every_bit_counts.md): where does
 // equality stop being computable by a one-layer softmax transformer as bits are removed?
 //
 // Records (column `record`):
@@ -12,12 +12,12 @@
 
 #include <fmt/core.h>
 
-#include "experiment.hpp"
-#include "fpx/codec.hpp"
-#include "fpx/equality.hpp"
-#include "fpx/precision.hpp"
-#include "fpx/protocol.hpp"
-#include "fpx/threshold_search.hpp"
+#include "runner/experiment.hpp"
+#include "fpx/arith/codec.hpp"
+#include "fpx/construct/equality.hpp"
+#include "fpx/model/precision.hpp"
+#include "fpx/theory/protocol_checks.hpp"
+#include "fpx/theory/threshold_search.hpp"
 
 namespace fpx::experiments {
 namespace {
@@ -60,16 +60,12 @@ equality_construction build(const std::string& name, int n, equality_readout r) 
   return name == "dyadic" ? dyadic_equality(n, r) : integer_equality(n, r);
 }
 
-precision_spec uniform_spec(const std::string& format, bool subtract_max) {
-  precision_spec s = spec_preset("uniform(" + format + ")");
-  s.subtract_max = subtract_max;
-  return s;
-}
-
 verification check(const std::string& construction, equality_readout r, const std::string& format,
                    bool subtract_max, int n, unsigned threads) {
   const equality_construction c = build(construction, n, r);
-  const one_layer_protocol p(c.model, uniform_spec(format, subtract_max), c.input);
+  precision_spec spec = spec_preset("uniform(" + format + ")");
+  spec.subtract_max = subtract_max;
+  const protocol p(c.model, spec, c.split);
   return verify(p, equality, 4, threads);
 }
 
@@ -95,7 +91,7 @@ void run_experiment(context& ctx) {
   const int largest_cap = config["largest_n_cap"];
   const unsigned threads = ctx.threads();
 
-  // 1. THEORY's construction against its prediction, p = 2..max_p.
+  // 1. The dyadic construction against its prediction, p = 2..max_p.
   for (int p = 2; p <= max_p; ++p)
     ctx.cell(fmt::format("check p={}", p), [&](table_rows& rows) {
       const std::string f = float_name(8, p);
@@ -118,7 +114,7 @@ void run_experiment(context& ctx) {
     ctx.cell(fmt::format("certificate p={}", p), [&](table_rows& rows) {
       const equality_construction c = dyadic_equality(p);
       const std::string f = float_name(8, p - 1);
-      const one_layer_protocol proto(c.model, uniform_spec(f, false), c.input);
+      const protocol proto(c.model, spec_preset("uniform(" + f + ")"), c.split);
       const auto cert = find_collision(proto, equality);
       row r = make("certificate", "dyadic", "step", "float_e8", f, 8 + p - 1, p - 1, false, p);
       r.found = cert ? "1" : "0";
@@ -156,7 +152,7 @@ void run_experiment(context& ctx) {
   // 4. The counting bound of the two classes, in total bits b of the accumulator format.
   ctx.cell("bounds", [&](table_rows& rows) {
     for (int b = 2; b <= std::max(fixed_max_bits, max_p + 8); ++b) {
-      const precision_spec s = uniform_spec(fmt::format("fixed:s:{}:{}", b / 2, b - 1 - b / 2), false);
+      const precision_spec s = spec_preset(fmt::format("uniform(fixed:s:{}:{})", b / 2, b - 1 - b / 2));
       for (const bool position_only : {true, false}) {
         const counting_bound cb = simulation_bound(s, 1, 1, position_only);
         row r = make("bound", position_only ? "position_only_scores" : "any_scores", "", "any", "",
@@ -195,16 +191,6 @@ void run_experiment(context& ctx) {
 
 }  // namespace
 
-experiment equality_threshold() {
-  return {"equality_threshold",
-          "One-bit threshold for equality in one-layer softmax transformers (THEORY.md 1)",
-          columns,
-          {{"max_p", 12},
-           {"fixed_max_bits", 12},
-           {"search_max_bits", 5},
-           {"search_node_budget", 200000000},
-           {"largest_n_cap", 12}},
-          run_experiment};
-}
+definition equality_threshold() { return {columns, run_experiment}; }
 
 }  // namespace fpx::experiments

@@ -1,4 +1,4 @@
-// Experiment capacity_census (THEORY.md section 2, proofs/ternary_floor.md): how many Boolean
+// Experiment capacity_census (proofs/ternary_floor.md): how many Boolean
 // functions of k inputs the networks with one hidden layer of ReLU units can realise, for
 // every weight grid, counted by exhaustive enumeration (census.hpp).
 //
@@ -10,8 +10,8 @@
 
 #include <cmath>
 
-#include "experiment.hpp"
-#include "fpx/census.hpp"
+#include "runner/experiment.hpp"
+#include "fpx/theory/census.hpp"
 
 namespace fpx::experiments {
 namespace {
@@ -59,16 +59,6 @@ void run_experiment(context& ctx) {
 
 }  // namespace
 
-experiment capacity_census() {
-  return {"capacity_census",
-          "Boolean functions realised by tiny networks per weight grid, by enumeration (THEORY.md 2)",
-          columns,
-          {{"inputs", {2, 3}},
-           {"grids", {"u1", "s1", "ternary", "int2", "int3", "int4"}},
-           {"max_width", 3},
-           {"budget", 3e8},
-           {"bias_halves", 4}},
-          run_experiment};
-}
+definition capacity_census() { return {columns, run_experiment}; }
 
 }  // namespace fpx::experiments

@@ -1,4 +1,4 @@
-// Experiment ternary_universality (THEORY.md section 2, proofs/ternary_floor.md): how large a
+// Experiment ternary_universality (proofs/ternary_floor.md): how large a
 // ternary, signed-binary (S1) or unsigned-binary (U1) network must be to approximate a target
 // to sup error epsilon, with every error certified.
 //
@@ -15,11 +15,11 @@
 #include <cmath>
 #include <stdexcept>
 
-#include "experiment.hpp"
-#include "fpx/monotone.hpp"
-#include "fpx/signed_binary.hpp"
-#include "fpx/ternary_construction.hpp"
-#include "fpx/weight_grid.hpp"
+#include "runner/experiment.hpp"
+#include "fpx/construct/monotone.hpp"
+#include "fpx/construct/signed_binary.hpp"
+#include "fpx/construct/ternary.hpp"
+#include "fpx/construct/weight_grid.hpp"
 
 namespace fpx::experiments {
 namespace {
@@ -73,7 +73,7 @@ void run_experiment(context& ctx) {
     ctx.cell("construction " + name, [&](table_rows& rows) {
       for (double epsilon : f.inputs == 1 ? epsilons : epsilons_2d) {
         const construction c = construct_ternary(f, epsilon, f.inputs == 1 ? 4096 : 32);
-        row t = network_row("construction", f, "ternary", c.model, c.proof, floor);
+        row t = network_row("construction", f, std::string(to_string(weight_grid::ternary)), c.model, c.proof, floor);
         t.epsilon = number(epsilon);
         t.pieces = std::to_string(c.pieces);
         t.quantum = to_fraction_string(c.quantum);
@@ -82,7 +82,7 @@ void run_experiment(context& ctx) {
         const signed_binary_emulation s = emulate_with_signed_binary(c.model);
         if (s.duplicated_input) throw std::logic_error("the construction's first layer has zero weights");
         const certificate proof = certify(s.model, f, certificate_grid(f, c.pieces));
-        row e = network_row("construction", f, "s1", s.model, proof, floor);
+        row e = network_row("construction", f, std::string(to_string(weight_grid::signed_binary)), s.model, proof, floor);
         e.epsilon = t.epsilon;
         e.pieces = t.pieces;
         e.quantum = to_fraction_string(c.quantum / 2);
@@ -95,7 +95,7 @@ void run_experiment(context& ctx) {
       for (int pieces = 2; pieces <= u1_max_pieces; pieces *= 2) {
         const rational quantum = pow2(-2 - static_cast<long long>(std::log2(pieces)));  // 1/(4N)
         const mlp m = unsigned_interpolant(f, pieces, quantum);
-        row r = network_row("u1", f, "u1", m, certify(m, f), floor);
+        row r = network_row("u1", f, std::string(to_string(weight_grid::unsigned_binary)), m, certify(m, f), floor);
         r.pieces = std::to_string(pieces);
         r.quantum = to_fraction_string(quantum);
         rows.push_back(r.fields());
@@ -125,19 +125,6 @@ void run_experiment(context& ctx) {
 
 }  // namespace
 
-experiment ternary_universality() {
-  return {"ternary_universality",
-          "Ternary and S1 networks approximate any target; U1 stops at the monotone floor (THEORY.md 2)",
-          columns,
-          {{"targets", {"abs", "descending", "square", "sine", "bump"}},
-           {"epsilons", {0.1, 0.03, 0.01, 0.003, 0.001}},
-           {"epsilons_2d", {0.2, 0.1, 0.05}},
-           {"u1_max_pieces", 256},
-           {"u1_search_networks", 20000},
-           {"u1_search_max_width", 4},
-           {"u1_exhaustive_max_width", 2},
-           {"seed", 2026}},
-          run_experiment};
-}
+definition ternary_universality() { return {columns, run_experiment}; }
 
 }  // namespace fpx::experiments

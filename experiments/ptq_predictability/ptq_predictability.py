@@ -1,74 +1,38 @@
 #!/usr/bin/env python3
-"""Experiment ptq_predictability (THEORY.md §3): post-training quantization of small
-character-level language models with fpx's exact formats, and how well the damage can be
+"""Experiment ptq_predictability (proofs/ptq_predictability.md): post-training quantization of
+small character-level language models with fpx's exact formats, and how well the damage can be
 predicted.
 
-    /usr/bin/python3 experiments/ptq_predictability.py [--config JSON] [--out DIR] [--train-only]
+    fpx run ptq_predictability [--config JSON] [--out DIR]
+    /usr/bin/python3 experiments/ptq_predictability/ptq_predictability.py [--config JSON]
+        [--out DIR] [--train-only]
 
-Trained weights are cached in DIR/ptq_predictability/models/ (a model is trained, seeded, only
-when its file is missing or was trained on another corpus or configuration). Everything else is
-recomputed and written atomically into DIR/ptq_predictability/: one tidy CSV per table and
-manifest.json. Needs PYTHONPATH to hold the built fpx package (build/release/python).
+Its parameters are in ptq_predictability.json. Trained weights are cached in
+DIR/ptq_predictability/models/ (a model is trained, seeded, only when its file is missing or was
+trained on another corpus or configuration). Each model's measurements are one cell of the
+runner's journal (fpx.runner), so an interrupted run resumes; the tables, summary.json and
+manifest.json are written atomically into DIR/ptq_predictability/.
 """
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import csv
 import io
 import json
 import math
-import os
 import platform
-import subprocess
 import sys
-import time
-from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import ptq_analysis as analysis  # noqa: E402
-import ptq_models as models  # noqa: E402
+import analysis  # noqa: E402
+import models  # noqa: E402
 
 NAME = "ptq_predictability"
-ROOT = Path(__file__).resolve().parents[1]
-
-DEFAULTS = {
-    "models": {"mlp": [24, 48, 96, 160], "transformer": [16, 24, 32, 48]},
-    "train_seed": 1,
-    "train_steps": 1500,
-    "train_threads": 2,
-    "quantizers": [
-        "int8:channel", "int6:channel", "int5:channel", "int4:channel", "int3:channel",
-        "int2:channel", "int8", "int4", "int4:group=32", "int3:group=32",
-        "e4m3:channel", "e3m2:channel", "e2m1:channel",
-        "mxint8", "mxint4", "mxint3_128", "mxfp8_e4m3", "mxfp6_e3m2", "mxfp4", "mxfp4_128",
-        "q2_k", "q3_k", "q4_k", "q5_k", "q6_k",
-        "ternary", "ternary:channel", "int3:channel:outliers=0.01",
-    ],
-    "calibration_windows": 64,
-    "calibration_seed": 2,
-    "gptq_block_size": 128,
-    "gptq_damping": 0.01,
-    "hessian_windows": 64,
-    "hessian_probes": 32,
-    "hessian_seed": 3,
-    "radial_directions": 4,
-    "radial_radii": [0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5],
-    "radial_seed": 4,
-    "radial_threshold": 0.1,
-    "loss_floor": 1e-4,
-    "allocation_quantizers": ["int2:channel", "int3:channel", "int4:channel", "int5:channel",
-                              "int6:channel", "int8:channel"],
-    "allocation_budgets": [3.0, 4.0, 5.0],
-    "forest_trees": 300,
-    "forest_seed": 5,
-}
-
 
 def model_path(out: Path, config: models.ModelConfig) -> Path:
     return out / NAME / "models" / f"{config.name}.npz"
@@ -336,26 +300,15 @@ def csv_text(rows: list[dict]) -> str:
     return buffer.getvalue()
 
 
-def write_atomically(path: Path, text: str) -> None:
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text(text)
-    temporary.replace(path)
-
-
-def git_state() -> tuple[str, bool]:
-    def git(*args):
-        return subprocess.run(["git", "-C", str(ROOT), *args], capture_output=True, text=True).stdout.strip()
-    return git("rev-parse", "HEAD") or "unknown", bool(git("status", "--porcelain", "--", ".", ":!data"))
-
-
-def run(parameters: dict, out: Path, text: str, paths: list[Path], argv: list[str], log) -> Path:
-    """Measures every model, fits the predictors, writes the tables and the manifest."""
-    started, clock = datetime.now(timezone.utc), time.perf_counter()
+def run(experiment, text: str, paths: list[Path]) -> Path:
+    """Measures every model (a cell each), fits the predictors, writes the tables and the manifest."""
+    parameters, log = experiment.parameters, experiment.log
     torch.set_num_threads(1)  # same bits whatever the machine's core count
     split = models.splits(text)
     layer_rows, model_rows, radial_rows, allocation_rows = [], [], [], []
     for path in paths:
-        layers, rows, radial, allocation = measure_model(path, split, parameters, log)
+        layers, rows, radial, allocation = experiment.cell(
+            f"measure {path.stem}", lambda: list(measure_model(path, split, parameters, log)))
         layer_rows += layers
         model_rows += rows
         radial_rows += radial
@@ -378,53 +331,38 @@ def run(parameters: dict, out: Path, text: str, paths: list[Path], argv: list[st
         for row, on_frontier in zip(mine, analysis.pareto([(r["model_bits"], r["loss"]) for r in mine])):
             row["pareto"] = on_frontier
 
-    directory = out / NAME
-    directory.mkdir(parents=True, exist_ok=True)
     tables = {"ptq_predictability": model_rows, "layers": layer_rows, "radial": radial_rows,
               "predictors": predictor_rows, "pareto": frontier_rows, "allocation": allocation_rows}
     for name, rows in tables.items():
-        write_atomically(directory / f"{name}.csv", csv_text(rows))
+        experiment.write(f"{name}.csv", csv_text(rows))
     findings = analysis.summary(model_rows, layer_rows, predictor_rows, allocation_rows)
-    write_atomically(directory / "summary.json", json.dumps(findings, indent=2, sort_keys=True) + "\n")
-    commit, dirty = git_state()
-    import fpx
+    experiment.write("summary.json", json.dumps(findings, indent=2, sort_keys=True) + "\n")
     import sklearn
-    manifest = {
-        "experiment": NAME, "argv": argv, "parameters": parameters, "git_commit": commit, "git_dirty": dirty,
-        "started_utc": started.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "wall_seconds": round(time.perf_counter() - clock, 1), "threads": 1,
-        "rows": {name: len(rows) for name, rows in tables.items()},
-        "models": {p.stem: models.load(p)[2] for p in paths},
-        "corpus_sha256": models.corpus_hash(text),
-        "versions": {"python": platform.python_version(), "torch": torch.__version__, "numpy": np.__version__,
-                     "sklearn": sklearn.__version__, "fpx": str(Path(fpx.__file__).parent)},
-    }
-    write_atomically(directory / "manifest.json", json.dumps(manifest, indent=2, sort_keys=True) + "\n")
-    log(f"wrote {directory} in {manifest['wall_seconds']} s")
+    directory = experiment.finish(
+        threads=1, rows={name: len(rows) for name, rows in tables.items()},
+        models={p.stem: models.load(p)[2] for p in paths}, corpus_sha256=models.corpus_hash(text),
+        versions={"python": platform.python_version(), "torch": torch.__version__, "numpy": np.__version__,
+                  "sklearn": sklearn.__version__})
+    log(f"wrote {directory}")
     return directory
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[1])
-    parser.add_argument("--config", default="{}", help="JSON object overriding the defaults")
-    parser.add_argument("--out", default=str(ROOT / "data"), help="results root (default data/)")
+    from fpx import runner
+
+    parser = runner.arguments(NAME)
     parser.add_argument("--train-only", action="store_true", help="only train missing models")
     args = parser.parse_args(argv)
-    overrides = json.loads(args.config)
-    unknown = set(overrides) - set(DEFAULTS)
-    if unknown:
-        raise SystemExit(f"{NAME}: unknown parameters {sorted(unknown)}; known: {sorted(DEFAULTS)}")
-    parameters = {**DEFAULTS, **overrides}
+    parameters = runner.parameters(NAME, args.config)
     missing = set(parameters["allocation_quantizers"]) - set(parameters["quantizers"])
     if missing:
         raise SystemExit(f"{NAME}: allocation_quantizers {sorted(missing)} are not among the quantizers")
-    out = Path(args.out)
     text = models.corpus_text()
-    log = lambda line: print(f"{NAME}: {line}", flush=True)  # noqa: E731
-    paths = ensure_models(parameters, out, text, log=log)
+    log = lambda line: print(f"{NAME}: {line}", file=sys.stderr, flush=True)  # noqa: E731
+    paths = ensure_models(parameters, Path(args.out), text, log=log)
     if args.train_only:
         return 0
-    run(parameters, out, text, paths, ["experiments/ptq_predictability.py", *argv], log)
+    run(runner.start(NAME, args, argv), text, paths)
     return 0
 
 

@@ -1,4 +1,4 @@
-// Experiment bit_degradation (THEORY.md section 2, proofs/ternary_floor.md): how far fixed
+// Experiment bit_degradation (proofs/ternary_floor.md): how far fixed
 // networks move when their weights are quantized to n bits, against the product-of-norms
 // bound, with least-squares fits of log2 deviation against n and against log2 K.
 //
@@ -11,8 +11,8 @@
 
 #include <cmath>
 
-#include "experiment.hpp"
-#include "fpx/degradation.hpp"
+#include "runner/experiment.hpp"
+#include "fpx/theory/degradation.hpp"
 
 namespace fpx::experiments {
 namespace {
@@ -80,16 +80,6 @@ void run_experiment(context& ctx) {
 
 }  // namespace
 
-experiment bit_degradation() {
-  return {"bit_degradation",
-          "Deviation of quantized networks against bits, the perturbation bound, and fitted exponents (THEORY.md 2)",
-          columns,
-          {{"random_widths", {16, 16}},
-           {"random_seeds", {1, 2, 3, 4}},
-           {"interpolants", {{"sine", 32}, {"square", 16}}},
-           {"min_bits", 2},
-           {"max_bits", 12}},
-          run_experiment};
-}
+definition bit_degradation() { return {columns, run_experiment}; }
 
 }  // namespace fpx::experiments
