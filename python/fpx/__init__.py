@@ -23,8 +23,6 @@ from ._core import (
     SplitInput,
     allocate_bits,
     check_fooling_set,
-    communication_bounds,
-    equality_construction,
     first_divergence,
     gptq,
     quantize,
@@ -52,13 +50,27 @@ from .arithmetic import (
     sub,
     values,
 )
+from . import _retired, figures, runner
 from .experiments import experiments, run_experiment
 from .models import mlp, network, spec
+
+
+def equality_construction(n: int, kind: str = "dyadic", readout: str = "step") -> dict:
+    """The equality construction for EQ_n (proofs/every_bit_counts.md): a dict with "name",
+    "model" (a Network, a one-layer transformer) and "split" (the SplitInput that lays a pair
+    (x, y) out as tokens). kind: "dyadic" (values x_j 2^-j, exact in floats of precision n) or
+    "integer" (values in fixed point); readout: "step" or "relu"."""
+    return _retired.Keys(_core.equality_construction(n, kind, readout), {"network": "model"})
+
+
+def __getattr__(name: str):
+    return _retired.attribute(name)
+
 
 __all__ = [
     "CommunicationBounds", "CountingBound", "Evaluation", "Format", "MXFormat", "Network",
     "PrecisionSpec", "Protocol", "SplitInput", "add", "allocate_bits", "check_fooling_set",
-    "communication_bounds", "decode", "div", "dot", "encode", "equality_construction",
+    "decode", "div", "dot", "encode", "equality_construction",
     "exact_value", "exp", "experiments", "first_divergence", "fma", "formats", "gptq", "log", "mlp",
     "mul", "mx_formats", "negate", "network", "quantize", "quantize_mx", "reciprocal", "round",
     "run_experiment", "search_equality_separation", "simulation_bound", "spec", "sqrt", "sub",

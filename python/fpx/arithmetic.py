@@ -6,7 +6,7 @@ from typing import Optional, Sequence, Union
 
 import numpy as np
 
-from . import _core
+from . import _core, _retired
 
 FormatLike = Union[str, _core.Format]
 ArrayLike = Union[float, Sequence[float], np.ndarray]
@@ -43,21 +43,25 @@ def _shaped(result: np.ndarray, like: np.ndarray):
     return float(result.reshape(())) if like.ndim == 0 else result
 
 
-def round(x: ArrayLike, fmt, mode: str = "rne", seed: Optional[int] = None, site: int = 0):
+_SITE = {"site": "first_site"}
+
+
+@_retired.renamed(_SITE)
+def round(x: ArrayLike, fmt, mode: str = "rne", seed: Optional[int] = None, first_site: int = 0):
     """Each element of x (read exactly) rounded once into fmt, as float64.
 
-    mode is rne, rna, rtz, up, down, rto or stochastic (which needs a seed; element i uses
-    stochastic site `site + i` in C order, so results do not depend on how the array is split).
-    For an MX block format (mxfp4, mxint8:block=16, ...) blocks run along the last axis.
-    Values of grids with a non-dyadic scale come back as the nearest double.
+    mode is the rounding mode ({MODES}; stochastic needs a seed, and element i uses stochastic
+    site `first_site + i` in C order, so results do not depend on how the array is split). For an
+    MX block format ({MX}) blocks run along the last axis. Values of grids with a non-dyadic scale
+    come back as the nearest double. fmt is a Format or a name: {FORMATS}
     """
     arr = _doubles(x)
     mx = _as_mx(fmt)
     if mx is not None:
-        if site:
-            raise ValueError("site is not used by MX formats: each row draws from seed + row")
+        if first_site:
+            raise ValueError("first_site is not used by MX formats: each row draws from seed + row")
         return quantize_mx(arr, mx, mode, seed)["values"]
-    return _shaped(_core.round(_as_format(fmt), arr, mode, seed, site), arr)
+    return _shaped(_core.round(_as_format(fmt), arr, mode, seed, first_site), arr)
 
 
 def quantize_mx(x: ArrayLike, fmt, mode: str = "rne", seed: Optional[int] = None) -> dict:
@@ -69,10 +73,11 @@ def quantize_mx(x: ArrayLike, fmt, mode: str = "rne", seed: Optional[int] = None
     return _core.quantize_mx(mx, _doubles(x), mode, seed)
 
 
+@_retired.renamed(_SITE)
 def encode(x: ArrayLike, fmt: FormatLike, mode: str = "rne", seed: Optional[int] = None,
-           site: int = 0) -> np.ndarray:
-    """The bit patterns (uint64) of x rounded into fmt."""
-    return _core.encode(_as_format(fmt), _doubles(x), mode, seed, site)
+           first_site: int = 0) -> np.ndarray:
+    """The bit patterns (uint64) of x rounded into fmt (as fpx.round rounds them)."""
+    return _core.encode(_as_format(fmt), _doubles(x), mode, seed, first_site)
 
 
 def decode(codes, fmt: FormatLike) -> np.ndarray:
@@ -90,29 +95,30 @@ def values(fmt: FormatLike) -> np.ndarray:
     return _core.values(_as_format(fmt))
 
 
-def _elementwise(op, fmt, operands, mode, seed, site):
+def _elementwise(op, fmt, operands, mode, seed, first_site):
     arrays = np.broadcast_arrays(*[_doubles(a) for a in operands])
     shape = arrays[0].shape
     flat = [np.ascontiguousarray(a).reshape(-1) for a in arrays]
-    result = op(_as_format(fmt), *flat, mode, seed, site).reshape(shape)
+    result = op(_as_format(fmt), *flat, mode, seed, first_site).reshape(shape)
     return _shaped(result, arrays[0])
 
 
 def _define(name: str, arity: int):
     op = getattr(_core, name)
     operands = ["a", "b", "c"][:arity]
+    signature = f"{name}({', '.join(operands)}, fmt, mode='rne', seed=None, first_site=0)"
 
-    def function(*args, mode: str = "rne", seed: Optional[int] = None, site: int = 0):
+    @_retired.renamed(_SITE)
+    def function(*args, mode: str = "rne", seed: Optional[int] = None, first_site: int = 0):
         if len(args) != arity + 1:
-            raise TypeError(f"{name}({', '.join(operands)}, fmt, mode='rne', seed=None, site=0)")
-        return _elementwise(op, args[-1], args[:-1], mode, seed, site)
+            raise TypeError(signature)
+        return _elementwise(op, args[-1], args[:-1], mode, seed, first_site)
 
     function.__name__ = name
     function.__doc__ = (
-        f"{name}({', '.join(operands)}, fmt, mode='rne', seed=None, site=0): correctly rounded "
-        f"{name} of values of fmt, elementwise with numpy broadcasting. Operands must already "
-        "be values of fmt (ValueError otherwise; use fpx.round); element i uses stochastic "
-        "site `site + i`.")
+        f"{signature}: correctly rounded {name} of values of fmt, elementwise with numpy "
+        "broadcasting. Operands must already be values of fmt (ValueError otherwise; use "
+        "fpx.round); element i uses stochastic site `first_site + i`. mode: {MODES}")
     return function
 
 
@@ -128,17 +134,19 @@ reciprocal = _define("reciprocal", 1)
 negate = _define("negate", 1)
 
 
+@_retired.renamed(_SITE)
 def dot(a: ArrayLike, b: ArrayLike, fmt: FormatLike, *, out: Optional[FormatLike] = None,
         where: str = "every_operation", order: str = "left_to_right",
         permutation: Optional[Sequence[int]] = None, product: Optional[FormatLike] = None,
         accumulator: Optional[FormatLike] = None, mode: str = "rne", seed: Optional[int] = None,
-        site: int = 0):
+        first_site: int = 0):
     """Dot products over the last axis of values of fmt, rounded into `out` (default fmt).
 
     where: every_operation (products into `product`, partial sums into `accumulator`; both
-    default to `out`), fused (fma into `accumulator` each step) or exact (one rounding).
+    default to `out`), fused (fma into `accumulator` each step) or once_per_dot_product (one
+    rounding of the exact sum).
     order: left_to_right, pairwise, or given (with `permutation`). Leading axes broadcast; the
-    dot product at flat index i uses stochastic sites from site + i * (2n + 1).
+    dot product at flat index i uses stochastic sites from first_site + i * (2n + 1).
     """
     x, y = np.broadcast_arrays(_doubles(a), _doubles(b))
     if x.ndim == 0:
@@ -148,6 +156,12 @@ def dot(a: ArrayLike, b: ArrayLike, fmt: FormatLike, *, out: Optional[FormatLike
     result = _core.dot(_as_format(fmt), np.ascontiguousarray(x).reshape(-1),
                        np.ascontiguousarray(y).reshape(-1), n, fmt_of(out), where, order,
                        None if permutation is None else list(permutation), fmt_of(product),
-                       fmt_of(accumulator), mode, seed, site)
+                       fmt_of(accumulator), mode, seed, first_site)
     result = result.reshape(x.shape[:-1])
     return float(result) if result.ndim == 0 else result
+
+
+# The name lists in the docstrings come from the C++ tables the parsers read.
+for _function in (round, encode, add, sub, mul, div, fma, sqrt, exp, log, reciprocal, negate, dot):
+    _function.__doc__ = (_function.__doc__.replace("{FORMATS}", _core.format_grammar())
+                         .replace("{MODES}", _core.round_mode_names()).replace("{MX}", _core.mx_grammar()))

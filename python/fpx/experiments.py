@@ -11,22 +11,28 @@ from . import _core
 
 
 def experiments() -> list[dict]:
-    """Each experiment's name, description, CSV columns and default parameters."""
+    """Every experiment: name, claim (its folder under experiments/ and its proof file),
+    description, columns (of a C++ experiment's table), defaults (every parameter with its
+    default), configs (named configs over the defaults) and script (a Python experiment's file,
+    relative to the source tree; empty for C++ ones)."""
     listed = _core.experiments()
     for e in listed:
         e["defaults"] = json.loads(e["defaults"])
+        e["configs"] = json.loads(e["configs"])
     return listed
 
 
-def run_experiment(name: str, config: Optional[dict] = None, out: Union[str, Path] = "data",
+def run_experiment(name: str, config: Union[None, str, dict] = None, out: Union[str, Path] = "data",
                    threads: int = 0,
                    progress: Union[bool, Callable[[str], None]] = True) -> Path:
-    """Runs experiment `name` with `config` overriding its defaults (unknown keys are errors)
-    and writes out/name/name.csv and out/name/manifest.json atomically; returns out/name.
+    """Runs experiment `name` with `config` (a dict over its defaults, where unknown keys are
+    errors, or the name of one of its configs) and writes out/name/ atomically: the tables and
+    manifest.json. Returns out/name.
 
     Progress (one line per finished cell) goes to stderr, to a callable, or nowhere (False).
     An interrupted run (Ctrl-C included) leaves a journal of finished cells; running it again
     with the same parameters and source resumes from there. Results do not depend on threads.
+    A Python experiment runs as its script, under this interpreter's build of fpx.
     """
     if progress is True:
         sink = lambda line: print(f"{name}: {line}", file=sys.stderr, flush=True)  # noqa: E731
@@ -34,6 +40,6 @@ def run_experiment(name: str, config: Optional[dict] = None, out: Union[str, Pat
         sink = None
     else:
         sink = progress
-    text = json.dumps(config or {})
+    text = json.dumps(config if config is not None else {})
     argv = ["fpx.run_experiment", name, text]
     return Path(_core.run_experiment(name, text, str(out), threads, argv, sink))

@@ -5,8 +5,8 @@
 #include <cmath>
 #include <stdexcept>
 
-#include "fpx/codec.hpp"
-#include "fpx/round.hpp"
+#include "fpx/arith/codec.hpp"
+#include "fpx/arith/round.hpp"
 
 namespace fpx::python {
 

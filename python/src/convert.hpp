@@ -8,9 +8,9 @@
 #include <optional>
 #include <string>
 
-#include "fpx/format.hpp"
-#include "fpx/network.hpp"
-#include "fpx/rational.hpp"
+#include "fpx/arith/format.hpp"
+#include "fpx/model/network.hpp"
+#include "fpx/exact/rational.hpp"
 
 namespace fpx::python {
 

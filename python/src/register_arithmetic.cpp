@@ -7,9 +7,9 @@
 #include <fmt/core.h>
 
 #include "convert.hpp"
-#include "fpx/arith.hpp"
-#include "fpx/codec.hpp"
-#include "fpx/dot.hpp"
+#include "fpx/arith/ops.hpp"
+#include "fpx/arith/codec.hpp"
+#include "fpx/arith/dot.hpp"
 
 namespace fpx::python {
 namespace {
@@ -54,14 +54,8 @@ accumulation make_accumulation(const std::string& where, const std::string& orde
                                std::optional<std::vector<std::size_t>> permutation,
                                std::optional<format> product, std::optional<format> accumulator) {
   accumulation a;
-  if (where == "every_operation") a.where = accumulation::rounding_points::every_operation;
-  else if (where == "fused") a.where = accumulation::rounding_points::fused;
-  else if (where == "exact") a.where = accumulation::rounding_points::exact;
-  else throw std::invalid_argument("where must be every_operation, fused or exact, not '" + where + "'");
-  if (order == "left_to_right") a.sum_order = accumulation::order::left_to_right;
-  else if (order == "pairwise") a.sum_order = accumulation::order::pairwise;
-  else if (order == "given") a.sum_order = accumulation::order::given;
-  else throw std::invalid_argument("order must be left_to_right, pairwise or given, not '" + order + "'");
+  a.where = parse_rounding_points(where);
+  a.sum_order = parse_summation_order(order);
   if (permutation && a.sum_order != accumulation::order::given)
     throw std::invalid_argument("a permutation needs order='given'");
   if (permutation) a.permutation = *permutation;

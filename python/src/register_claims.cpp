@@ -5,9 +5,9 @@
 #include <pybind11/stl.h>
 
 #include "convert.hpp"
-#include "fpx/equality.hpp"
-#include "fpx/protocol.hpp"
-#include "fpx/threshold_search.hpp"
+#include "fpx/construct/equality.hpp"
+#include "fpx/theory/protocol_checks.hpp"
+#include "fpx/theory/threshold_search.hpp"
 
 namespace fpx::python {
 namespace {
@@ -22,13 +22,13 @@ communication_matrix matrix_of(const py::handle& table) {
 // The target of a verification as a table, so that worker threads never call back into
 // Python: "equality", a (2^alice_bits x 2^bob_bits) array, or a callable f(x, y) evaluated once
 // per pair here.
-boolean_function target_of(const one_layer_protocol& p, const py::object& target) {
+boolean_function target_of(const protocol& p, const py::object& target) {
   if (py::isinstance<py::str>(target)) {
     if (target.cast<std::string>() != "equality")
       throw std::invalid_argument("the named targets are: equality");
     return equality;
   }
-  const std::uint64_t rows = p.input().alice_inputs(), cols = p.input().bob_inputs();
+  const std::uint64_t rows = p.split().alice_inputs(), cols = p.split().bob_inputs();
   auto table = std::make_shared<std::vector<std::uint8_t>>(rows * cols);
   if (PyCallable_Check(target.ptr())) {
     for (std::uint64_t x = 0; x < rows; ++x)
@@ -53,6 +53,7 @@ py::list pairs_list(const std::vector<input_pair>& pairs) {
 
 void register_claims(py::module_& m) {
   py::class_<communication_bounds>(m, "CommunicationBounds", "Lower bounds on deterministic communication, with certificates.")
+      .def(py::init([](const py::handle& table) { return communication_bounds(matrix_of(table)); }), py::arg("matrix"))
       .def_property_readonly("distinct_rows", [](const communication_bounds& b) { return b.rows.count(); })
       .def_property_readonly("row_class", [](const communication_bounds& b) { return b.rows.class_of; })
       .def_readonly("one_way_bits", &communication_bounds::one_way_bits)
@@ -63,8 +64,6 @@ void register_claims(py::module_& m) {
       .def_property_readonly("fooling_set", [](const communication_bounds& b) { return pairs_list(b.fooling_set); })
       .def_readonly("fooling_bits", &communication_bounds::fooling_bits)
       .def_property_readonly("two_way_bits", &communication_bounds::two_way_bits);
-  m.def("communication_bounds", [](const py::handle& table) { return lower_bounds(matrix_of(table)); },
-        py::arg("matrix"));
   m.def("check_fooling_set", [](const py::handle& table, const std::vector<input_pair>& pairs, bool value) {
     return check_fooling_set(matrix_of(table), pairs, value);
   }, py::arg("matrix"), py::arg("pairs"), py::arg("value"));
@@ -93,31 +92,31 @@ void register_claims(py::module_& m) {
 
   // The protocol memoises exponentials and is not thread-safe, so its methods keep the GIL:
   // two Python threads cannot use one protocol at once.
-  py::class_<one_layer_protocol>(m, "Protocol", "A one-layer softmax transformer read at its query, as a protocol.")
-      .def(py::init([](const model& net, const precision_spec& spec, const split_input& input) {
+  py::class_<protocol>(m, "Protocol", "A one-layer softmax transformer read at its query, as a protocol.")
+      .def(py::init([](const model& net, const precision_spec& spec, const split_input& split) {
              const auto* t = std::get_if<transformer>(&net.net);
              if (!t) throw std::invalid_argument("a protocol needs a transformer, not an MLP");
-             return one_layer_protocol(*t, spec, input);
-           }), py::arg("network"), py::arg("spec"), py::arg("split"))
-      .def("bob_message", &one_layer_protocol::bob_message, py::arg("y"))
-      .def("alice_state", &one_layer_protocol::alice_state, py::arg("x"), py::arg("message"))
-      .def("final_state", &one_layer_protocol::final_state, py::arg("alice"), py::arg("y"))
-      .def("evaluate_pair", &one_layer_protocol::evaluate_pair, py::arg("x"), py::arg("y"), py::arg("trace") = false)
-      .def_property_readonly("heads", &one_layer_protocol::heads)
-      .def_property_readonly("value_dim", &one_layer_protocol::value_dim)
-      .def_property_readonly("scores_position_only", &one_layer_protocol::scores_position_only)
-      .def("verify", [](const one_layer_protocol& p, const py::object& target, std::size_t cap, unsigned threads) {
+             return protocol(*t, spec, split);
+           }), py::arg("model"), py::arg("spec"), py::arg("split"))
+      .def("bob_message", &protocol::bob_message, py::arg("y"))
+      .def("alice_state", &protocol::alice_state, py::arg("x"), py::arg("message"))
+      .def("final_state", &protocol::final_state, py::arg("alice"), py::arg("y"))
+      .def("evaluate_pair", &protocol::evaluate_pair, py::arg("x"), py::arg("y"), py::arg("trace") = false)
+      .def_property_readonly("heads", &protocol::heads)
+      .def_property_readonly("value_dim", &protocol::value_dim)
+      .def_property_readonly("scores_position_only", &protocol::scores_position_only)
+      .def("verify", [](const protocol& p, const py::object& target, std::size_t cap, unsigned threads) {
         const verification v = verify(p, target_of(p, target), cap, threads);
         return py::dict(py::arg("pairs") = v.pairs, py::arg("failures") = v.failures,
                         py::arg("failing") = pairs_list(v.failing), py::arg("alice_states") = v.alice_states,
                         py::arg("final_states") = v.final_states);
       }, py::arg("target") = "equality", py::arg("failure_cap") = 16, py::arg("threads") = 0)
-      .def("check_simulation", [](const one_layer_protocol& p) {
+      .def("check_simulation", [](const protocol& p) {
         const simulation_check c = check_simulation(p);
         return py::dict(py::arg("pairs") = c.pairs, py::arg("alice_states") = c.alice_states,
                         py::arg("violation") = c.violation);
       })
-      .def("find_collision", [](const one_layer_protocol& p, const py::object& target) -> py::object {
+      .def("find_collision", [](const protocol& p, const py::object& target) -> py::object {
         const auto c = find_collision(p, target_of(p, target));
         if (!c) return py::none();
         return py::dict(py::arg("x") = c->x, py::arg("x_other") = c->x_other, py::arg("y") = c->y,
@@ -134,8 +133,8 @@ void register_claims(py::module_& m) {
     if (kind != "dyadic" && kind != "integer")
       throw std::invalid_argument("kind must be dyadic or integer, not '" + kind + "'");
     equality_construction c = kind == "dyadic" ? dyadic_equality(n, r) : integer_equality(n, r);
-    return py::dict(py::arg("name") = c.name, py::arg("network") = model{std::move(c.model)},
-                    py::arg("split") = std::move(c.input));
+    return py::dict(py::arg("name") = c.name, py::arg("model") = model{std::move(c.model)},
+                    py::arg("split") = std::move(c.split));
   }, py::arg("n"), py::arg("kind") = "dyadic", py::arg("readout") = "step");
 
   m.def("search_equality_separation", [](const format& f, int n, std::uint64_t budget, unsigned threads) {

@@ -9,10 +9,10 @@
 #include <fmt/core.h>
 
 #include "convert.hpp"
-#include "fpx/codec.hpp"
-#include "fpx/fast_round.hpp"
-#include "fpx/mx.hpp"
-#include "fpx/round.hpp"
+#include "fpx/arith/codec.hpp"
+#include "fpx/fast/rounder.hpp"
+#include "fpx/arith/mx.hpp"
+#include "fpx/arith/round.hpp"
 
 namespace fpx::python {
 namespace {
@@ -109,7 +109,8 @@ void register_formats(py::module_& m) {
       .def_static("uint", [](int bits, std::int64_t zero, py::handle scale) { return format::int_asymmetric(bits, zero, to_rational(scale)); },
                   py::arg("bits"), py::arg("zero_point") = 0, py::arg("scale") = 1)
       .def_static("ternary", [](py::handle scale) { return format::ternary(to_rational(scale)); }, py::arg("scale") = 1)
-      .def_static("binary", [](py::handle scale) { return format::binary(to_rational(scale)); }, py::arg("scale") = 1)
+      .def_static("s1", [](py::handle scale) { return format::s1(to_rational(scale)); }, py::arg("scale") = 1)
+      .def_static("u1", [](py::handle scale) { return format::u1(to_rational(scale)); }, py::arg("scale") = 1)
       .def_property_readonly("name", &format::name)
       .def_property_readonly("kind", [](const format& f) { return f.kind() == format_kind::minifloat ? "minifloat" : "grid"; })
       .def_property_readonly("bits", &format::bits)
@@ -135,6 +136,9 @@ void register_formats(py::module_& m) {
   py::implicitly_convertible<py::str, format>();
 
   m.def("preset_names", &preset_names);
+  m.def("format_grammar", &format_grammar);
+  m.def("mx_grammar", &mx_grammar);
+  m.def("round_mode_names", [] { return round_mode_names(); });
   m.def("round", &round_into, py::arg("format"), py::arg("x"), py::arg("mode"), py::arg("seed"), py::arg("site"));
   m.def("encode", &encode, py::arg("format"), py::arg("x"), py::arg("mode"), py::arg("seed"), py::arg("site"));
   m.def("decode", &decode, py::arg("format"), py::arg("codes"));

@@ -4,10 +4,12 @@
 #include <pybind11/stl.h>
 
 #include "convert.hpp"
-#include "fpx/bit_allocation.hpp"
-#include "fpx/evaluate.hpp"
-#include "fpx/gptq.hpp"
-#include "fpx/quantize.hpp"
+#include "fpx/quant/bit_allocation.hpp"
+#include "fpx/model/evaluate.hpp"
+#include "fpx/model/divergence.hpp"
+#include "fpx/model/json.hpp"
+#include "fpx/quant/gptq.hpp"
+#include "fpx/quant/quantize.hpp"
 
 namespace fpx::python {
 namespace {
@@ -84,7 +86,7 @@ void register_models(py::module_& m) {
       .def(py::init(&make_spec), py::arg("spec"),
            "A preset name (exact, float64, fixed(8), fixed(8,4), float(4,3), uniform(e4m3)) or JSON text.")
       .def_readonly("name", &precision_spec::name)
-      .def_property_readonly("arithmetic", [](const precision_spec& s) { return std::string(to_string(s.mode)); })
+      .def_property_readonly("arithmetic", [](const precision_spec& s) { return std::string(to_string(s.arithmetic)); })
       .def("format_of", [](const precision_spec& s, const std::string& q) { return s.format_of(parse_quantity(q)); },
            py::arg("quantity"))
       .def("with_arithmetic", [](const precision_spec& s, const std::string& a) { return s.with_arithmetic(parse_arithmetic(a)); },
@@ -92,6 +94,7 @@ void register_models(py::module_& m) {
       .def("to_json", [](const precision_spec& s) { return to_json(s); })
       .def("__repr__", [](const precision_spec& s) { return "PrecisionSpec('" + s.name + "')"; });
   m.def("spec_preset_grammar", [] { return std::string(spec_preset_grammar()); });
+  m.def("quantizer_grammar", &quantizer_grammar);
 
   py::class_<model>(m, "Network", "An MLP or a transformer with exact weights.")
       .def(py::init([](const std::string& text) { return model{network_from_json(text)}; }), py::arg("json"))
