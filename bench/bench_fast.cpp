@@ -8,13 +8,14 @@
 #include <string>
 #include <vector>
 
-#include "fpx/arith.hpp"
-#include "fpx/codec.hpp"
-#include "fpx/equality.hpp"
-#include "fpx/evaluate.hpp"
-#include "fpx/fast_arith.hpp"
-#include "fpx/fast_round.hpp"
-#include "fpx/round.hpp"
+#include "fpx/arith/ops.hpp"
+#include "fpx/arith/codec.hpp"
+#include "fpx/construct/equality.hpp"
+#include "fpx/model/evaluate.hpp"
+#include "fpx/fast/elementwise.hpp"
+#include "fpx/fast/isa.hpp"
+#include "fpx/fast/rounder.hpp"
+#include "fpx/arith/round.hpp"
 
 namespace {
 
@@ -119,7 +120,7 @@ void arith_native(benchmark::State& state, op o) {
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * batch));
 }
 
-// One forward pass of an equality construction (THEORY.md section 1) on random strings of
+// One forward pass of an equality construction (proofs/every_bit_counts.md) on random strings of
 // length n (equality_threshold runs n = 1 .. the format's bits).
 void equality_pass(benchmark::State& state, bool integer, int n, const char* spec_name, bool reference) {
   const auto c = integer ? fpx::integer_equality(n) : fpx::dyadic_equality(n);
