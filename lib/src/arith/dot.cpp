@@ -19,20 +19,21 @@ struct dot_state {
   const rounding& r;
   std::uint64_t& site;
   bool product_is_accumulator;  // compared once: comparing grid formats compares rationals
+  code_t last = 0;              // the code of the last value in the accumulator
 
-  operand sum(const operand& x, const operand& y) {
-    return load(acc, add(x, y, acc, r, site++));
+  operand in_acc(code_t c) {
+    last = c;
+    return load(acc, c);
   }
+  operand sum(const operand& x, const operand& y) { return in_acc(add(x, y, acc, r, site++)); }
   // Term i rounded into `product` (a product) and then into the accumulator; the second
   // rounding is exact when the formats agree.
   operand term(std::size_t i) {
-    if (b.empty()) return load(acc, round_operand(a[i], acc, r, site++));
+    if (b.empty()) return in_acc(round_operand(a[i], acc, r, site++));
     const code_t p = mul(a[i], b[i], product, r, site++);
-    return product_is_accumulator ? load(acc, p) : load(acc, convert(product, p, acc, r, site++));
+    return product_is_accumulator ? in_acc(p) : in_acc(convert(product, p, acc, r, site++));
   }
-  operand fused(std::size_t i, const operand& total) {
-    return load(acc, fma(a[i], b[i], total, acc, r, site++));
-  }
+  operand fused(std::size_t i, const operand& total) { return in_acc(fma(a[i], b[i], total, acc, r, site++)); }
 };
 
 bool is_special(const operand& x) { return x.is_nan() || x.is_inf(); }
@@ -62,8 +63,8 @@ code_t dot(std::span<const operand> a, std::span<const operand> b, const operand
   if (!b.empty() && a.size() != b.size())
     throw std::invalid_argument("dot: lengths differ (" + std::to_string(a.size()) + " and " +
                                 std::to_string(b.size()) + ")");
-  const format& product = rule.product.value_or(out);
-  const format& acc = rule.accumulator.value_or(out);
+  const format& product = rule.product ? *rule.product : out;  // references: value_or would copy
+  const format& acc = rule.accumulator ? *rule.accumulator : out;
   std::vector<std::size_t> idx;
   summation_order(rule, a.size(), idx);
   using where = accumulation::rounding_points;
@@ -87,15 +88,17 @@ code_t dot(std::span<const operand> a, std::span<const operand> b, const operand
 }
 
 operand dot_step(const operand* total, const operand& a, const operand* b, const format& out,
-                 const accumulation& rule, const rounding& r, std::uint64_t& site) {
+                 const accumulation& rule, const rounding& r, std::uint64_t& site, code_t* code) {
   if (rule.where == accumulation::rounding_points::once_per_dot_product)
     throw std::invalid_argument("dot: once_per_dot_product keeps exact partial sums, which are "
                                 "not values of a format: there is no step");
-  const format& product = rule.product.value_or(out);
-  const format& acc = rule.accumulator.value_or(out);
+  const format& product = rule.product ? *rule.product : out;  // references: value_or would copy
+  const format& acc = rule.accumulator ? *rule.accumulator : out;
   dot_state s{std::span(&a, 1), b ? std::span(b, 1) : std::span<const operand>(), product, acc, r, site,
               product == acc};
-  return sum_step(s, rule, b != nullptr, 0, total, operand{number_class::zero, {}});
+  const operand result = sum_step(s, rule, b != nullptr, 0, total, operand{number_class::zero, {}});
+  if (code) *code = s.last;
+  return result;
 }
 
 }  // namespace fpx::detail

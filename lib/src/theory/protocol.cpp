@@ -85,6 +85,7 @@ protocol::protocol(transformer model, precision_spec spec, split_input split)
     throw std::invalid_argument("protocol: once_per_dot_product keeps exact partial sums, which "
                                 "are not values of a format");
 
+  step_rule_ = detail::position_rule<detail::rounded_arith>(spec_, 0);
   // Logits and values at the query depend only on (position, token) in one layer: read them
   // from two evaluations, all bits 0 and all bits 1.
   const format& logit_format = spec_.format_of(quantity::logit);
@@ -139,7 +140,8 @@ code_t protocol::weight(std::size_t head, std::size_t position, int bit, code_t 
   const format& lf = spec_.format_of(quantity::logit);
   operand s = detail::load(lf, heads_[head].logit[position][bit]);
   if (spec_.subtract_max) s = rules.shifted(s, detail::load(lf, maximum));
-  const code_t w = a.code(rules.exponential(s), quantity::exponential);
+  rules.exponential(s);
+  const code_t w = a.last;
   weights_.emplace(key, w);
   return w;
 }
@@ -189,7 +191,7 @@ protocol::state protocol::advance(const state& before, std::size_t position,
 // positions (model/detail/rules.hpp).
 void protocol::add_position(state& s, std::size_t position, int bit, bool first) const {
   detail::rounded_arith a{spec_, 0};
-  detail::attention_rules rules(a, spec_);
+  detail::attention_rules rules(a, spec_, step_rule_);
   const format& acc = spec_.format_of(quantity::accumulator);
   const format& ef = spec_.format_of(quantity::exponential);
   const format& vf = spec_.format_of(quantity::activation);
@@ -197,11 +199,13 @@ void protocol::add_position(state& s, std::size_t position, int bit, bool first)
   for (std::size_t h = 0; h < heads_.size(); ++h) {
     const operand w = detail::load(ef, weight(h, position, bit, spec_.subtract_max ? s[h] : 0));
     const operand z = detail::load(acc, s[k]);
-    s[k] = a.code(rules.denominator_step(first ? nullptr : &z, w), quantity::accumulator);
+    rules.denominator_step(first ? nullptr : &z, w);
+    s[k] = a.last;
     ++k;
     for (code_t vc : heads_[h].value[position][bit]) {
       const operand partial = detail::load(acc, s[k]);
-      s[k] = a.code(rules.numerator_step(first ? nullptr : &partial, w, detail::load(vf, vc)), quantity::accumulator);
+      rules.numerator_step(first ? nullptr : &partial, w, detail::load(vf, vc));
+      s[k] = a.last;
       ++k;
     }
   }
@@ -225,9 +229,8 @@ evaluation protocol::checked_output(const state& final, std::uint64_t x, std::ui
     const double z = find_step(e, head_step(h, "denominator")).values(0, 0);
     const Eigen::MatrixXd& numerator = find_step(e, head_step(h, "numerator")).values;
     detail::rounded_arith arith{spec_, 0};
-    const code_t zc = arith.code(
-        detail::attention_rules(arith, spec_).denominator_total(detail::load(acc, final[k++])),
-        quantity::denominator);
+    detail::attention_rules(arith, spec_).denominator_total(detail::load(acc, final[k++]));
+    const code_t zc = arith.last;
     bool same = to_double(den, zc) == z || (std::isnan(z) && std::isnan(to_double(den, zc)));
     for (Eigen::Index c = 0; c < numerator.cols(); ++c) {
       const double mine = to_double(acc, final[k++]);

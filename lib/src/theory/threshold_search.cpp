@@ -1,6 +1,7 @@
 #include "fpx/theory/threshold_search.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 #include <map>
 #include <set>
@@ -57,17 +58,21 @@ struct class_tables {
     step.assign(codes * codes, 0);
     for (code_t v = 0; v < codes; ++v) {
       if (!is_valid_code(f, v)) continue;
-      first[v] = a.code(rules.numerator_step(nullptr, w, value(v)), quantity::accumulator);
+      rules.numerator_step(nullptr, w, value(v));
+      first[v] = a.last;
       for (code_t partial = 0; partial < codes; ++partial)
         if (is_valid_code(f, partial)) {
           const detail::operand p = value(partial);
-          step[partial * codes + v] = a.code(rules.numerator_step(&p, w, value(v)), quantity::accumulator);
+          rules.numerator_step(&p, w, value(v));
+          step[partial * codes + v] = a.last;
         }
     }
     const std::vector<detail::operand> weights(static_cast<std::size_t>(2 * n + 1), w);
     const detail::operand z = rules.denominator(weights);
-    for (code_t c = 0; c < codes; ++c)
-      output.push_back(is_valid_code(f, c) ? a.code(rules.divided(value(c), z), quantity::activation) : 0);
+    for (code_t c = 0; c < codes; ++c) {
+      if (is_valid_code(f, c)) rules.divided(value(c), z);
+      output.push_back(is_valid_code(f, c) ? a.last : 0);
+    }
   }
   code_t next(code_t partial, code_t v) const { return step[partial * codes + v]; }
   int id_count() const { return static_cast<int>(values.size()) + 3; }
@@ -218,7 +223,7 @@ void check_witness(const format& f, int n, std::span<const code_t> values, const
   const transformer model = separation_model(f, n, values);
   const precision_spec spec = separation_spec(f);
   const std::size_t inputs = std::size_t{1} << n;
-  std::set<rational> diagonal, off;
+  std::set<double> diagonal, off;  // values of a format of at most 8 bits: exact doubles, or infinities
   for (std::size_t x = 0; x < inputs; ++x)
     for (std::size_t y = 0; y < inputs; ++y) {
       std::vector<int> tokens;
@@ -226,13 +231,17 @@ void check_witness(const format& f, int n, std::span<const code_t> values, const
       for (int k = 0; k < n; ++k) tokens.push_back(2 * (n + k) + static_cast<int>(y >> k & 1));
       tokens.push_back(4 * n);
       const evaluation e = evaluate(model, tokens, spec, {.last_position_only = true});
-      const rational table = to_rational(f, outputs[x * inputs + y]);
-      if (!e.exact_output || (*e.exact_output)(0, 0) != table)
+      const code_t code = outputs[x * inputs + y];
+      const bool finite = classify(f, code) != number_class::infinite && classify(f, code) != number_class::nan;
+      const double table = finite ? to_double(f, code) : (is_negative(f, code) ? -HUGE_VAL : HUGE_VAL);
+      const bool same = finite ? e.exact_output && (*e.exact_output)(0, 0) == to_rational(f, code)
+                               : e.output(0, 0) == table;
+      if (!same || classify(f, code) == number_class::nan)
         throw std::logic_error("search: the evaluator disagrees with the search's tables on a witness at x=" +
                                std::to_string(x) + ", y=" + std::to_string(y));
-      (x == y ? diagonal : off).insert(table);
+      (x == y ? diagonal : off).insert(table == 0 ? 0.0 : table);  // -0 and +0 are one output
     }
-  for (const rational& v : diagonal)
+  for (double v : diagonal)
     if (off.count(v)) throw std::logic_error("search: a witness does not separate equality in the evaluator");
 }
 

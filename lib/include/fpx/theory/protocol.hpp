@@ -96,6 +96,7 @@ class protocol {
   precision_spec spec_;
   split_input split_;
   std::vector<head_tables> heads_;
+  accumulation step_rule_;  // the rule of the sums' steps over positions, made once
   mutable std::map<std::array<std::uint64_t, 4>, code_t> weights_;  // memo of rounded exp
 };
 

@@ -45,9 +45,10 @@ code_t dot(std::span<const operand> a, std::span<const operand> b, const operand
 
 /// One step of dot's left-to-right sum (sum_step in dot_order.hpp): `total` (nullptr: the empty
 /// sum) with a * b (or a, when b is null) added under `rule`, in the rule's accumulator format
-/// (default `out`). A dot product is this step repeated, then rounded once into `out`.
+/// (default `out`). A dot product is this step repeated, then rounded once into `out`. `code`,
+/// if given, receives the result's code in the accumulator format.
 operand dot_step(const operand* total, const operand& a, const operand* b, const format& out,
-                 const accumulation& rule, const rounding& r, std::uint64_t& site);
+                 const accumulation& rule, const rounding& r, std::uint64_t& site, code_t* code = nullptr);
 
 /// The order in which a dot product of n terms sums them, written into idx (a buffer the
 /// caller may reuse); throws std::invalid_argument when a given order is not a permutation of

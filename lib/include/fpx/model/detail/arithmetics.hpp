@@ -108,14 +108,16 @@ struct rounded_arith {
   using scalar = operand;
   const precision_spec& spec;
   std::uint64_t site;
+  code_t last = 0;  ///< the code of the last result, in its quantity's format
 
   const format& fmt(quantity q) const { return spec.format_of(q); }
-  scalar in(quantity q, code_t c) const { return load(fmt(q), c); }
-  /// The code of a value of q's format (one the arithmetic gave): re-encoding it is exact.
-  code_t code(const scalar& x, quantity q) const { return round_operand(x, fmt(q), {}, 0); }
+  scalar in(quantity q, code_t c) {
+    last = c;
+    return load(fmt(q), c);
+  }
 
   scalar param(const rational& x, quantity q) { return in(q, from_rational(fmt(q), x, spec.rule, site++)); }
-  scalar integer(long n) {
+  scalar integer(long n) {  // an exact operand, of no format (so `last` does not change)
     const bool negative = n < 0;
     const dyadic v{negative, bigint(negative ? -n : n), 0, false};
     return {n == 0 ? number_class::zero : number_class::normal, v};
@@ -127,7 +129,7 @@ struct rounded_arith {
   }
   /// A partial sum of the rule's accumulator format (accumulation always names it here).
   scalar dot_step(const scalar* total, const scalar& a, const scalar* b, const accumulation& rule) {
-    return detail::dot_step(total, a, b, *rule.accumulator, rule, spec.rule, site);
+    return detail::dot_step(total, a, b, *rule.accumulator, rule, spec.rule, site, &last);
   }
   scalar add(const scalar& x, const scalar& y, quantity q) { return in(q, detail::add(x, y, fmt(q), spec.rule, site++)); }
   scalar sub(const scalar& x, scalar y, quantity q) {

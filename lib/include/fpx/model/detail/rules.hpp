@@ -75,7 +75,12 @@ class attention_rules {
  public:
   using S = typename Arith::scalar;
 
-  attention_rules(Arith& a, const precision_spec& spec) : a_(a), spec_(spec) {}
+  attention_rules(Arith& a, const precision_spec& spec)
+      : a_(a), spec_(spec), step_rule_(position_rule<Arith>(spec, 0)) {}
+  /// With the rule of the steps made once by the caller (position_rule<Arith>(spec, 0)), for
+  /// callers that step many times.
+  attention_rules(Arith& a, const precision_spec& spec, accumulation step_rule)
+      : a_(a), spec_(spec), step_rule_(std::move(step_rule)) {}
 
   /// The row maximum for max-subtraction: the leftmost of the maximal logits.
   S maximum(std::span<const S> s) {
@@ -110,12 +115,12 @@ class attention_rules {
   /// Z's partial sum (nullptr: none yet) with the next position's w added, left to right, in
   /// `accumulator`: denominator() is these steps, then denominator_total.
   S denominator_step(const S* partial, const S& w) {
-    return a_.dot_step(partial, w, nullptr, position_rule<Arith>(spec_, 0));
+    return a_.dot_step(partial, w, nullptr, step_rule_);
   }
   /// The numerator's partial sum (nullptr: none yet) with the next position's w v added, left
   /// to right, in `accumulator`: numerator() is these steps.
   S numerator_step(const S* partial, const S& w, const S& v) {
-    return a_.dot_step(partial, w, &v, position_rule<Arith>(spec_, 0));
+    return a_.dot_step(partial, w, &v, step_rule_);
   }
   /// Z over every position from its last partial sum: rounded into `denominator`.
   S denominator_total(const S& partial) { return a_.convert(partial, quantity::denominator); }
@@ -131,6 +136,7 @@ class attention_rules {
  private:
   Arith& a_;
   const precision_spec& spec_;
+  accumulation step_rule_;  // the rule of the steps (left to right), made once
 };
 
 }  // namespace fpx::detail
