@@ -45,9 +45,22 @@ py::object exact_matrix(const rmatrix& m) {
   return rows;
 }
 
-evaluation evaluate_network(const model& net, py::handle x, const precision_spec& spec,
+// A spec argument: a PrecisionSpec, a preset name or JSON text, or a dict of fields.
+precision_spec spec_of(py::handle spec) {
+  if (py::isinstance<precision_spec>(spec)) return spec.cast<precision_spec>();
+  if (py::isinstance<py::str>(spec)) return make_spec(spec.cast<std::string>());
+  if (py::isinstance<py::dict>(spec)) return spec_from_json(py::module_::import("json").attr("dumps")(spec).cast<std::string>());
+  throw py::type_error("spec must be a PrecisionSpec, a preset name or a dict of fields, not " +
+                       py::str(py::type::of(spec)).cast<std::string>());
+}
+
+evaluation evaluate_network(const model& net, py::handle x, py::handle spec_argument,
                             std::optional<std::string> arithmetic_name, bool trace,
-                            bool last_position_only, std::uint64_t first_site) {
+                            bool last_position_only, py::handle first_site_argument) {
+  if (!py::isinstance<py::int_>(first_site_argument) || first_site_argument.cast<py::int_>() < py::int_(0))
+    throw py::value_error("first_site must be a non-negative integer, not " + py::repr(first_site_argument).cast<std::string>());
+  const std::uint64_t first_site = first_site_argument.cast<std::uint64_t>();
+  const precision_spec spec = spec_of(spec_argument);
   const precision_spec s = arithmetic_name ? spec.with_arithmetic(parse_arithmetic(*arithmetic_name)) : spec;
   const evaluation_options options{trace, last_position_only, first_site};
   if (const auto* m = std::get_if<mlp>(&net.net)) {
@@ -111,6 +124,22 @@ void register_models(py::module_& m) {
       .def_property_readonly("trace", [](const evaluation& e) {
         py::dict steps;  // in evaluation order
         for (const auto& s : e.trace) steps[py::str(s.name)] = s.values;
+        return steps;
+      })
+      .def_property_readonly("trace_exact", [](const evaluation& e) {
+        py::dict steps;  // the same steps, each entry a Fraction (None: masked, NaN, infinite, or float64)
+        for (const auto& s : e.trace) {
+          py::list rows;
+          for (Eigen::Index i = 0; i < s.values.rows(); ++i) {
+            py::list row;
+            for (Eigen::Index k = 0; k < s.values.cols(); ++k) {
+              const auto& x = s.exact_at(i, k);
+              row.append(x ? to_fraction(*x) : py::none());
+            }
+            rows.append(row);
+          }
+          steps[py::str(s.name)] = rows;
+        }
         return steps;
       })
       .def_readonly("roundings", &evaluation::roundings);

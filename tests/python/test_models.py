@@ -33,7 +33,98 @@ def test_mlp_in_three_arithmetics():
     assert low.exact_output == [[Fraction(7, 16)]]
     assert list(low.trace)[0] == "input"
     d = fpx.first_divergence(low, net.evaluate(x, fpx.spec("fixed(8)"), arithmetic="exact", trace=True))
-    assert d is not None and d["step"] == "mlp.layers[0].linear"
+    # The first rounding is the weight 1/3 itself: the trace shows the rounded parameters.
+    assert d == {"step": "mlp.layers[0].linear.weight", "row": 0, "col": 0, "first": 5 / 16, "second": 1 / 3}
+
+
+def test_trace_rows_are_positions_and_columns_features():
+    # The recorder once filled the column-major trace in row-major order: this came back as
+    # [[1, 4], [1/3, 5], [3, 6]].
+    m = fpx.network({"type": "transformer", "token_embedding": [[1, "1/3"], [3, 4], [5, 6]], "blocks": [],
+                     "readout": {"layers": [{"weight": [[1, 0], [0, 1]], "activation": "identity"}]}})
+    e = m.evaluate([0, 1, 2], fpx.spec("exact"), trace=True)
+    want = [[1, Fraction(1, 3)], [3, 4], [5, 6]]
+    assert e.trace_exact["embedding"] == want and e.exact_output == want
+    assert e.trace["embedding"].tolist() == [[1, 1 / 3], [3, 4], [5, 6]]
+    assert e.trace_exact["embedding.tokens"] == want
+
+
+def _matmul(a, b):
+    return [[sum(x * y for x, y in zip(row, col)) for col in zip(*b)] for row in a]
+
+
+def _transpose(a):
+    return [list(r) for r in zip(*a)]
+
+
+def test_every_traced_step_of_a_two_head_transformer_by_hand():
+    # Two positions, d = 3, two heads (d_v = 2 and 1), an output projection, a residual and a
+    # readout with a bias; every step is computed here in Fractions from the model's weights
+    # (the exponentials from their exact traced values: exp is the only irrational step).
+    F = Fraction
+    E = [[F(1, 2), 1, 0], [0, F(-1, 4), F(3, 2)], [1, 1, 1]]
+    P = [[F(1, 8), 0, 0], [0, F(1, 8), 0]]
+    heads = [
+        {"query": [[1, 0, F(1, 2)], [0, 1, 0]], "key": [[F(1, 4), 0, 1], [0, F(1, 2), 0]],
+         "value": [[1, 0, 0], [0, 0, 1]]},
+        {"query": [[0, 1, 1]], "key": [[1, 0, F(-1, 2)]], "value": [[F(1, 2), F(1, 2), 0]]},
+    ]
+    O = [[1, 0, 0], [0, 1, 0], [0, 0, 1]]  # 3 x (2 + 1)
+    R, b = [[1, F(-1, 2), F(1, 4)]], [F(1, 16)]
+    text = lambda m: [[str(F(v)) for v in row] for row in m]  # noqa: E731
+    net = fpx.network({"type": "transformer", "token_embedding": text(E), "positional": text(P),
+                       "blocks": [{"attention": {"heads": [{k: {"weight": text(h[k])} for k in h} for h in heads],
+                                                 "output": {"weight": text(O)}}, "attention_residual": True}],
+                       "readout": {"layers": [{"weight": text(R), "bias": [str(b[0])]}]}})
+    tokens = [2, 1]
+    e = net.evaluate(tokens, fpx.spec("exact"), trace=True)
+    got = e.trace_exact
+    X = [[E[t][k] + P[i][k] for k in range(3)] for i, t in enumerate(tokens)]
+    assert got["embedding.tokens"] == [E[t] for t in tokens]
+    assert got["embedding.positions"] == P
+    assert got["embedding"] == X
+    outputs = []
+    for h, head in enumerate(heads):
+        name = f"blocks[0].attention.heads[{h}]"
+        q, k, v = (_matmul(X, _transpose(head[part])) for part in ("query", "key", "value"))
+        for part, value in (("query", q), ("key", k), ("value", v)):
+            assert got[f"{name}.{part}.weight"] == [[F(x) for x in row] for row in head[part]], part
+            assert got[f"{name}.{part}"] == value, (name, part)
+        logits = _matmul(q, _transpose(k))
+        assert got[f"{name}.logits"] == logits
+        w = got[f"{name}.exponentials"]
+        for i in range(2):
+            for j in range(2):
+                assert float(w[i][j]) == pytest.approx(np.exp(float(logits[i][j])), rel=1e-15)
+        z = [[sum(row)] for row in w]
+        assert got[f"{name}.denominator"] == z
+        numerator = _matmul(w, v)
+        assert got[f"{name}.numerator"] == numerator
+        out = [[numerator[i][c] / z[i][0] for c in range(len(v[0]))] for i in range(2)]
+        assert got[f"{name}.output"] == out
+        outputs.append(out)
+    concat = [outputs[0][i] + outputs[1][i] for i in range(2)]
+    attention = _matmul(concat, _transpose(O))
+    assert got["blocks[0].attention.output.weight"] == O
+    assert got["blocks[0].attention.output"] == attention
+    residual = [[X[i][k] + attention[i][k] for k in range(3)] for i in range(2)]
+    assert got["blocks[0].attention.residual"] == residual
+    assert got["readout.layers[0].linear.bias"] == [b]
+    readout = [[row[0] + b[0]] for row in _matmul(residual, _transpose(R))]
+    assert got["readout.layers[0].linear"] == readout and e.exact_output == readout
+    assert e.trace["blocks[0].attention.residual"].tolist() == [[float(x) for x in r] for r in residual]
+
+
+def test_first_divergence_names_the_entry_not_only_the_step():
+    # Only the entry at row 1, column 2 of the embedding is not a value of fixed(8) (1/3): the
+    # first divergence from exact arithmetic is there, in the rounded parameters.
+    E = [[1, 0, 0], [0, 0, "1/3"]]
+    net = fpx.network({"type": "transformer", "token_embedding": E, "blocks": [],
+                       "readout": {"layers": [{"weight": [[1, 1, 1]], "activation": "identity"}]}})
+    low = net.evaluate([0, 1], fpx.spec("fixed(8)"), trace=True)
+    ref = net.evaluate([0, 1], fpx.spec("fixed(8)"), arithmetic="exact", trace=True)
+    assert fpx.first_divergence(low, ref) == {"step": "embedding.tokens", "row": 1, "col": 2,
+                                              "first": 0.3125, "second": 1 / 3}
 
 
 def test_bad_models_are_value_errors():

@@ -50,6 +50,7 @@ class forward_pass {
       throw std::invalid_argument("evaluate: " + std::to_string(n) + " tokens, but positional "
                                   "encodings for " + std::to_string(t.positional.rows()));
     mat out(n, t.token_embedding.cols());
+    mat tokens_used(tracing_ ? n : 0, t.token_embedding.cols()), positions_used(tracing_ ? n : 0, t.token_embedding.cols());
     for (Index i = 0; i < n; ++i) {
       const int token = tokens[static_cast<std::size_t>(i)];
       if (token < 0 || token >= t.token_embedding.rows())
@@ -58,11 +59,24 @@ class forward_pass {
                                     std::to_string(t.token_embedding.rows()) + ")");
       for (Index k = 0; k < out.cols(); ++k) {
         const S e = a_.param(t.token_embedding(token, k), quantity::embedding);
-        out(i, k) = t.positional.size() == 0
-                        ? a_.convert(e, quantity::activation)
-                        : a_.add(e, a_.param(t.positional(i, k), quantity::position),
-                                 quantity::activation);
+        if (tracing_) tokens_used(i, k) = e;
+        if (t.positional.size() == 0) {
+          out(i, k) = a_.convert(e, quantity::activation);
+        } else {
+          const S p = a_.param(t.positional(i, k), quantity::position);
+          if (tracing_) positions_used(i, k) = p;
+          out(i, k) = a_.add(e, p, quantity::activation);
+        }
       }
+    }
+    if (tracing_) {  // the rounded parameters, then their sum
+      step_ = "embedding.tokens";
+      record(tokens_used);
+      if (t.positional.size() != 0) {
+        step_ = "embedding.positions";
+        record(positions_used);
+      }
+      step_ = "embedding";
     }
     record(out);
     return out;
@@ -128,6 +142,16 @@ class forward_pass {
       w.data()[i] = a_.param(l.weight(i / w.cols(), i % w.cols()), quantity::weight);
     std::vector<S> bias;
     for (Index i = 0; i < l.bias.size(); ++i) bias.push_back(a_.param(l.bias(i), quantity::bias));
+    if (tracing_) {  // the rounded parameters, then the step that uses them
+      const std::string step = step_;
+      step_.append(".weight");
+      record(w);
+      if (!bias.empty()) {
+        step_.assign(step).append(".bias");
+        record_row(bias);
+      }
+      step_ = step;
+    }
     const accumulation rule = detail::feature_rule<Arith>(spec_);
     mat out(x.rows(), w.rows());
     for (Index i = 0; i < x.rows(); ++i)
@@ -286,12 +310,17 @@ class forward_pass {
       for (std::size_t j : maximisers) chosen.back()[j] = 1.0 / static_cast<double>(maximisers.size());
     }
     if (tracing_) {
-      Eigen::MatrixXd m = Eigen::MatrixXd::Constant(static_cast<Index>(chosen.size()), v.rows(),
-                                                    std::numeric_limits<double>::quiet_NaN());
+      const Index rows = static_cast<Index>(chosen.size()), cols = v.rows();
+      trace_step s{step_, Eigen::MatrixXd::Constant(rows, cols, std::numeric_limits<double>::quiet_NaN()),
+                   trace_step::exactness::stored, {}};
+      s.exact.resize(static_cast<std::size_t>(rows * cols));
       for (std::size_t i = 0; i < chosen.size(); ++i)
-        for (std::size_t j = 0; j < chosen[i].size(); ++j)
-          m(static_cast<Index>(i), static_cast<Index>(j)) = chosen[i][j];
-      trace_.push_back({step_, std::move(m)});
+        for (std::size_t j = 0; j < chosen[i].size(); ++j) {
+          s.values(static_cast<Index>(i), static_cast<Index>(j)) = chosen[i][j];
+          s.exact[i * static_cast<std::size_t>(cols) + j] =
+              chosen[i][j] == 0 ? rational(0) : rational(1, static_cast<long>(std::lround(1 / chosen[i][j])));
+        }
+      trace_.push_back(std::move(s));
     }
   }
 
@@ -311,27 +340,39 @@ class forward_pass {
     for (std::size_t j = 0; j < count; ++j) out.push_back(m(static_cast<Index>(j), c));
   }
 
+  // A step of rows x cols entries; get(i, k) is the entry's scalar, or nullptr where masked.
+  template <class Get>
+  void record_cells(Index rows, Index cols, Get get) {
+    trace_step s{step_, Eigen::MatrixXd::Constant(rows, cols, std::numeric_limits<double>::quiet_NaN()), {}, {}};
+    // The fast path's doubles are the values themselves; float64 has no exact values; the
+    // others keep theirs (a rational, or a dyadic beyond a double).
+    constexpr bool in_values = std::is_same_v<Arith, double_arith>;
+    constexpr bool none = std::is_same_v<Arith, float64_arith>;
+    s.exact_in = in_values ? trace_step::exactness::values : none ? trace_step::exactness::none : trace_step::exactness::stored;
+    if (s.exact_in == trace_step::exactness::stored) s.exact.resize(static_cast<std::size_t>(rows * cols));
+    for (Index i = 0; i < rows; ++i)
+      for (Index k = 0; k < cols; ++k)
+        if (const S* x = get(i, k)) {
+          s.values(i, k) = a_.to_double(*x);
+          if constexpr (!in_values && !none) s.exact[static_cast<std::size_t>(i * cols + k)] = a_.exact(*x);
+        }
+    trace_.push_back(std::move(s));
+  }
   void record(const mat& m) {
-    if (!tracing_) return;
-    Eigen::MatrixXd d(m.rows(), m.cols());
-    for (Index i = 0; i < m.rows(); ++i)
-      for (Index k = 0; k < m.cols(); ++k) d(i, k) = a_.to_double(m(i, k));
-    trace_.push_back({step_, std::move(d)});
+    if (tracing_) record_cells(m.rows(), m.cols(), [&](Index i, Index k) { return &m(i, k); });
   }
   void record_ragged(const std::vector<std::vector<S>>& rows, Index width) {
     if (!tracing_) return;
-    Eigen::MatrixXd d = Eigen::MatrixXd::Constant(static_cast<Index>(rows.size()), width,
-                                                  std::numeric_limits<double>::quiet_NaN());
-    for (std::size_t i = 0; i < rows.size(); ++i)
-      for (std::size_t j = 0; j < rows[i].size(); ++j)
-        d(static_cast<Index>(i), static_cast<Index>(j)) = a_.to_double(rows[i][j]);
-    trace_.push_back({step_, std::move(d)});
+    record_cells(static_cast<Index>(rows.size()), width, [&](Index i, Index k) -> const S* {
+      const auto& r = rows[static_cast<std::size_t>(i)];
+      return static_cast<std::size_t>(k) < r.size() ? &r[static_cast<std::size_t>(k)] : nullptr;
+    });
   }
   void record_column(const std::vector<S>& values) {
-    if (!tracing_) return;
-    Eigen::MatrixXd d(static_cast<Index>(values.size()), 1);
-    for (std::size_t i = 0; i < values.size(); ++i) d(static_cast<Index>(i), 0) = a_.to_double(values[i]);
-    trace_.push_back({step_, std::move(d)});
+    if (tracing_) record_cells(static_cast<Index>(values.size()), 1, [&](Index i, Index) { return &values[static_cast<std::size_t>(i)]; });
+  }
+  void record_row(const std::vector<S>& values) {
+    if (tracing_) record_cells(1, static_cast<Index>(values.size()), [&](Index, Index k) { return &values[static_cast<std::size_t>(k)]; });
   }
 
   // The step's name, written into one string that keeps its capacity: an evaluation enters
@@ -404,6 +445,19 @@ evaluation run(const precision_spec& spec, const evaluation_options& options, Bo
 }
 
 }  // namespace
+
+std::optional<rational> trace_step::exact_at(Index row, Index col) const {
+  switch (exact_in) {
+    case exactness::none: return std::nullopt;
+    case exactness::values: {
+      const double v = values(row, col);
+      if (!std::isfinite(v)) return std::nullopt;
+      return exact_rational(v);
+    }
+    case exactness::stored: break;
+  }
+  return exact[static_cast<std::size_t>(row * values.cols() + col)];
+}
 
 evaluation evaluate(const mlp& model, const rvector& input, const precision_spec& spec,
                     const evaluation_options& options) {

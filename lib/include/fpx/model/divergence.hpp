@@ -9,8 +9,10 @@
 
 namespace fpx {
 
-/// The first traced entry (in evaluation order) where two traces of the same model differ by
-/// more than `tolerance` (NaN equals NaN). Both evaluations must have been traced.
+/// The first traced entry (in evaluation order, the rounded parameters included) where two
+/// traces of the same model differ by more than `tolerance`: by their exact values where both
+/// runs have them (rounded and exact arithmetic), else by their doubles (NaN equals NaN). Both
+/// evaluations must have been traced.
 struct divergence {
   std::string step;
   Eigen::Index row = 0, col = 0;

@@ -21,10 +21,24 @@ namespace fpx {
 
 /// One recorded intermediate: rows are positions (or 1 for an MLP), columns features. Values
 /// are doubles: exact for rounded values of formats that fit a double, the nearest double for
-/// exact mode; masked attention entries are NaN.
+/// exact mode; masked attention entries are NaN. exact_at gives every entry's exact value in
+/// rounded and exact arithmetic.
+///
+/// The rounded parameters are steps too, before the step that uses them:
+/// "<layer>.weight" (out x in) and "<layer>.bias" (1 x out) for every linear map,
+/// "embedding.tokens" and "embedding.positions" (positions x d_model) for the embedding.
 struct trace_step {
   std::string name;  ///< e.g. "blocks[0].attention.heads[0].logits"
   Eigen::MatrixXd values;
+  /// Where the exact values are: nowhere (float64 arithmetic), in `values` (the fast rounded
+  /// path: every finite double is its entry's exact value), or in `exact`.
+  enum class exactness { none, values, stored };
+  exactness exact_in = exactness::none;
+  std::vector<std::optional<rational>> exact;  ///< row-major, when exact_in == stored
+
+  /// The exact value of entry (row, col); empty where the value is masked, NaN or infinite, and
+  /// everywhere in float64 arithmetic.
+  std::optional<rational> exact_at(Eigen::Index row, Eigen::Index col) const;
 };
 
 struct evaluation_options {
