@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+from fractions import Fraction
 from typing import Optional, Sequence, Union
 
 import numpy as np
@@ -38,6 +40,60 @@ def _doubles(x: ArrayLike) -> np.ndarray:
     return np.asarray(x, dtype=np.float64)
 
 
+def _exact_text(v) -> str:
+    """One element as text that parse_number reads exactly."""
+    if isinstance(v, (bool, np.bool_)):
+        raise TypeError(f"cannot read {v!r} as a number (a bool)")
+    if isinstance(v, (int, np.integer)):
+        return str(int(v))
+    if isinstance(v, (float, np.floating)):
+        return float(v).hex() if np.isfinite(v) else str(float(v))
+    if isinstance(v, Fraction):
+        return f"{v.numerator}/{v.denominator}"
+    if isinstance(v, Decimal):
+        return str(v)
+    if isinstance(v, str):
+        return v
+    raise TypeError(f"cannot read {type(v).__name__} {v!r} as an exact number "
+                    "(use float, int, fractions.Fraction, decimal.Decimal or a string: decimal, p/q or hex-float)")
+
+
+def _read(x):
+    """The input as float64 (every element a double, or an integer a double holds exactly), or
+    as exact texts with the input's shape: ints beyond 2^53, Fractions, Decimals and strings
+    never pass through float64."""
+    arr = x if isinstance(x, np.ndarray) else np.asarray(x)
+    if arr.dtype.kind in "US" and not isinstance(x, np.ndarray):
+        arr = np.asarray(x, dtype=object)  # numpy would turn the floats of a mixed list into text
+    if arr.dtype.kind in "fb":
+        return arr.astype(np.float64, copy=False), None
+    if arr.dtype.kind in "iu" and all(abs(int(v)) <= 2 ** 53 for v in arr.flat):
+        return arr.astype(np.float64), None
+    if arr.dtype.kind == "c":
+        raise TypeError("complex numbers have no value in a format")
+    if arr.dtype.kind == "O" and all(isinstance(v, (float, np.floating)) for v in arr.flat):
+        return arr.astype(np.float64), None
+    if arr.dtype.kind == "O" and all(isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
+                                     and abs(int(v)) <= 2 ** 53 for v in arr.flat):
+        return arr.astype(np.float64), None
+    return None, (arr.shape, [_exact_text(v) for v in arr.flat])
+
+
+def _seed(seed):
+    """A stochastic seed as the C++ library takes it: None or an integer in [0, 2^64)."""
+    if seed is None:
+        return None
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= int(seed) < 2 ** 64:
+        raise ValueError(f"seed must be an integer in [0, 2^64), not {seed!r}")
+    return int(seed)
+
+
+def _first_site(first_site):
+    if isinstance(first_site, bool) or not isinstance(first_site, (int, np.integer)) or not 0 <= int(first_site) < 2 ** 64:
+        raise ValueError(f"first_site must be an integer in [0, 2^64), not {first_site!r}")
+    return int(first_site)
+
+
 def _shaped(result: np.ndarray, like: np.ndarray):
     """A scalar in, a Python float out; otherwise an array of the input's shape."""
     return float(result.reshape(())) if like.ndim == 0 else result
@@ -55,13 +111,20 @@ def round(x: ArrayLike, fmt, mode: str = "rne", seed: Optional[int] = None, firs
     MX block format ({MX}) blocks run along the last axis. Values of grids with a non-dyadic scale
     come back as the nearest double. fmt is a Format or a name: {FORMATS}
     """
-    arr = _doubles(x)
     mx = _as_mx(fmt)
+    arr, exact = _read(x)
     if mx is not None:
         if first_site:
             raise ValueError("first_site is not used by MX formats: each row draws from seed + row")
+        if exact is not None:
+            raise TypeError("MX rounding reads float64 (its scales are chosen from doubles)")
         return quantize_mx(arr, mx, mode, seed)["values"]
-    return _shaped(_core.round(_as_format(fmt), arr, mode, seed, first_site), arr)
+    if exact is not None:
+        shape, texts = exact
+        values = np.array(_core.round_texts(_as_format(fmt), texts, mode, _seed(seed), _first_site(first_site)),
+                          dtype=np.float64).reshape(shape)
+        return float(values) if values.ndim == 0 else values
+    return _shaped(_core.round(_as_format(fmt), arr, mode, _seed(seed), _first_site(first_site)), arr)
 
 
 def quantize_mx(x: ArrayLike, fmt, mode: str = "rne", seed: Optional[int] = None) -> dict:
@@ -70,14 +133,20 @@ def quantize_mx(x: ArrayLike, fmt, mode: str = "rne", seed: Optional[int] = None
     mx = _as_mx(fmt)
     if mx is None:
         raise ValueError(f"{fmt!r} is not an MX format; the MX formats are {_core.mx_names()}")
-    return _core.quantize_mx(mx, _doubles(x), mode, seed)
+    return _core.quantize_mx(mx, _doubles(x), mode, _seed(seed))
 
 
 @_retired.renamed(_SITE)
 def encode(x: ArrayLike, fmt: FormatLike, mode: str = "rne", seed: Optional[int] = None,
            first_site: int = 0) -> np.ndarray:
-    """The bit patterns (uint64) of x rounded into fmt (as fpx.round rounds them)."""
-    return _core.encode(_as_format(fmt), _doubles(x), mode, seed, first_site)
+    """The bit patterns (uint64) of x rounded into fmt (as fpx.round rounds them, exact inputs
+    included)."""
+    arr, exact = _read(x)
+    if exact is not None:
+        shape, texts = exact
+        return np.array(_core.encode_texts(_as_format(fmt), texts, mode, _seed(seed), _first_site(first_site)),
+                        dtype=np.uint64).reshape(shape)
+    return _core.encode(_as_format(fmt), arr, mode, _seed(seed), _first_site(first_site))
 
 
 def decode(codes, fmt: FormatLike) -> np.ndarray:
@@ -95,11 +164,20 @@ def values(fmt: FormatLike) -> np.ndarray:
     return _core.values(_as_format(fmt))
 
 
+def _operand(x, fmt, what: str) -> np.ndarray:
+    """An operand as float64: exact inputs must name values of fmt (never rounded silently)."""
+    arr, exact = _read(x)
+    if exact is None:
+        return arr
+    shape, texts = exact
+    return np.array(_core.values_of_texts(_as_format(fmt), texts, what), dtype=np.float64).reshape(shape)
+
+
 def _elementwise(op, fmt, operands, mode, seed, first_site):
-    arrays = np.broadcast_arrays(*[_doubles(a) for a in operands])
+    arrays = np.broadcast_arrays(*[_operand(a, fmt, name) for a, name in zip(operands, "abc")])
     shape = arrays[0].shape
     flat = [np.ascontiguousarray(a).reshape(-1) for a in arrays]
-    result = op(_as_format(fmt), *flat, mode, seed, first_site).reshape(shape)
+    result = op(_as_format(fmt), *flat, mode, _seed(seed), _first_site(first_site)).reshape(shape)
     return _shaped(result, arrays[0])
 
 
@@ -148,7 +226,7 @@ def dot(a: ArrayLike, b: ArrayLike, fmt: FormatLike, *, out: Optional[FormatLike
     order: left_to_right, pairwise, or given (with `permutation`). Leading axes broadcast; the
     dot product at flat index i uses stochastic sites from first_site + i * (2n + 1).
     """
-    x, y = np.broadcast_arrays(_doubles(a), _doubles(b))
+    x, y = np.broadcast_arrays(_operand(a, fmt, "a"), _operand(b, fmt, "b"))
     if x.ndim == 0:
         raise ValueError("dot needs arrays, not scalars")
     n = x.shape[-1]
@@ -156,7 +234,7 @@ def dot(a: ArrayLike, b: ArrayLike, fmt: FormatLike, *, out: Optional[FormatLike
     result = _core.dot(_as_format(fmt), np.ascontiguousarray(x).reshape(-1),
                        np.ascontiguousarray(y).reshape(-1), n, fmt_of(out), where, order,
                        None if permutation is None else list(permutation), fmt_of(product),
-                       fmt_of(accumulator), mode, seed, first_site)
+                       fmt_of(accumulator), mode, _seed(seed), _first_site(first_site))
     result = result.reshape(x.shape[:-1])
     return float(result) if result.ndim == 0 else result
 

@@ -48,6 +48,39 @@ code_array encode(const format& f, const double_array& x, const std::string& mod
   return out;
 }
 
+// Exact inputs (ints, Fractions, strings), as text parse_number reads; element i at site
+// first_site + i, as the doubles' path numbers them.
+std::vector<code_t> round_texts(const format& f, const std::vector<std::string>& texts, const std::string& mode,
+                                std::optional<std::uint64_t> seed, std::uint64_t first_site) {
+  const rounding r = make_rounding(mode, seed);
+  std::vector<code_t> codes;
+  codes.reserve(texts.size());
+  for (std::size_t i = 0; i < texts.size(); ++i) codes.push_back(from_number(f, parse_number(texts[i]), r, first_site + i));
+  return codes;
+}
+
+// The values of f that exact inputs name, as doubles: each must be a value of f (operands of
+// arithmetic are never rounded silently) and exactly a double.
+std::vector<double> values_of_texts(const format& f, const std::vector<std::string>& texts, const std::string& what) {
+  std::vector<double> out;
+  for (std::size_t i = 0; i < texts.size(); ++i) {
+    const number x = parse_number(texts[i]);
+    const code_t c = from_number(f, x, {round_mode::rtz});
+    const double d = code_to_double(f, c);
+    const bool same = x.what == number::kind::finite ? classify(f, c) != number_class::nan &&
+                                                           classify(f, c) != number_class::infinite &&
+                                                           fpx::to_rational(f, c) == x.value
+                                                     : x.what == number::kind::nan ? std::isnan(d) : std::isinf(d);
+    if (!same)
+      throw std::invalid_argument(fmt::format("{}[{}] = {} is not a value of {}; round it first (fpx.round)", what, i,
+                                              texts[i], f.name()));
+    if (x.what == number::kind::finite && exact_rational(d) != x.value)
+      throw std::invalid_argument(fmt::format("{}[{}] = {} is a value of {} that no double holds", what, i, texts[i], f.name()));
+    out.push_back(x.negative && x.value == 0 && x.what == number::kind::finite ? -0.0 : d);
+  }
+  return out;
+}
+
 double_array decode(const format& f, const code_array& codes) {
   double_array out = empty_like(codes);
   const std::uint64_t* in = codes.data();
@@ -136,6 +169,16 @@ void register_formats(py::module_& m) {
   py::implicitly_convertible<py::str, format>();
 
   m.def("preset_names", &preset_names);
+  m.def("round_texts", [](const format& f, const std::vector<std::string>& texts, const std::string& mode,
+                          std::optional<std::uint64_t> seed, std::uint64_t first_site) {
+    const auto codes = round_texts(f, texts, mode, seed, first_site);
+    std::vector<double> values;
+    for (code_t c : codes) values.push_back(code_to_double(f, c));
+    return values;
+  }, py::arg("format"), py::arg("texts"), py::arg("mode"), py::arg("seed"), py::arg("first_site"));
+  m.def("encode_texts", &round_texts, py::arg("format"), py::arg("texts"), py::arg("mode"), py::arg("seed"),
+        py::arg("first_site"));
+  m.def("values_of_texts", &values_of_texts, py::arg("format"), py::arg("texts"), py::arg("what"));
   m.def("format_grammar", &format_grammar);
   m.def("mx_grammar", &mx_grammar);
   m.def("round_mode_names", [] { return round_mode_names(); });

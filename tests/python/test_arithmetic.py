@@ -50,6 +50,56 @@ def test_round_is_the_exact_rounding(case, mode):
 
 
 @settings(max_examples=200, deadline=None)
+@given(formats, st.sampled_from(MODES), st.lists(st.fractions(max_denominator=10 ** 30), min_size=1, max_size=8),
+       st.sampled_from(["fraction", "text", "int"]))
+def test_exact_inputs_are_rounded_once_from_their_exact_value(f, mode, xs, kind):
+    # Fractions, "p/q" text and big ints never pass through float64 (which would round first).
+    fmt = fpx_format(f)
+    if kind == "int":
+        xs = [Fraction(round(x * 2 ** 70)) for x in xs]  # beyond 2^53, so a double would round them
+    given = {"fraction": xs, "text": [f"{x.numerator}/{x.denominator}" for x in xs],
+             "int": [int(x) for x in xs]}[kind]
+    got = fpx.round(given, fmt, mode=mode) if len(xs) > 1 else [fpx.round(given[0], fmt, mode=mode)]
+    for x, r in zip(xs, got):
+        assert same(r, f.round(x, mode)), (fmt, mode, x, r)
+
+
+def test_exact_inputs_by_hand():
+    # 1 + 1/16 + 2^-60 is above the e4m3 tie 1 + 1/16 between 1 and 1.125: it rounds up. Read
+    # through float64 it would be the tie itself, which goes to the even 1.
+    x = Fraction(1) + Fraction(1, 16) + Fraction(1, 2 ** 60)
+    assert fpx.round(x, "e4m3") == 1.125
+    assert fpx.round(float(x), "e4m3") == 1.0
+    assert fpx.round("1/3", "e4m3") == 0.34375  # 1/3 = 1.333 x 2^-2: 1.375 x 2^-2 is nearest
+    assert fpx.round(["0x1.8p-1", "0.75", Fraction(3, 4), 0.75], "e4m3").tolist() == [0.75] * 4
+    # A mixed list keeps each element's own reading: 0.1 the double, "0.1" the decimal 1/10.
+    both = fpx.encode([0.1, "0.1"], "fp64")
+    assert both[0] == both[1]  # 1/10 rounds to the same double
+    assert fpx.encode(2 ** 60 + 1, "fixed:s:62:0") == 2 ** 60 + 1  # a double would drop the 1
+    assert fpx.round("-0", "fp16") == 0 and math.copysign(1, fpx.round("-0", "fp16")) == -1
+    assert math.isinf(fpx.round("inf", "fp16")) and math.isnan(fpx.round("nan", "fp16"))
+    assert fpx.add(Fraction(1, 2), "1/4", "e4m3") == 0.75
+    with pytest.raises(ValueError, match="not a value of e4m3"):
+        fpx.add(Fraction(1, 3), 0, "e4m3")
+    for bad in (1j, None, object()):
+        with pytest.raises(TypeError, match="exact number|complex"):
+            fpx.round(bad, "e4m3")
+    with pytest.raises(ValueError, match="not a number literal"):
+        fpx.round("one third", "e4m3")
+
+
+def test_seeds_and_sites_are_checked_with_one_line_messages():
+    with pytest.raises(ValueError, match="seed must be an integer in"):
+        fpx.round([0.3], "e2m1", mode="stochastic", seed=-1)
+    with pytest.raises(ValueError, match="stochastic rounding needs a seed"):
+        fpx.round([0.3], "e2m1", mode="stochastic")
+    with pytest.raises(ValueError, match="seed is used by stochastic rounding only"):
+        fpx.round([0.3], "e2m1", seed=3)
+    with pytest.raises(ValueError, match="first_site must be"):
+        fpx.add([0.5], [0.5], "e2m1", first_site=-2)
+
+
+@settings(max_examples=200, deadline=None)
 @given(minifloats, st.sampled_from(["rne", "rtz", "up", "down"]), st.data())
 def test_add_and_mul_are_the_exact_result_rounded_once(f, mode, data):
     fmt = fpx_format(f)

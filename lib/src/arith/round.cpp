@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <bit>
+#include <limits>
 #include <stdexcept>
 
 #include "fpx/arith/codec.hpp"
@@ -276,6 +277,17 @@ code_t from_double(const format& f, double x, const rounding& r, std::uint64_t s
 
 code_t from_rational(const format& f, const rational& x, const rounding& r, std::uint64_t site) {
   return detail::round_rational(f, x, r, site);
+}
+
+code_t from_number(const format& f, const number& x, const rounding& r, std::uint64_t site) {
+  switch (x.what) {
+    case number::kind::infinity:
+      return from_double(f, x.negative ? -std::numeric_limits<double>::infinity() : std::numeric_limits<double>::infinity(), r, site);
+    case number::kind::nan: return from_double(f, std::numeric_limits<double>::quiet_NaN(), r, site);
+    case number::kind::finite: break;
+  }
+  if (x.value == 0 && x.negative) return from_double(f, -0.0, r, site);
+  return from_rational(f, x.value, r, site);
 }
 
 code_t convert(const format& from, code_t code, const format& to, const rounding& r,

@@ -126,6 +126,29 @@ rational parse_rational(std::string_view text) {
   return negative ? rational(-value) : value;
 }
 
+number parse_number(std::string_view text) {
+  std::string_view s = text;
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+  number n;
+  std::string_view body = s;
+  if (!body.empty() && (body[0] == '+' || body[0] == '-')) {
+    n.negative = body[0] == '-';
+    body.remove_prefix(1);
+  }
+  std::string lower(body);
+  for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (lower == "inf" || lower == "infinity") {
+    n.what = number::kind::infinity;
+  } else if (lower == "nan") {
+    n.what = number::kind::nan;
+  } else {
+    n.value = parse_rational(text);
+    if (n.value != 0) n.negative = n.value < 0;
+  }
+  return n;
+}
+
 std::string to_hexfloat(const rational& value, bool negative_zero) {
   if (value == 0) return negative_zero ? "-0x0p+0" : "0x0p+0";
   const bigint& den = denominator(value);

@@ -18,6 +18,10 @@ code_t from_double(const format& f, double x, const rounding& r = {}, std::uint6
 code_t from_rational(const format& f, const rational& x, const rounding& r = {},
                      std::uint64_t site = 0);
 
+/// Rounds a number read from text (parse_number): finite values exactly, a negative zero to the
+/// format's negative zero where it has one, infinities and NaN as from_double rounds them.
+code_t from_number(const format& f, const number& x, const rounding& r = {}, std::uint64_t site = 0);
+
 /// Re-rounds a value of one format into another, once.
 code_t convert(const format& from, code_t code, const format& to, const rounding& r = {},
                std::uint64_t site = 0);

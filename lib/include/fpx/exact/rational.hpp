@@ -15,6 +15,19 @@ using rational = boost::multiprecision::cpp_rational;
 /// callers that accept them test for them first.)
 rational parse_rational(std::string_view text);
 
+/// A number read exactly from text: a rational, or infinity or NaN; the sign of a zero is kept
+/// (formats with a negative zero round "-0" to it).
+struct number {
+  enum class kind { finite, infinity, nan };
+  kind what = kind::finite;
+  bool negative = false;  ///< the sign (of an infinity, or of a zero)
+  rational value;         ///< when finite
+};
+/// Reads what parse_rational reads, and also "inf", "infinity" and "nan" (any case, with an
+/// optional sign). The one reader of number text: the CLI, Python's exact inputs and the JSON
+/// readers use it. Throws std::invalid_argument naming the text.
+number parse_number(std::string_view text);
+
 /// An exact, finite hex-float rendering such as "0x1.8p-3" or "-0x0p+0"; throws
 /// std::invalid_argument when the value is not dyadic (its denominator is not a power of two).
 std::string to_hexfloat(const rational& value, bool negative_zero = false);
