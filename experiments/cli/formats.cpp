@@ -1,4 +1,4 @@
-// fpx formats: the preset formats (or the named ones) and their properties.
+// fpx formats: the preset formats (or the named ones, any format or MX name) and their properties.
 #include <fmt/format.h>
 
 #include <iostream>
@@ -35,40 +35,67 @@ nlohmann::json format_json(const format& f) {
   return j;
 }
 
-void list_formats(bool json) {
+nlohmann::json mx_json(const mx_format& mx) {
+  return {{"name", mx.name}, {"kind", "mx"}, {"element", mx.element.name()}, {"block_size", mx.block_size},
+          {"scale", "e8m0"}, {"emax_element", mx_emax_element(mx)}};
+}
+
+const char* const row_format = "{:<22} {:>4} {:>3} {:>3} {:>5} {:<7} {:<4} {:<8} {:>14} {:>14} {:>14} {:>10}\n";
+
+void print_row(const format& f) {
+  auto d = [](const rational& r) { return fmt::format("{:.6g}", r.convert_to<double>()); };
+  if (const auto* m = f.minifloat()) {
+    fmt::print(fmt::runtime(row_format), f.name(), f.bits(), m->exponent_bits, m->mantissa_bits, m->bias,
+               to_string(m->specials), m->subnormals ? "yes" : "no", to_string(f.overflow()), d(max_value(f)),
+               d(min_normal(f)), m->subnormals ? d(min_positive(f)) : "-", d(epsilon(f)));
+  } else {
+    fmt::print(fmt::runtime(row_format), f.name(), f.bits(), "-", "-", "-", "grid", "-", to_string(f.overflow()),
+               d(max_value(f)), d(min_normal(f)), d(min_positive(f)), d(epsilon(f)));
+  }
+}
+
+void list_formats(bool json, const std::vector<std::string>& names) {
+  std::vector<format> scalars;
+  std::vector<mx_format> blocks;
+  if (names.empty()) {
+    for (const auto& name : preset_names()) scalars.push_back(preset(name));
+    for (const auto& name : mx_preset_names()) blocks.push_back(parse_mx_format(name));
+  }
+  for (const auto& name : names) {
+    if (name.starts_with("mx")) blocks.push_back(parse_mx_format(name));
+    else scalars.push_back(parse_format(name));
+  }
   if (json) {
     nlohmann::json all = nlohmann::json::array();
-    for (const auto& name : preset_names()) all.push_back(format_json(preset(name)));
-    for (const auto& name : mx_preset_names()) {
-      const auto mx = parse_mx_format(name);
-      all.push_back({{"name", name}, {"kind", "mx"}, {"element", mx.element.name()},
-                     {"block_size", mx.block_size}, {"scale", "e8m0"},
-                     {"emax_element", mx_emax_element(mx)}});
-    }
+    for (const auto& f : scalars) all.push_back(format_json(f));
+    for (const auto& mx : blocks) all.push_back(mx_json(mx));
     std::cout << all.dump(2) << "\n";
     return;
   }
-  fmt::print("{:<10} {:>4} {:>3} {:>3} {:>5} {:<7} {:<4} {:>14} {:>14} {:>14} {:>10}\n", "name", "bits",
-             "E", "M", "bias", "special", "sub", "max", "min normal", "min subnormal", "epsilon");
-  for (const auto& name : preset_names()) {
-    const auto f = preset(name);
-    const auto& m = *f.minifloat();
-    auto d = [](const rational& r) { return fmt::format("{:.6g}", r.convert_to<double>()); };
-    fmt::print("{:<10} {:>4} {:>3} {:>3} {:>5} {:<7} {:<4} {:>14} {:>14} {:>14} {:>10}\n", name,
-               f.bits(), m.exponent_bits, m.mantissa_bits, m.bias, to_string(m.specials),
-               m.subnormals ? "yes" : "no", d(max_value(f)), d(min_normal(f)),
-               m.subnormals ? d(min_positive(f)) : "-", d(epsilon(f)));
+  if (!scalars.empty()) {
+    fmt::print(fmt::runtime(row_format), "name", "bits", "E", "M", "bias", "special", "sub", "overflow", "max",
+               "min normal", "min subnormal", "epsilon");
+    for (const auto& f : scalars) print_row(f);
   }
-  fmt::print("\nFormat names: {}\nMX block formats: {}\n", format_grammar(), mx_grammar());
+  for (const auto& mx : blocks)
+    fmt::print("{}: blocks of {} elements {} with one E8M0 scale\n", mx.name, mx.block_size, mx.element.name());
+  if (names.empty())
+    fmt::print("\nFormat names: {}\nMX block formats: {}\n", format_grammar(), mx_grammar());
 }
+
+struct request {
+  bool json = false;
+  std::vector<std::string> names;
+};
 
 }  // namespace
 
 void add_formats(CLI::App& app) {
-  auto json = std::make_shared<bool>(false);
-  auto* sub = app.add_subcommand("formats", "List the preset formats and their properties");
-  sub->add_flag("--json", *json, "Print one JSON array");
-  sub->final_callback([json] { list_formats(*json); });
+  auto req = std::make_shared<request>();
+  auto* sub = app.add_subcommand("formats", "List the preset formats (or the named ones) and their properties");
+  sub->add_flag("--json", req->json, "Print one JSON array");
+  sub->add_option("names", req->names, "Format or MX names to show (default: every preset)");
+  sub->final_callback([req] { list_formats(req->json, req->names); });
 }
 
 }  // namespace fpx::cli

@@ -32,12 +32,7 @@ rational to_rational(py::handle value) {
                               " as an exact number (use int, float, Fraction or a string)");
 }
 
-rounding make_rounding(const std::string& mode, std::optional<std::uint64_t> seed) {
-  const round_mode m = parse_round_mode(mode);
-  if (m == round_mode::stochastic && !seed)
-    throw std::invalid_argument("mode='stochastic' needs a seed");
-  return {m, seed.value_or(0)};
-}
+rounding make_rounding(const std::string& mode, std::optional<std::uint64_t> seed) { return rounding_of(mode, seed); }
 
 code_t exact_code(const format& f, double x, const char* what, py::ssize_t index) {
   if (std::isnan(x)) {

@@ -49,3 +49,30 @@ execute_process(COMMAND ${FPX} run equality_threshold --config "{\"max_q\": 2}" 
 if(rc EQUAL 0 OR NOT err MATCHES "unknown parameter 'max_q'")
   message(FATAL_ERROR "a misspelt parameter must fail with a clear message, got: ${err}")
 endif()
+# A command that must fail, with `message` in what it prints to stderr.
+function(expect_error args message)
+  execute_process(COMMAND ${FPX} ${args} RESULT_VARIABLE rc ERROR_VARIABLE err OUTPUT_VARIABLE out)
+  string(FIND "${err}${out}" "${message}" at)
+  if(rc EQUAL 0 OR at EQUAL -1)
+    message(FATAL_ERROR "fpx ${args} must fail saying '${message}', got (${rc}): ${err}${out}")
+  endif()
+endfunction()
+# Stochastic rounding needs a seed, and a seed is refused without it (as in Python).
+expect_error("round;--format;e4m3;--mode;stochastic;0.1" "stochastic rounding needs a seed")
+expect_error("round;--format;e4m3;--seed;3;0.1" "seed is used by stochastic rounding only")
+expect_output("round;--format;e4m3;--mode;stochastic;--seed;3;0.1" "0x1")
+# Any format's properties, with its overflow policy: e4m3 -> NaN, e3m4 -> inf, e2m1 saturates.
+expect_output("formats;e3m4" "inf")
+expect_output("formats;e3m4;--json" "\"overflow\": \"inf\"")
+expect_output("formats;e4m3;--json" "\"overflow\": \"nan\"")
+expect_output("formats;e2m1;--json" "\"overflow\": \"saturate\"")
+expect_output("formats" "overflow")
+# MX names round the values as one tensor, block by block: in mxfp4 the block of (6, 1, 0.25)
+# has amax 6 = 1.5 x 2^2 and E2M1's largest exponent is 2, so its scale is 2^0 (0x7f) and 0.25
+# rounds to the nearest of the subnormal 0.5 and 0: a tie, to the even 0.
+expect_output("round;--format;mxfp4;--json;6;1;0.25" "\"scale\": \"0x7f\"")
+expect_output("round;--format;mxfp4;--json;6;1;0.25" "\"value\": \"0x0p+0\"")
+expect_error("round;--format;mxfp4;1/3" "is not one")
+# Exact reading keeps a negative zero.
+expect_output("round;--format;fp16;--json;--;-0" "\"value\": \"-0x0p+0\"")
+expect_error("eval;--model;${mlp};--spec;fixed(8);--inputs;[1.5, -0.75];--last" "--last_position_only")

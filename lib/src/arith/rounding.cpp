@@ -2,6 +2,9 @@
 
 #include "fpx/exact/detail/enum_names.hpp"
 
+#include <stdexcept>
+#include <string>
+
 namespace fpx {
 namespace {
 
@@ -27,6 +30,15 @@ constexpr detail::enum_names<overflow_policy, 4> policy_names{
 std::string_view to_string(round_mode mode) { return mode_names.name(mode); }
 round_mode parse_round_mode(std::string_view name) { return mode_names.parse(name); }
 std::string round_mode_names(std::string_view separator) { return mode_names.list(separator); }
+
+rounding rounding_of(std::string_view mode, std::optional<std::uint64_t> seed) {
+  const round_mode m = parse_round_mode(mode);
+  if (m == round_mode::stochastic && !seed)
+    throw std::invalid_argument("stochastic rounding needs a seed (the same seed gives the same bits)");
+  if (m != round_mode::stochastic && seed)
+    throw std::invalid_argument("a seed is used by stochastic rounding only, not by mode " + std::string(mode));
+  return {m, seed.value_or(0)};
+}
 
 std::string_view to_string(overflow_policy policy) { return policy_names.name(policy); }
 overflow_policy parse_overflow_policy(std::string_view name) { return policy_names.parse(name); }

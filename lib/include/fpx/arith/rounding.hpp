@@ -2,6 +2,7 @@
 /// Rounding modes, overflow policies and the counter-based generator behind stochastic rounding.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -50,6 +51,12 @@ struct rounding {
   round_mode mode = round_mode::rne;
   std::uint64_t seed = 0;
 };
+
+/// The rounding a user asks for by name: stochastic rounding needs a seed (a result must never
+/// be silently tied to a default one), and a seed without stochastic rounding is refused (it
+/// would be silently ignored). Throws std::invalid_argument saying which. The CLI and Python
+/// both read a rounding through this.
+rounding rounding_of(std::string_view mode, std::optional<std::uint64_t> seed);
 
 /// The 32 random bits that stochastic rounding uses at one rounding site. A pure function of
 /// (seed, site), so results do not depend on thread count or evaluation order; callers number
