@@ -24,8 +24,6 @@ from ._core import (
     allocate_bits,
     check_fooling_set,
     first_divergence,
-    gptq,
-    quantize,
     search_equality_separation,
     simulation_bound,
 )
@@ -53,6 +51,7 @@ from .arithmetic import (
 from . import _retired, figures, runner
 from .experiments import experiments, run_experiment
 from .models import mlp, network, spec
+from .quant import gptq, quantize
 
 
 def equality_construction(n: int, kind: str = "dyadic", readout: str = "step") -> dict:

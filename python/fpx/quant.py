@@ -1,0 +1,48 @@
+"""Weight quantizers, GPTQ and bit allocation (lib/include/fpx/quant/) from numpy arrays."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import _core
+
+
+def _weights(weights, what: str = "weights") -> tuple[np.ndarray, bool]:
+    """A 2-D float64 matrix (out x in) and whether the input was one row (1-D)."""
+    w = np.asarray(weights, dtype=np.float64)
+    if w.ndim == 1:
+        return w.reshape(1, -1), True
+    if w.ndim != 2:
+        raise ValueError(f"{what} must be a 1-D row or a 2-D matrix (out x in), not {w.ndim}-D of shape {w.shape}")
+    return w, False
+
+
+def quantize(weights, quantizer: str) -> dict:
+    """The weights (a 2-D matrix, out x in, or one row as a 1-D array, whose shape is kept)
+    rounded by `quantizer` (QUANTIZERS). Returns {"values" (the dequantized weights, exact
+    doubles, the input's shape), "bits_per_parameter" (storage per weight with every scale, zero
+    point and outlier), "information_bits_per_parameter" (the same with log2(levels) per
+    element), "name" (the canonical quantizer name)}."""
+    w, row = _weights(weights)
+    result = _core.quantize(w, quantizer)
+    if row:
+        result["values"] = result["values"].reshape(-1)
+    return result
+
+
+def gptq(weights, hessian, quantizer: str, block_size: int = 128, damping: float = 0.01) -> dict:
+    """GPTQ of one layer (weights out x in) for the calibration Hessian H = 2 X X^T (in x in):
+    {"values", "rtn_values", "objective", "rtn_objective" (the layer objective
+    1/2 tr((W - Q) H (W - Q)^T) of each), "bits_per_parameter", "information_bits_per_parameter",
+    "name"}. damping: a fraction of H's mean diagonal added to it."""
+    w, row = _weights(weights)
+    h = np.asarray(hessian, dtype=np.float64)
+    if h.ndim != 2:
+        raise ValueError(f"hessian must be a 2-D matrix (in x in), not {h.ndim}-D of shape {h.shape}")
+    result = _core.gptq(w, h, quantizer, block_size, damping)
+    if row:
+        result["values"], result["rtn_values"] = result["values"].reshape(-1), result["rtn_values"].reshape(-1)
+    return result
+
+
+quantize.__doc__ = quantize.__doc__.replace("QUANTIZERS", _core.quantizer_grammar())
