@@ -73,6 +73,14 @@ def test_tables_and_manifest(tiny_run):
                 assert float(r["second_order_prediction"]) <= float(uniform["second_order_prediction"]) * (1 + 1e-12)
     predictors = rows(tiny_run / "predictors.csv")
     assert {r["held_out"] for r in predictors} == {"family:mlp", "family:transformer", "each model"}
+    # No feature is computed from the quantized loss: changing a row's loss, its loss increase
+    # (the target) or the forest's own prediction leaves what the forest sees unchanged, while
+    # changing a genuine feature (SQNR) does not.
+    row = {k: (float(v) if k not in ("model", "family", "quantizer", "format_family", "method") else v)
+           for k, v in main[0].items()}
+    leaked = {**row, "loss": row["loss"] + 1, "delta_loss": row["delta_loss"] * 7 + 1, "forest_prediction": -5.0}
+    assert analysis.features(leaked, 1e-4) == analysis.features(row, 1e-4)
+    assert analysis.features({**row, "sqnr_db": row["sqnr_db"] + 1}, 1e-4) != analysis.features(row, 1e-4)
     frontier = rows(tiny_run / "pareto.csv")
     assert sum(r["method"] == "none" for r in frontier) == 2  # each model in float32
     for family in ("mlp", "transformer"):

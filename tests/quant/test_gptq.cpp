@@ -1,11 +1,14 @@
-// GPTQ: a hand-worked layer, never worse than RTN on random layers, equal to RTN when H is
-// diagonal, and its errors.
+// GPTQ: a hand-worked layer, the same weights as a direct implementation of its definition,
+// every quantizer kind, equal to RTN when H is diagonal, and its errors.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 #include <stdexcept>
 #include <string>
+
+#include <Eigen/LU>
 
 #include "fpx/quant/gptq.hpp"
 
@@ -45,30 +48,62 @@ TEST_CASE("GPTQ on one row by hand: the first column's error moves the second on
   CHECK(r.weights.bits_per_parameter == 8);
 }
 
-TEST_CASE("GPTQ is never worse than RTN on random layers with correlated inputs") {
-  int better = 0, cases = 0;
+
+// GPTQ against an independent implementation of its definition: the columns in order, each
+// rounded (here onto the integers: int8:noscale fits no scale), its error divided by the
+// diagonal of the current inverse Hessian and fed to the later columns through that inverse's
+// row, and the inverse updated by removing the column (the Schur complement). fpx's version
+// takes a Cholesky factor of H^-1 and updates lazily in blocks; both must give the same weights.
+// (GPTQ is not guaranteed to beat RTN on the layer objective, so that is not asserted.)
+static MatrixXd reference_gptq(const MatrixXd& w, MatrixXd h, double damping) {
+  const Eigen::Index cols = w.cols();
+  h.diagonal().array() += damping * h.diagonal().mean();
+  MatrixXd inverse = h.inverse(), weights = w, q = w;
+  for (Eigen::Index j = 0; j < cols; ++j) {
+    for (Eigen::Index r = 0; r < w.rows(); ++r) {
+      q(r, j) = std::clamp(std::nearbyint(weights(r, j)), -127.0, 127.0);  // ties to even
+      const double error = (weights(r, j) - q(r, j)) / inverse(j, j);
+      for (Eigen::Index k = j + 1; k < cols; ++k) weights(r, k) -= error * inverse(j, k);
+    }
+    const Eigen::VectorXd column = inverse.col(j);
+    inverse -= column * column.transpose() / column(j);
+  }
+  return q;
+}
+
+TEST_CASE("GPTQ is its definition: the same weights as a direct implementation, on correlated inputs") {
   for (std::uint64_t seed = 1; seed <= 3; ++seed) {
+    CAPTURE(seed);
     std::mt19937_64 rng(seed);
-    const MatrixXd w = gaussian(16, 96, rng);
+    const MatrixXd w = 8 * gaussian(6, 40, rng);  // many integer levels between weights
     // Inputs mixed by a random matrix, so H = 2 X X^T is far from diagonal.
-    const MatrixXd x = gaussian(96, 96, rng) * gaussian(96, 400, rng);
+    const MatrixXd x = gaussian(40, 40, rng) * gaussian(40, 200, rng);
     const MatrixXd h = fpx::gptq_hessian(x);
-    CHECK(fpx::layer_objective(w, MatrixXd::Zero(16, 96), h) == doctest::Approx((w * x).squaredNorm()));
-    for (const char* name : quantizers) {
-      CAPTURE(seed);
-      CAPTURE(name);
-      const auto r = fpx::gptq(w, h, name, {.block_size = 32});
-      CHECK(r.objective <= r.rtn_objective);
-      CHECK(r.objective == doctest::Approx(((w - r.weights.values) * x).squaredNorm()));
-      CHECK(r.weights.values.allFinite());
-      const auto rtn = fpx::quantize(w, name);
-      CHECK(r.rtn_values == rtn.values);
-      CHECK(r.weights.bits_per_parameter == rtn.bits_per_parameter);
-      better += r.objective < 0.9 * r.rtn_objective;
-      ++cases;
+    CHECK(fpx::layer_objective(w, MatrixXd::Zero(6, 40), h) == doctest::Approx((w * x).squaredNorm()));
+    for (Eigen::Index block : {1, 7, 32, 128}) {
+      CAPTURE(block);
+      const auto r = fpx::gptq(w, h, "int8:noscale", {.block_size = block});
+      const MatrixXd want = reference_gptq(w, h, 0.01);
+      CHECK((r.weights.values - want).cwiseAbs().maxCoeff() == 0);
+      CHECK(r.objective == doctest::Approx(((w - want) * x).squaredNorm()));
+      CHECK(r.weights.values != r.rtn_values);  // the feedback changed something
     }
   }
-  CHECK(better > cases / 2);  // and usually clearly better
+}
+
+// Every quantizer kind runs through GPTQ on correlated inputs; the objective it reports is
+// 1/2 tr(D H D^T), which for H = 2 X X^T must equal ||D X||^2 computed from the inputs.
+TEST_CASE("GPTQ runs every quantizer kind, and reports the layer objective of its weights") {
+  std::mt19937_64 rng(11);
+  const MatrixXd w = gaussian(16, 96, rng);
+  const MatrixXd x = gaussian(96, 96, rng) * gaussian(96, 400, rng);
+  const MatrixXd h = fpx::gptq_hessian(x);
+  for (const char* name : quantizers) {
+    CAPTURE(name);
+    const auto r = fpx::gptq(w, h, name, {.block_size = 32});
+    CHECK(r.weights.values.allFinite());
+    CHECK(r.objective == doctest::Approx(((w - r.weights.values) * x).squaredNorm()));
+  }
 }
 
 TEST_CASE("GPTQ equals RTN when H is diagonal: no error is fed forward") {
@@ -81,7 +116,6 @@ TEST_CASE("GPTQ equals RTN when H is diagonal: no error is fed forward") {
     CAPTURE(name);
     const auto r = fpx::gptq(w, h, name, {.block_size = 16});
     CHECK(r.weights.values == fpx::quantize(w, name).values);
-    CHECK(r.objective == r.rtn_objective);
   }
   // Stochastic rounding uses the same sites in both.
   CHECK(fpx::gptq(w, h, "int3:channel:stochastic=4").weights.values ==

@@ -18,9 +18,21 @@ TEST_CASE("the product-of-norms bound is never below the exact deviation") {
       const fpx::deviation d = fpx::measure_deviation(m, quantized);
       const rational bound = fpx::perturbation_bound(m, quantized, 1);
       CHECK(d.sup <= bound);
-      CHECK(d.rms <= static_cast<double>(d.sup));
     }
   }
+}
+
+TEST_CASE("deviation by hand: relu(x) against the constant 1/2 is |x - 1/2|") {
+  // sup over [0, 1] is 1/2; the root mean square is sqrt(int_0^1 (x - 1/2)^2) = sqrt(1/12).
+  fpx::mlp identity;
+  identity.layers.push_back({{fpx::rmatrix::Constant(1, 1, 1), fpx::rvector::Zero(1)}, fpx::activation::relu});
+  identity.layers.push_back({{fpx::rmatrix::Constant(1, 1, 1), fpx::rvector::Zero(1)}, fpx::activation::identity});
+  fpx::mlp half = identity;
+  half.layers.back().map.weight(0, 0) = 0;
+  half.layers.back().map.bias(0) = rational(1, 2);
+  const fpx::deviation d = fpx::measure_deviation(identity, half);
+  CHECK(d.sup == rational(1, 2));
+  CHECK(d.rms == doctest::Approx(std::sqrt(1.0 / 12)).epsilon(1e-14));
 }
 
 TEST_CASE("deviation is exact: a shifted copy deviates by the shift everywhere") {

@@ -100,48 +100,79 @@ TEST_CASE("simulation lemma: a summation order that interleaves Alice and Bob le
   CHECK(leak.violation->find("Alice inputs 1 and 5") != std::string::npos);
 }
 
-TEST_CASE("certificate at p - 1: two inputs share a state, so one answer is wrong") {
-  for (int p = 3; p <= 6; ++p) {
+
+// A collision of the dyadic construction at precision p - 1, confirmed by the evaluator alone
+// (no protocol state): the proof's pair (x = 1, x' = 2^(p-1) + 1: Alice's sums 1/2 and
+// 1/2 + 2^-p round alike at precision p - 1) has equal outputs for every y, and brute force over
+// every pair finds exactly the failures verify counts, the certificate's pair among them.
+TEST_CASE("collisions at p - 1: the proof's pair, and the evaluator's own count of wrong answers") {
+  for (int p = 3; p <= 5; ++p) {
     CAPTURE(p);
     const auto c = dyadic_equality(p);
     const protocol proto(c.model, float_spec(p - 1), c.split);
     const auto cert = find_collision(proto, equality);
     REQUIRE(cert);
-    CHECK(cert->x != cert->x_other);
-    CHECK(proto.alice_state(cert->x, {}) == proto.alice_state(cert->x_other, {}));
-    CHECK(cert->target != cert->target_other);
-    // Both pairs really give the same output, and the named one really is wrong.
-    const auto a = proto.evaluate_pair(cert->x, cert->y), b = proto.evaluate_pair(cert->x_other, cert->y);
-    REQUIRE(a.exact_output);
-    REQUIRE(b.exact_output);
-    CHECK(equal(*a.exact_output, *b.exact_output));
-    const auto [wx, wy] = cert->wrong;
-    CHECK_FALSE(is_bit(proto.evaluate_pair(wx, wy), wx == wy));
-    // At p bits there is no such pair.
+    CHECK(cert->x == 1);
+    CHECK(cert->x_other == (std::uint64_t{1} << (p - 1)) + 1);
+    const std::uint64_t inputs = std::uint64_t{1} << p;
+    for (std::uint64_t y = 0; y < inputs; ++y) {
+      const auto a = proto.evaluate_pair(cert->x, y), b = proto.evaluate_pair(cert->x_other, y);
+      REQUIRE(a.exact_output);
+      REQUIRE(b.exact_output);
+      CHECK(equal(*a.exact_output, *b.exact_output));
+    }
+    std::uint64_t wrong = 0;
+    bool certificate_pair_wrong = false;
+    for (std::uint64_t x = 0; x < inputs; ++x)
+      for (std::uint64_t y = 0; y < inputs; ++y)
+        if (!is_bit(proto.evaluate_pair(x, y), x == y)) {
+          ++wrong;
+          certificate_pair_wrong = certificate_pair_wrong || input_pair{x, y} == cert->wrong;
+        }
+    CHECK(wrong > 0);
+    CHECK(certificate_pair_wrong);
+    CHECK(verify(proto, equality).failures == wrong);
+    // At p bits: no collision, and the evaluator gets every pair right.
     const protocol enough(c.model, float_spec(p), c.split);
     CHECK_FALSE(find_collision(enough, equality));
+    for (std::uint64_t x = 0; x < inputs; ++x)
+      for (std::uint64_t y = 0; y < inputs; ++y) CHECK(is_bit(enough.evaluate_pair(x, y), x == y));
   }
 }
 
-TEST_CASE("counting bound: b-bit states rule out EQ_(b+1) for every setting of the class") {
-  for (int b = 3; b <= 6; ++b) {
+
+// The counting bound's verdict checked against every model of the class: in b-bit signed fixed
+// point (every split), the bound rules out EQ_(b+1), and the exhaustive search finds no setting
+// that separates it; at EQ_b the bound allows it, and the search finds a setting.
+TEST_CASE("counting bound: its verdict on EQ_(b+1) is the exhaustive search's, for every split") {
+  auto eq = [](int n) {
+    return communication_bounds(communication_matrix(std::size_t{1} << n, std::size_t{1} << n,
+                                                     [](std::uint64_t x, std::uint64_t y) { return x == y; }));
+  };
+  for (int b = 2; b <= 3; ++b) {
     CAPTURE(b);
-    const precision_spec s = spec_preset("uniform(fixed:s:1:" + std::to_string(b - 2) + ")");
-    const auto position_only = simulation_bound(s, 1, 1, true);
-    const auto any = simulation_bound(s, 1, 1, false);
-    CHECK(position_only.total_bits() == b);
-    CHECK(any.total_bits() == 2 * b);
-    auto eq = [](int n) {
-      return communication_bounds(communication_matrix(std::size_t{1} << n, std::size_t{1} << n,
-                                               [](std::uint64_t x, std::uint64_t y) { return x == y; }));
-    };
-    CHECK(position_only.rules_out(eq(b + 1)));
-    CHECK_FALSE(position_only.rules_out(eq(b)));
-    CHECK_FALSE(any.rules_out(eq(b + 1)));
+    bool found_at_b = false;
+    for (int i = 0; i < b; ++i) {
+      const format f = format::fixed_point(true, i, b - 1 - i);
+      CAPTURE(f.name());
+      const auto bound = simulation_bound(separation_spec(f), 1, 1, true);
+      CHECK(bound.rules_out(eq(b + 1)));
+      const auto above = search_equality_separation(f, b + 1, 0, 2);
+      CHECK(above.complete);
+      CHECK_FALSE(above.found);
+      CHECK_FALSE(bound.rules_out(eq(b)));
+      found_at_b = found_at_b || search_equality_separation(f, b, 0, 2).found;
+    }
+    CHECK(found_at_b);
   }
-  // The construction's scores depend on position only, as the class requires.
+  // The construction's own states, by hand: at precision p its partial sums x_j 2^-j are exact,
+  // so the 2^p Alice inputs reach 2^p states; at p - 1 the collision x = 1, 2^(p-1) + 1 (and
+  // its like) leaves fewer.
   const auto c = dyadic_equality(3);
-  CHECK(protocol(c.model, float_spec(3), c.split).scores_position_only());
+  const protocol p(c.model, float_spec(3), c.split);
+  CHECK(p.scores_position_only());
+  CHECK(verify(p, equality).alice_states == 8);
+  CHECK(verify(protocol(c.model, float_spec(2), c.split), equality).alice_states < 8);
 }
 
 
