@@ -87,8 +87,17 @@ std::map<std::string, nlohmann::json> read_journal(const std::filesystem::path& 
   if (first != header) return cells;
   for (std::size_t number = 2; std::getline(in, line); ++number) {
     const nlohmann::json entry = nlohmann::json::parse(line, nullptr, false);
-    if (entry.is_discarded() || !entry.is_object() || !entry.contains("cell") ||
-        !entry["cell"].is_string() || (!entry.contains("rows") && !entry.contains("text"))) {
+    const auto rows_are_rows = [&] {
+      if (!entry["rows"].is_array()) return false;
+      for (const auto& row : entry["rows"]) {
+        if (!row.is_array()) return false;
+        for (const auto& field : row)
+          if (!field.is_string()) return false;
+      }
+      return true;
+    };
+    if (entry.is_discarded() || !entry.is_object() || !entry.contains("cell") || !entry["cell"].is_string() ||
+        !(entry.contains("rows") ? rows_are_rows() : entry.contains("text") && entry["text"].is_string())) {
       progress(fmt::format("journal {} line {} is torn or corrupt; it is not used (its cell runs "
                            "again)", path.filename().string(), number));
       continue;
