@@ -85,8 +85,10 @@ class forward_pass {
   mat run_transformer(const transformer& t, mat x, bool last_only) {
     for (std::size_t b = 0; b < t.blocks.size(); ++b) {
       const bool final_block = b + 1 == t.blocks.size();
-      x = run_block(t.blocks[b], std::move(x), "blocks[" + std::to_string(b) + "]",
-                    last_only && final_block ? x.rows() - 1 : 0);
+      // Read before x is moved: the order in which arguments are evaluated is unspecified
+      // (GCC happened to read x.rows() first, clang moves x first and read 0).
+      const Index first_query = last_only && final_block ? x.rows() - 1 : 0;
+      x = run_block(t.blocks[b], std::move(x), "blocks[" + std::to_string(b) + "]", first_query);
     }
     if (t.blocks.empty() && last_only) x = last_rows(x, 1);
     if (t.readout.layers.empty()) return x;
