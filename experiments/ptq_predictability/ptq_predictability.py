@@ -64,7 +64,7 @@ def ensure_models(parameters: dict, out: Path, text: str, log=print) -> list[Pat
         models.save(model.float(), config, path, {
             "corpus_sha256": digest, "train_seconds": round(seconds, 1),
             "train_threads": parameters["train_threads"], "torch": torch.__version__,
-            "validation_loss_float64": loss})
+            "validation_loss_float64": stable(loss)})
         log(f"{config.name}: trained in {seconds:.0f} s, validation loss {loss:.4f}")
     return paths
 
@@ -291,12 +291,31 @@ def allocate(kept, layer_rows, model_rows, method, budget, base, allocate_bits):
             "values": {n: kept[q][method][n] for n, q in zip(names, choice)}}
 
 
+# Losses, Hessian traces and the layers' inputs go through torch's and numpy's BLAS, whose
+# kernels (chosen per CPU) sum in their own orders: the same run differs between machines in
+# the last digits. Every measurement is kept, and every float written, with this many
+# significant digits, which such differences (about 1e-15 relative) do not reach, so the
+# tables are the same bytes anywhere.
+SIGNIFICANT_DIGITS = 10
+
+
+def stable(value):
+    """Floats at SIGNIFICANT_DIGITS (lists and dicts throughout); anything else as it is."""
+    if isinstance(value, float):
+        return float(f"{value:.{SIGNIFICANT_DIGITS}g}")
+    if isinstance(value, dict):
+        return {k: stable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [stable(v) for v in value]
+    return value
+
+
 def csv_text(rows: list[dict]) -> str:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
     writer.writeheader()
     for row in rows:
-        writer.writerow({k: repr(v) if isinstance(v, float) else v for k, v in row.items()})
+        writer.writerow({k: repr(stable(v)) if isinstance(v, float) else v for k, v in row.items()})
     return buffer.getvalue()
 
 
@@ -307,8 +326,10 @@ def run(experiment, text: str, paths: list[Path]) -> Path:
     split = models.splits(text)
     layer_rows, model_rows, radial_rows, allocation_rows = [], [], [], []
     for path in paths:
+        # Stable digits from the measurement on, so that what the predictors see (a random forest
+        # breaks ties between equally good splits by such digits) is the same on any machine.
         layers, rows, radial, allocation = experiment.cell(
-            f"measure {path.stem}", lambda: list(measure_model(path, split, parameters, log)))
+            f"measure {path.stem}", lambda: stable(list(measure_model(path, split, parameters, log))))
         layer_rows += layers
         model_rows += rows
         radial_rows += radial
@@ -336,7 +357,7 @@ def run(experiment, text: str, paths: list[Path]) -> Path:
     for name, rows in tables.items():
         experiment.write(f"{name}.csv", csv_text(rows))
     findings = analysis.summary(model_rows, layer_rows, predictor_rows, allocation_rows)
-    experiment.write("summary.json", json.dumps(findings, indent=2, sort_keys=True) + "\n")
+    experiment.write("summary.json", json.dumps(stable(findings), indent=2, sort_keys=True) + "\n")
     import sklearn
     directory = experiment.finish(
         threads=1, rows={name: len(rows) for name, rows in tables.items()},
