@@ -68,6 +68,28 @@ TEST_CASE("absmean ternary (BitNet b1.58) and sign binary (s1)") {
   CHECK(bs.values.row(0) == row({0.3125, -0.3125, 0.3125, 0.3125}).row(0));
 }
 
+TEST_CASE("intN_mse: the scale with the least squared error, by hand") {
+  // int2 (levels -1, 0, 1) on (1, 0.5 x 5). absmax: scale 1, the 0.5s tie to the even 0: error
+  // 5/4. A scale p (0.5 < p < 1) puts every weight on p: error (1 - p)^2 + 5 (p - 1/2)^2, least
+  // at p = 7/12; of the candidates p = 1, 0.99, ..., 0.20 the best is 0.58 (0.2084 against
+  // 0.2094 at 0.57 and 0.2086 at 0.59).
+  const Eigen::MatrixXd w = row({1, 0.5, 0.5, 0.5, 0.5, 0.5});
+  const auto absmax = fpx::quantize(w, "int2");
+  CHECK(absmax.values.row(0) == row({1, 0, 0, 0, 0, 0}).row(0));
+  const auto mse = fpx::quantize(w, "int2_mse");
+  const double s = fp32(0.58);
+  CHECK(mse.values.row(0) == row({s, s, s, s, s, s}).row(0));
+  CHECK(mse.name == "int2_mse:scale=fp32");
+  CHECK(mse.bits_per_parameter == absmax.bits_per_parameter);  // the same storage: one scale
+  // Per channel and in groups, each cell searches its own scale; a cell whose absmax is best
+  // keeps it.
+  const auto groups = fpx::quantize(row({1, 0.5, 0.5, 0.5, 1, 0, 0, 0}), "int2_mse:group=4");
+  CHECK(groups.values(0, 4) == 1);
+  CHECK(groups.values(0, 5) == 0);
+  CHECK_THROWS_WITH_AS(fpx::quantize(w, "int2_mse:absmean"), doctest::Contains("searched"), std::invalid_argument);
+  CHECK_THROWS_AS(fpx::quantize(w, "int1_mse"), std::invalid_argument);
+}
+
 TEST_CASE("asymmetric uintN: range scale and a zero point that keeps 0 exact") {
   const double s = fp32(0.1);
   const auto pos = fpx::quantize(row({0, 1.5, 0.3}), "uint4");  // z = 0; levels 0, 15, 3
