@@ -4,19 +4,11 @@
 
 #include "fpx/construct/equality.hpp"
 #include "fpx/theory/protocol_checks.hpp"
+#include "models.hpp"
 
 using namespace fpx;
 
-namespace {
-
-// A float with precision p (p - 1 stored significand bits) and an 8-bit exponent.
-precision_spec float_spec(int p, bool subtract_max = false) {
-  precision_spec s = spec_preset("uniform(e8m" + std::to_string(p - 1) + ")");
-  s.subtract_max = subtract_max;
-  return s;
-}
-
-}  // namespace
+using fpx_test::float_spec;
 
 TEST_CASE("the dyadic construction: exact at n = p, wrong on exactly 2^p - 1 pairs at n = p + 1") {
   for (int p = 2; p <= 6; ++p)

@@ -9,44 +9,16 @@
 #include "fpx/construct/equality.hpp"
 #include "fpx/theory/protocol_checks.hpp"
 #include "fpx/theory/threshold_search.hpp"
+#include "models.hpp"
 
 using namespace fpx;
+using fpx_test::float_spec;
+using fpx_test::random_transformer;
 
 namespace {
 
-// A float with precision p (p - 1 stored significand bits) and an 8-bit exponent.
-precision_spec float_spec(int p, bool subtract_max = false) {
-  precision_spec s = spec_preset("uniform(e8m" + std::to_string(p - 1) + ")");
-  s.subtract_max = subtract_max;
-  return s;
-}
-
 bool is_bit(const evaluation& e, bool b) {
   return e.exact_output && (*e.exact_output)(0, 0) == (b ? 1 : 0);
-}
-
-// Random one-layer transformers over tokens {0, 1} and a query token 2, weights in quarters.
-transformer random_transformer(std::mt19937& rng) {
-  std::uniform_int_distribution<int> q(-8, 8), heads(1, 2), dv(1, 2);
-  auto matrix = [&](Eigen::Index r, Eigen::Index c) {
-    rmatrix m(r, c);
-    for (Eigen::Index i = 0; i < m.size(); ++i) m(i / c, i % c) = rational(q(rng), 4);
-    return m;
-  };
-  transformer t;
-  t.token_embedding = matrix(3, 2);
-  t.positional = matrix(8, 2);
-  attention_layer att;
-  Eigen::Index width = 0;
-  for (int h = heads(rng); h > 0; --h) {
-    const Eigen::Index d = dv(rng);
-    att.heads.push_back({{matrix(2, 2), {}}, {matrix(2, 2), {}}, {matrix(d, 2), {}}});
-    width += d;
-  }
-  att.output = {matrix(2, width), {}};
-  t.blocks.push_back({att, true, {}, true});
-  t.readout.layers.push_back({{matrix(1, 2), matrix(1, 1).col(0)}, activation::identity});
-  return t;
 }
 
 }  // namespace

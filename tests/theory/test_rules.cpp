@@ -11,37 +11,11 @@
 #include "fpx/model/evaluate.hpp"
 #include "fpx/theory/protocol.hpp"
 #include "fpx/theory/threshold_search.hpp"
+#include "models.hpp"
 
 using namespace fpx;
 
-namespace {
-
-// Random one-layer transformers over tokens {0, 1} and a query token 2, weights in quarters.
-transformer random_transformer(std::mt19937& rng) {
-  std::uniform_int_distribution<int> q(-8, 8), heads(1, 2), dv(1, 2);
-  auto matrix = [&](Eigen::Index r, Eigen::Index c) {
-    rmatrix m(r, c);
-    for (Eigen::Index i = 0; i < r; ++i)
-      for (Eigen::Index k = 0; k < c; ++k) m(i, k) = rational(q(rng), 4);
-    return m;
-  };
-  transformer t;
-  t.token_embedding = matrix(3, 2);
-  t.positional = matrix(8, 2);
-  attention_layer att;
-  Eigen::Index width = 0;
-  for (int h = heads(rng); h > 0; --h) {
-    const Eigen::Index d = dv(rng);
-    att.heads.push_back({{matrix(2, 2), {}}, {matrix(2, 2), {}}, {matrix(d, 2), {}}});
-    width += d;
-  }
-  att.output = {matrix(2, width), {}};
-  t.blocks.push_back({att, true, {}, true});
-  t.readout.layers.push_back({{matrix(1, 2), matrix(1, 1).col(0)}, activation::identity});
-  return t;
-}
-
-}  // namespace
+using fpx_test::random_transformer;
 
 TEST_CASE("the protocol's partial states are the evaluator's sums, for every option it accepts") {
   // Formats of every quantity alike, or products and accumulators in their own formats (so that
@@ -111,11 +85,7 @@ TEST_CASE("the search's tables are the evaluator's on random settings of its cla
         const std::size_t inputs = std::size_t{1} << n;
         for (std::size_t x = 0; x < inputs; ++x)
           for (std::size_t y = 0; y < inputs; ++y) {
-            std::vector<int> tokens;
-            for (int j = 0; j < n; ++j) tokens.push_back(2 * j + static_cast<int>(x >> j & 1));
-            for (int k = 0; k < n; ++k) tokens.push_back(2 * (n + k) + static_cast<int>(y >> k & 1));
-            tokens.push_back(4 * n);
-            const evaluation e = evaluate(t, tokens, spec, {.last_position_only = true});
+            const evaluation e = evaluate(t, separation_tokens(n, x, y), spec, {.last_position_only = true});
             const code_t table = tables[x * inputs + y];
             const std::string label = name;
             CAPTURE(label);

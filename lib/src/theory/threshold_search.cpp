@@ -226,11 +226,7 @@ void check_witness(const format& f, int n, std::span<const code_t> values, const
   std::set<double> diagonal, off;  // values of a format of at most 8 bits: exact doubles, or infinities
   for (std::size_t x = 0; x < inputs; ++x)
     for (std::size_t y = 0; y < inputs; ++y) {
-      std::vector<int> tokens;
-      for (int j = 0; j < n; ++j) tokens.push_back(2 * j + static_cast<int>(x >> j & 1));
-      for (int k = 0; k < n; ++k) tokens.push_back(2 * (n + k) + static_cast<int>(y >> k & 1));
-      tokens.push_back(4 * n);
-      const evaluation e = evaluate(model, tokens, spec, {.last_position_only = true});
+      const evaluation e = evaluate(model, separation_tokens(n, x, y), spec, {.last_position_only = true});
       const code_t code = outputs[x * inputs + y];
       const bool finite = classify(f, code) != number_class::infinite && classify(f, code) != number_class::nan;
       const double table = finite ? to_double(f, code) : (is_negative(f, code) ? -HUGE_VAL : HUGE_VAL);
@@ -259,6 +255,14 @@ transformer separation_model(const format& f, int n, std::span<const code_t> val
   att.heads.push_back({{zero, {}}, {zero, {}}, {one, {}}});
   t.blocks.push_back({att, false, {}, true});
   return t;
+}
+
+std::vector<int> separation_tokens(int n, std::uint64_t x, std::uint64_t y) {
+  std::vector<int> tokens;
+  for (int j = 0; j < n; ++j) tokens.push_back(2 * j + static_cast<int>(x >> j & 1));
+  for (int k = 0; k < n; ++k) tokens.push_back(2 * (n + k) + static_cast<int>(y >> k & 1));
+  tokens.push_back(4 * n);
+  return tokens;
 }
 
 precision_spec separation_spec(const format& f) {

@@ -44,6 +44,9 @@ struct separation_search {
 /// and key weights are 0 (every score 0) and whose value weight is 1; no residual; the output is
 /// the attention's, read at the query. Evaluate it under separation_spec(F).
 transformer separation_model(const format& f, int n, std::span<const code_t> values);
+/// The tokens of the pair (x, y) for separation_model: 2j + bit j of x, then 2(n + k) + bit k
+/// of y, then the query 4n.
+std::vector<int> separation_tokens(int n, std::uint64_t x, std::uint64_t y);
 /// uniform(F) with the weights in fp32: the model's structural weights 0 and 1 must be exact
 /// (1 is not a value of every F, e.g. fixed:s:0:3), every other quantity is in F, so the model
 /// computes exactly what the class's tables do.
