@@ -214,3 +214,22 @@ def test_gptq_beats_rtn_on_correlated_inputs_and_reports_both():
     assert r["objective"] < r["rtn_objective"]
     with pytest.raises(ValueError, match="H is 3x3"):
         fpx.gptq(w, np.eye(3), "int4")
+
+
+def test_arguments_get_one_line_messages_not_signature_dumps():
+    net = fpx.mlp([(np.ones((1, 2)), None, "identity")])
+    # A spec may be given as a preset name or a dict as well as a PrecisionSpec.
+    assert net.evaluate([1, 2], "fixed(8)").exact_output == [[3]]
+    assert net.evaluate([1, 2], {"preset": "fixed(8)"}).exact_output == [[3]]
+    with pytest.raises(TypeError, match="spec must be a PrecisionSpec, a preset name or a dict"):
+        net.evaluate([1, 2], 8)
+    with pytest.raises(ValueError, match="first_site must be a non-negative integer"):
+        net.evaluate([1, 2], "fixed(8)", first_site=-1)
+    w = np.linspace(-1, 1, 64)
+    q = fpx.quantize(w, "int4")  # one row: the shape is kept
+    assert q["values"].shape == (64,)
+    assert np.array_equal(q["values"], fpx.quantize(w.reshape(1, -1), "int4")["values"][0])
+    for bad in (np.ones((2, 2, 16)), np.float64(1.0)):
+        with pytest.raises(ValueError, match="weights must be a 1-D row or a 2-D matrix") as e:
+            fpx.quantize(bad, "int4")
+        assert "\n" not in str(e.value) and len(str(e.value)) < 120
