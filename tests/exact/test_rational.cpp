@@ -25,3 +25,18 @@ TEST_CASE("exact_rational gives a double's exact value") {
   CHECK_THROWS_AS(fpx::exact_rational(INFINITY), std::domain_error);
   CHECK_THROWS_AS(fpx::exact_rational(NAN), std::domain_error);
 }
+
+TEST_CASE("number literals: exact values, and exponents bounded") {
+  CHECK(fpx::parse_rational("2.5e-3") == rational(1, 400));
+  CHECK(fpx::parse_rational("-0x1.8p-2") == rational(-3, 8));
+  CHECK(fpx::parse_rational("1/3") == rational(1, 3));
+  const fpx::bigint ten_k = boost::multiprecision::pow(fpx::bigint(10), 10000);
+  CHECK(fpx::parse_rational("1e10000") == rational(ten_k));
+  CHECK(fpx::parse_rational("0.5e-9999") == rational(fpx::bigint(5), ten_k));
+  CHECK(fpx::parse_rational("0x1p-10000") == pow2(-10000));
+  // Found by fuzz_number: "2.5e+156123" took seconds to normalise; the bound was checked before
+  // the last digit, so an exponent up to 1000009 was read.
+  for (const char* text : {"2.5e+156123", "1e10001", "1e-10001", "0x1p10001", "1e100009"})
+    CHECK_THROWS_WITH_AS(fpx::parse_rational(text), doctest::Contains("exponent beyond 10000"),
+                         std::invalid_argument);
+}

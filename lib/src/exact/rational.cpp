@@ -22,6 +22,8 @@ int hex_digit(char c) {
 }
 
 // Reads an optionally signed decimal integer exponent starting at s[i]; advances i.
+constexpr long long max_decimal_exponent = 10'000;
+
 long long read_exponent(std::string_view text, std::string_view s, std::size_t& i) {
   bool negative = false;
   if (i < s.size() && (s[i] == '+' || s[i] == '-')) negative = s[i++] == '-';
@@ -29,15 +31,19 @@ long long read_exponent(std::string_view text, std::string_view s, std::size_t& 
     bad_literal(text, "exponent has no digits");
   long long e = 0;
   for (; i < s.size() && std::isdigit(static_cast<unsigned char>(s[i])); ++i) {
-    if (e > 100'000) bad_literal(text, "exponent beyond 100000");
     e = e * 10 + (s[i] - '0');
+    // Formats have at most 11 exponent bits (fp64's least value is about 4.9e-324), so a
+    // literal beyond the bound is far outside every format; refusing it keeps the exact
+    // value's size, and the time to normalise it, small (10^156123 took seconds).
+    if (e > max_decimal_exponent) bad_literal(text, "exponent beyond 10000");
   }
   return negative ? -e : e;
 }
 
-rational pow10(long long e) {
-  bigint p = boost::multiprecision::pow(bigint(10), static_cast<unsigned>(e < 0 ? -e : e));
-  return e < 0 ? rational(1, p) : rational(p);
+// digits * 10^e in lowest terms, with one gcd at most (when e < 0).
+rational scaled_decimal(const bigint& digits, long long e) {
+  const bigint p = boost::multiprecision::pow(bigint(10), static_cast<unsigned>(e < 0 ? -e : e));
+  return e < 0 ? rational(digits, p) : rational(bigint(digits * p));
 }
 
 }  // namespace
@@ -120,7 +126,7 @@ rational parse_rational(std::string_view text) {
     if (!any_digit) bad_literal(text, "no digits");
     long long e = 0;
     if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) e = read_exponent(text, s, ++i);
-    value = rational(digits) * pow10(e - frac_digits);
+    value = scaled_decimal(digits, e - frac_digits);
   }
   if (i != s.size()) bad_literal(text, "unexpected characters");
   return negative ? rational(-value) : value;
