@@ -399,6 +399,14 @@ TEST_CASE("JSON: a network survives a round trip, exactly") {
                        "mlp.layers[0].weight[1]: rows must be arrays of equal length 2",
                        std::invalid_argument);
   CHECK_THROWS_AS(fpx::network_from_json(R"J({"type": "cnn"})J"), std::invalid_argument);
+  // An integer above 2^63 is read exactly (it wrapped to a negative long long), and a residual
+  // flag must be a boolean (nlohmann's type_error escaped before).
+  const auto big = std::get<fpx::mlp>(fpx::network_from_json(
+      R"J({"type": "mlp", "layers": [{"weight": [[18446744073709551615]]}]})J"));
+  CHECK(big.layers[0].map.weight(0, 0) == rational(fpx::bigint("18446744073709551615")));
+  CHECK_THROWS_WITH_AS(fpx::network_from_json(
+                           R"J({"type": "transformer", "blocks": [{"attention_residual": 1}]})J"),
+                       "blocks[0].attention_residual must be true or false", std::invalid_argument);
 }
 
 TEST_CASE("the fast path and the reference path give the same evaluation, step by step") {

@@ -74,7 +74,16 @@ TEST_CASE("malformed specs are refused with the reason") {
   CHECK(message("{\"formats\": \"fp16\", \"mode\": \"exact\"}").find("use \"arithmetic\": \"exact\"") != std::string::npos);
   CHECK(message("{\"formats\": \"fp16\", \"where\": \"exact\"}").find("use 'once_per_dot_product'") != std::string::npos);
   CHECK(fpx::spec_from_json("{\"formats\": \"fp16\", \"mode\": \"rtz\"}").rule.mode == fpx::round_mode::rtz);
-  CHECK(message("{\"formats\": \"fp16\", \"seed\": \"x\"}").find("wrong type") != std::string::npos);
+  CHECK(message("{\"formats\": \"fp16\", \"seed\": \"x\"}").find("seed must be a non-negative integer") != std::string::npos);
+  // Found by fuzz_spec_json: a preset that is not a string escaped as nlohmann's type_error
+  // (it terminated the program); and nlohmann's own conversions were silent: -1 became the
+  // seed 2^64 - 1, 1.5 the exact_exp_bits 1, and "position_permutation": [-1] position 2^64 - 1.
+  CHECK(message("{\"preset\": 888880.0}") == "precision spec: preset must be a string");
+  CHECK(message("{\"formats\": \"fp16\", \"mode\": \"stochastic\", \"seed\": -1}").find("seed must be a non-negative integer") != std::string::npos);
+  CHECK(message("{\"formats\": \"fp16\", \"exact_exp_bits\": 64.5}").find("exact_exp_bits must be a non-negative integer") != std::string::npos);
+  CHECK(message("{\"formats\": \"fp16\", \"subtract_max\": 1}").find("subtract_max must be true or false") != std::string::npos);
+  CHECK(message("{\"formats\": \"fp16\", \"position_order\": \"given\", \"position_permutation\": [-1]}").find("position_permutation must be a non-negative integer") != std::string::npos);
+  CHECK(message("{\"formats\": {\"weight\": 8}}").find("formats.weight must be a string") != std::string::npos);
   CHECK(message("{\"formats\": \"fp16\", \"feature_order\": \"given\"}").find("feature_order") != std::string::npos);
   CHECK(message("{\"formats\": \"fp16\", \"where\": \"fused\", \"position_order\": \"pairwise\"}").find("fused") != std::string::npos);
   CHECK(message("{\"formats\": \"fp16\", \"position_order\": \"given\", \"position_permutation\": [0, 0]}").find("not a permutation") != std::string::npos);

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
@@ -13,9 +15,24 @@ namespace {
 using json = nlohmann::json;
 using Eigen::Index;
 
+// A non-negative integer (nlohmann would wrap -1 into an unsigned type and truncate 1.5).
+template <class T>
+T read_count(const json& v, const std::string& key) {
+  if (!v.is_number_unsigned() || v.get<std::uint64_t>() > static_cast<std::uint64_t>(std::numeric_limits<T>::max()))
+    throw std::invalid_argument(key + " must be a non-negative integer (at most " +
+                                std::to_string(std::numeric_limits<T>::max()) + ")");
+  return static_cast<T>(v.get<std::uint64_t>());
+}
+
+bool read_bool(const json& v, const std::string& key) {
+  if (!v.is_boolean()) throw std::invalid_argument(key + " must be true or false");
+  return v.get<bool>();
+}
+
 // --- networks -----------------------------------------------------------------------------
 
 rational read_number(const json& v, const std::string& path) {
+  if (v.is_number_unsigned()) return rational(bigint(v.get<std::uint64_t>()));  // (above 2^63 too)
   if (v.is_number_integer()) return rational(v.get<long long>());
   if (v.is_number_float()) {
     const double x = v.get<double>();
@@ -128,9 +145,10 @@ transformer read_transformer(const json& v) {
       check_keys(bv, {"attention", "attention_residual", "mlp", "mlp_residual"}, bp);
       transformer_block block;
       if (bv.contains("attention")) block.attention = read_attention(bv.at("attention"), bp + ".attention");
-      if (bv.contains("attention_residual")) block.attention_residual = bv.at("attention_residual").get<bool>();
+      if (bv.contains("attention_residual"))
+        block.attention_residual = read_bool(bv.at("attention_residual"), bp + ".attention_residual");
       if (bv.contains("mlp")) block.feed_forward = read_mlp(bv.at("mlp"), bp + ".mlp");
-      if (bv.contains("mlp_residual")) block.mlp_residual = bv.at("mlp_residual").get<bool>();
+      if (bv.contains("mlp_residual")) block.mlp_residual = read_bool(bv.at("mlp_residual"), bp + ".mlp_residual");
       t.blocks.push_back(std::move(block));
     }
   if (v.contains("readout")) t.readout = read_mlp(v.at("readout"), "readout");
@@ -288,30 +306,33 @@ precision_spec spec_from_json(std::string_view text) {
     throw std::invalid_argument("precision spec: expected a preset name or an object");
 
   precision_spec s;
-  if (j.contains("preset")) s = spec_preset(j.at("preset").get<std::string>());
   try {
+    if (j.contains("preset")) s = read_string(j.at("preset"), "preset", spec_preset);
     for (const auto& [key, v] : j.items()) {
       if (key == "preset") continue;
-      else if (key == "name") s.name = v.get<std::string>();
+      else if (key == "name") s.name = read_string(v, key, [](std::string n) { return n; });
       else if (key == "arithmetic") s.arithmetic = read_string(v, key, parse_arithmetic);
       else if (key == "formats") {
         if (v.is_string()) s.set_all_formats(parse_format(v.get<std::string>()));
         else if (v.is_object())
           for (const auto& [q, f] : v.items())
-            s.formats[static_cast<std::size_t>(parse_quantity(q))] = parse_format(f.get<std::string>());
+            s.formats[static_cast<std::size_t>(parse_quantity(q))] = read_string(f, "formats." + q, parse_format);
         else throw std::invalid_argument("formats must be a format name or an object");
       } else if (key == "mode") s.rule.mode = read_rounding_mode(v);
       else if (key == "rounding")
         throw std::invalid_argument("'rounding' is a retired spelling; the rounding mode is 'mode'");
-      else if (key == "seed") s.rule.seed = v.get<std::uint64_t>();
+      else if (key == "seed") s.rule.seed = read_count<std::uint64_t>(v, key);
       else if (key == "where") s.where = read_string(v, key, parse_rounding_points);
       else if (key == "feature_order") s.feature_order = read_string(v, key, parse_summation_order);
       else if (key == "position_order") s.position_order = read_string(v, key, parse_summation_order);
-      else if (key == "position_permutation") s.position_permutation = v.get<std::vector<std::size_t>>();
-      else if (key == "subtract_max") s.subtract_max = v.get<bool>();
+      else if (key == "position_permutation") {
+        if (!v.is_array()) throw std::invalid_argument("position_permutation must be an array of positions");
+        s.position_permutation.clear();
+        for (const json& k : v) s.position_permutation.push_back(read_count<std::size_t>(k, key));
+      } else if (key == "subtract_max") s.subtract_max = read_bool(v, key);
       else if (key == "normalization") s.normalization = read_string(v, key, parse_softmax_normalization);
       else if (key == "hard_attention") s.hard_attention = read_string(v, key, parse_hard_attention_rule);
-      else if (key == "exact_exp_bits") s.exact_exp_bits = v.get<int>();
+      else if (key == "exact_exp_bits") s.exact_exp_bits = read_count<int>(v, key);
       else throw std::invalid_argument("unknown key '" + key + "'");
     }
   } catch (const json::exception& e) {
