@@ -90,6 +90,20 @@ TEST_CASE("intN_mse: the scale with the least squared error, by hand") {
   CHECK_THROWS_AS(fpx::quantize(w, "int1_mse"), std::invalid_argument);
 }
 
+TEST_CASE("a scale outside its format's range is refused, not decoded") {
+  // Found by fuzz_quantizer_name: fp64 elements with an E8M0 scale put the scale near 2^-1020,
+  // which E8M0 (no zero) rounds to NaN; decoding it escaped as "decode: code is NaN". A k-quant's
+  // fp16 super-scale overflows to infinity for weights near 1e9.
+  const Eigen::MatrixXd w = row({0.5, -1.25, 3, 0});
+  CHECK_THROWS_WITH_AS(fpx::quantize(w, "fp64:scale=e8m0"),
+                       doctest::Contains("is outside the range of e8m0 (it rounds to nan)"), std::range_error);
+  const Eigen::MatrixXd large = Eigen::MatrixXd::Constant(1, 256, 1e9);
+  CHECK_THROWS_WITH_AS(fpx::quantize(large, "q4_k"), doctest::Contains("(it rounds to inf)"), std::range_error);
+  // In range, the same names quantize: an E8M0 scale for e4m3 elements, q4_k for weights near 1.
+  CHECK(fpx::quantize(w, "e4m3:scale=e8m0").values.allFinite());
+  CHECK(fpx::quantize(Eigen::MatrixXd::Constant(1, 256, 1.0), "q4_k").values.allFinite());
+}
+
 TEST_CASE("asymmetric uintN: range scale and a zero point that keeps 0 exact") {
   const double s = fp32(0.1);
   const auto pos = fpx::quantize(row({0, 1.5, 0.3}), "uint4");  // z = 0; levels 0, 15, 3
@@ -177,7 +191,8 @@ TEST_CASE("k-quant storage per weight matches llama.cpp's for whole super-blocks
   const std::pair<const char*, double> expected[] = {
       {"q2_k", 2.625}, {"q3_k", 3.4375}, {"q4_k", 4.5}, {"q5_k", 5.5}, {"q6_k", 6.5625}};
   for (const auto& [name, bits] : expected) {
-    CAPTURE(name);
+    const std::string label = name;  // (clang cannot capture a structured binding)
+    CAPTURE(label);
     CHECK(fpx::quantize(w, name).bits_per_parameter == bits);
   }
   // A short last super-block pays its scales over fewer weights: 300 = 256 + 44 (3 sub-blocks).

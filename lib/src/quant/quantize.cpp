@@ -5,7 +5,9 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <iomanip>
 #include <optional>
+#include <sstream>
 #include <stdexcept>
 
 #include "fpx/arith/codec.hpp"
@@ -15,7 +17,18 @@
 namespace fpx {
 namespace detail {
 
-rational rounded(const format& f, const rational& x) { return to_rational(f, from_rational(f, x)); }
+rational rounded(const format& f, const rational& x) {
+  const code_t c = from_rational(f, x);
+  const number_class k = classify(f, c);
+  if (k == number_class::nan || k == number_class::infinite) {
+    std::ostringstream text;
+    text << "the scale " << std::setprecision(6) << static_cast<double>(x) << " is outside the range of "
+         << f.name() << " (it rounds to " << (k == number_class::nan ? "nan" : "inf")
+         << "): choose a wider scale format";
+    throw std::range_error(text.str());
+  }
+  return to_rational(f, c);
+}
 
 void cell_grid::prepare_fast(const rounding& rule) {
   const auto s = exactly_double(scale), o = exactly_double(offset);

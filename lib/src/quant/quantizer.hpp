@@ -62,7 +62,8 @@ struct cell_grid {
   void prepare_fast(const rounding& rule);
 };
 
-/// A value of f nearest x (ties to even): a scale rounded into its storage format.
+/// A value of f nearest x (ties to even): a scale rounded into its storage format. Throws
+/// std::range_error when x rounds to NaN or an infinity of f (a scale outside its range).
 rational rounded(const format& f, const rational& x);
 
 /// One kind of element grid: how its names read, its grid, and how a cell's scale is fitted.

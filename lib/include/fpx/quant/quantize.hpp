@@ -60,7 +60,8 @@ std::string quantizer_grammar();
 
 /// Quantizes w by rounding to nearest (RTN, or stochastically if asked); throws
 /// std::invalid_argument for a bad name, a non-finite weight, or a group size that is not
-/// positive.
+/// positive; std::range_error for a cell whose scale is outside the scale format's range (it
+/// would round to NaN or infinity), std::overflow_error for an MX block beyond E8M0's range.
 quantized_weights quantize(const Eigen::MatrixXd& w, std::string_view quantizer);
 
 /// A quantizer for one rows x cols weight matrix (out x in), as GPTQ needs it: its scales are
@@ -80,7 +81,7 @@ class column_quantizer {
   Eigen::Index span() const;
   /// Fits the scales of the span starting at column `first` (a multiple of span()) on w's
   /// values in those columns. Throws std::invalid_argument for a wrong shape, a misplaced span or a
-  /// non-finite weight, std::overflow_error for an MX block beyond E8M0's range.
+  /// non-finite weight, std::range_error and std::overflow_error as quantize().
   void fit(const Eigen::MatrixXd& w, Eigen::Index first);
   /// `value` rounded onto the grid fitted for position (row, col), as a double (exact unless
   /// a k-quant's scale and minimum do not add up within 53 bits). Throws std::logic_error if
