@@ -84,6 +84,12 @@ TEST_CASE("grids: fixed point, INTn, asymmetric, ternary, S1 and U1") {
   CHECK(u1.name() == "u1:scale=0.5");
   CHECK_THROWS_WITH_AS(fpx::parse_format("binary"), doctest::Contains("retired spelling; use 's1'"),
                        std::invalid_argument);
+  // The widest unsigned fixed point: its largest level 2^63 - 1 was computed as (1 << 63) - 1, a
+  // signed overflow (found by fuzz_format_name under UBSan).
+  const auto wide = fpx::parse_format("fixed:u:0:63");
+  CHECK(wide.bits() == 63);
+  CHECK(fpx::max_value(wide) == 1 - pow2(-63));
+  CHECK(fpx::max_value(fpx::parse_format("fixed:u:62:1")) == pow2(62) - pow2(-1));
 }
 
 TEST_CASE("information bits count distinct finite values") {

@@ -212,7 +212,7 @@ format format::fixed_point(bool is_signed, int int_bits, int frac_bits) {
   } else {
     if (bits > 63) invalid("unsigned fixed point is limited to 63 bits");
     g.kmin = 0;
-    g.kmax = (std::int64_t{1} << bits) - 1;
+    g.kmax = bits == 63 ? INT64_MAX : (std::int64_t{1} << bits) - 1;  // (1 << 63 overflows)
   }
   return make_grid(g);
 }
