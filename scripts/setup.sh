@@ -10,6 +10,7 @@ packages=(
   python3-torch  # the model layer's cross-check; trains and evaluates ptq_predictability's models
   python3-sklearn  # ptq_predictability's random forest
   libopenblas0-serial  # a fast single-threaded BLAS for torch and numpy (the default is the reference BLAS)
+  clang-14 libfuzzer-14-dev libclang-rt-14-dev  # the sanitizer build and the fuzzers (scripts/test.sh)
 )
 missing=()
 for p in "${packages[@]}"; do

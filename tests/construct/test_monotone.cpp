@@ -36,7 +36,8 @@ constexpr double rounding_slack = 1e-12;
 TEST_CASE("the exhaustive U1 search finds the floor exactly, and the construction approaches it") {
   const std::pair<const char*, double> best[] = {{"abs", 0.25}, {"descending", 0.5}, {"sine", 1.0}};
   for (const auto& [name, value] : best) {
-    CAPTURE(name);
+    const std::string label = name;  // (clang cannot capture a structured binding)
+    CAPTURE(label);
     const fpx::target_function f = fpx::target(name);
     const double floor = fpx::monotone_floor(f);
     CHECK(floor == doctest::Approx(value).epsilon(1e-12));

@@ -116,7 +116,6 @@ fast_arith::fast_arith(const format& f, const rounding& r, std::optional<arithme
     : format_(f), rule_(r), path_(arithmetic_path::reference) {
   const bool deterministic = r.mode != round_mode::stochastic;
   const bool float64 = deterministic && kernels::double_arithmetic_is_exact(f);
-  std::optional<arithmetic_path> best;
   auto applies = [&](arithmetic_path p) {
     switch (p) {
       case arithmetic_path::table: return deterministic && f.is_dyadic() && f.bits() <= 8;
