@@ -90,6 +90,17 @@ TEST_CASE("grids: fixed point, INTn, asymmetric, ternary, S1 and U1") {
   CHECK(wide.bits() == 63);
   CHECK(fpx::max_value(wide) == 1 - pow2(-63));
   CHECK(fpx::max_value(fpx::parse_format("fixed:u:62:1")) == pow2(62) - pow2(-1));
+  // The 64-bit signed grids: naming them computed -(2^63) - 1 (found by fuzz_format_name,
+  // fuzz_quantizer_name and fuzz_spec_json under UBSan, from fixed:s:63:0, int64 and fixed(64)).
+  const auto s64 = fpx::parse_format("fixed:s:63:0");
+  CHECK(s64.name() == "fixed:s:63:0");
+  CHECK(fpx::lowest_value(s64) == -pow2(63));
+  CHECK(fpx::max_value(s64) == pow2(63) - 1);
+  const auto int64 = fpx::parse_format("int64");
+  CHECK(int64.name() == "int64");
+  CHECK(fpx::lowest_value(int64) == 1 - pow2(63));
+  CHECK(fpx::parse_format(int64.name()) == int64);
+  CHECK(fpx::parse_format(s64.name()) == s64);
 }
 
 TEST_CASE("information bits count distinct finite values") {

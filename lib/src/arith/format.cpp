@@ -129,7 +129,7 @@ std::string minifloat_name(const minifloat_spec& s, overflow_policy p) {
 std::string grid_name(const grid_spec& g, overflow_policy p) {
   std::string name;
   const std::string scale = g.scale == 1 ? "" : ":scale=" + exact_decimal(g.scale);
-  const std::int64_t m = g.bits >= 2 ? (std::int64_t{1} << (g.bits - 1)) - 1 : 0;
+  const std::int64_t m = g.bits >= 64 ? INT64_MAX : g.bits >= 2 ? (std::int64_t{1} << (g.bits - 1)) - 1 : 0;
   if (g.binary) {
     name = "s1" + scale;
   } else if (!g.twos_complement && g.bits == 1 && g.zero_point == 0) {
