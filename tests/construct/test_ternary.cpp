@@ -139,6 +139,24 @@ TEST_CASE("certificates are upper bounds: the exact error of a smooth target's n
   CHECK(c.sup_error <= static_cast<double>(worst) + 2.0 / (8.0 * 4096 * 4096) + 1e-12);
 }
 
+TEST_CASE("the curvature term is the bound, and tight: x^2 against the chord g(x) = x") {
+  // |x^2 - x| peaks at 1/4 at x = 1/2. On the one-interval grid {0, 1} the error seen is 0, so
+  // the certificate is the term M h^2 / 8 alone (M = 2, h = 1): 1/4, the truth. On {0, 1/2, 1}
+  // the grid sees the peak: 1/4 + 2 (1/2)^2 / 8 = 5/16. A smaller term is no upper bound.
+  fpx::mlp chord;
+  chord.layers.push_back({{fpx::rmatrix::Constant(1, 1, 1), fpx::rvector::Zero(1)}, fpx::activation::relu});
+  chord.layers.push_back({{fpx::rmatrix::Constant(1, 1, 1), fpx::rvector::Zero(1)}, fpx::activation::identity});
+  const fpx::target_function f = fpx::target("square");
+  const fpx::certificate one = fpx::certify(chord, f, 1);
+  CHECK(one.kind == "curvature");
+  CHECK(one.grid_max == 0);
+  CHECK(one.sup_error >= 0.25);
+  CHECK(one.sup_error <= 0.25 + 1e-12);
+  const fpx::certificate two = fpx::certify(chord, f, 2);
+  CHECK(two.grid_max == 0.25);
+  CHECK(two.sup_error == doctest::Approx(5.0 / 16).epsilon(1e-12));
+}
+
 TEST_CASE("a piecewise-linear target is certified exactly: 0 when representable, else the true gap") {
   const fpx::target_function abs_target = fpx::target("abs");
   CHECK(fpx::certify(fpx::ternary_interpolant(abs_target, 2, 1), abs_target).sup_error == 0);
