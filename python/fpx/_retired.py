@@ -28,6 +28,11 @@ class Keys(dict):
             raise KeyError(f"{key!r} is a retired key; use {self._retired[key]!r}")
         raise KeyError(key)
 
+    def get(self, key, default=None):
+        if key in self._retired and not dict.__contains__(self, key):
+            self.__missing__(key)
+        return super().get(key, default)
+
 
 def keyword(function: str, given: dict, retired: dict[str, str]) -> None:
     """Refuses retired keyword arguments of `function` (old -> new) in `given`."""

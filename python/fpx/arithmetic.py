@@ -46,6 +46,11 @@ def _exact_text(v) -> str:
         raise TypeError(f"cannot read {v!r} as a number (a bool)")
     if isinstance(v, (int, np.integer)):
         return str(int(v))
+    if isinstance(v, np.floating) and np.dtype(type(v)).itemsize > 8:  # long double: its own ratio
+        if not np.isfinite(v):
+            return str(float(v))
+        n, d = v.as_integer_ratio()
+        return "-0.0" if v == 0 and np.signbit(v) else f"{n}/{d}"
     if isinstance(v, (float, np.floating)):
         return float(v).hex() if np.isfinite(v) else str(float(v))
     if isinstance(v, Fraction):
@@ -65,13 +70,14 @@ def _read(x):
     arr = x if isinstance(x, np.ndarray) else np.asarray(x)
     if arr.dtype.kind in "US" and not isinstance(x, np.ndarray):
         arr = np.asarray(x, dtype=object)  # numpy would turn the floats of a mixed list into text
-    if arr.dtype.kind in "fb":
+    if arr.dtype.kind in "fb" and arr.dtype.itemsize <= 8:
         return arr.astype(np.float64, copy=False), None
     if arr.dtype.kind in "iu" and all(abs(int(v)) <= 2 ** 53 for v in arr.flat):
         return arr.astype(np.float64), None
     if arr.dtype.kind == "c":
         raise TypeError("complex numbers have no value in a format")
-    if arr.dtype.kind == "O" and all(isinstance(v, (float, np.floating)) for v in arr.flat):
+    if arr.dtype.kind == "O" and all(isinstance(v, (float, np.floating)) and np.dtype(type(v)).itemsize <= 8
+                                     for v in arr.flat):
         return arr.astype(np.float64), None
     if arr.dtype.kind == "O" and all(isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
                                      and abs(int(v)) <= 2 ** 53 for v in arr.flat):

@@ -70,6 +70,12 @@ def test_exact_inputs_by_hand():
     x = Fraction(1) + Fraction(1, 16) + Fraction(1, 2 ** 60)
     assert fpx.round(x, "e4m3") == 1.125
     assert fpx.round(float(x), "e4m3") == 1.0
+    # A long double holds it exactly (64 significant bits on x86): read as its own ratio, not cast.
+    if np.finfo(np.longdouble).nmant >= 60:
+        long = np.longdouble(1) + np.longdouble(1) / 16 + np.longdouble(2) ** -60
+        assert fpx.round(long, "e4m3") == 1.125
+        assert fpx.round(np.array([long, -long]), "e4m3").tolist() == [1.125, -1.125]
+        assert fpx.round(np.array([long], dtype=object), "e4m3").tolist() == [1.125]
     assert fpx.round("1/3", "e4m3") == 0.34375  # 1/3 = 1.333 x 2^-2: 1.375 x 2^-2 is nearest
     assert fpx.round(["0x1.8p-1", "0.75", Fraction(3, 4), 0.75], "e4m3").tolist() == [0.75] * 4
     # A mixed list keeps each element's own reading: 0.1 the double, "0.1" the decimal 1/10.

@@ -51,7 +51,8 @@ def commands(text):
 
 @pytest.mark.parametrize("block", CONSOLE, ids=ids(CONSOLE))
 def test_console_block_runs_and_prints_what_it_shows(block):
-    fpx_program = os.environ["FPX_CLI"]
+    fpx_program = os.environ.get("FPX_CLI") or pytest.fail(
+        "FPX_CLI must name the fpx program to run the console blocks (ctest sets it)")
     python_path = os.environ["PYTHONPATH"]
     for command, expected in commands(block[3]):
         command = command.replace("build/release/fpx", fpx_program).replace("build/release/python", python_path)
