@@ -226,10 +226,10 @@ def dot(a: ArrayLike, b: ArrayLike, fmt: FormatLike, *, out: Optional[FormatLike
         first_site: int = 0):
     """Dot products over the last axis of values of fmt, rounded into `out` (default fmt).
 
-    where: every_operation (products into `product`, partial sums into `accumulator`; both
-    default to `out`), fused (fma into `accumulator` each step) or once_per_dot_product (one
-    rounding of the exact sum).
-    order: left_to_right, pairwise, or given (with `permutation`). Leading axes broadcast; the
+    where ({WHERE}): every_operation rounds products into `product` and partial sums into
+    `accumulator` (both default to `out`), fused rounds an fma into `accumulator` each step,
+    once_per_dot_product rounds the exact sum once.
+    order ({ORDERS}): given takes `permutation`. Leading axes broadcast; the
     dot product at flat index i uses stochastic sites from first_site + i * (2n + 1).
     """
     x, y = np.broadcast_arrays(_operand(a, fmt, "a"), _operand(b, fmt, "b"))
@@ -248,4 +248,6 @@ def dot(a: ArrayLike, b: ArrayLike, fmt: FormatLike, *, out: Optional[FormatLike
 # The name lists in the docstrings come from the C++ tables the parsers read.
 for _function in (round, encode, add, sub, mul, div, fma, sqrt, exp, log, reciprocal, negate, dot):
     _function.__doc__ = (_function.__doc__.replace("{FORMATS}", _core.format_grammar())
-                         .replace("{MODES}", _core.round_mode_names()).replace("{MX}", _core.mx_grammar()))
+                         .replace("{MODES}", _core.round_mode_names()).replace("{MX}", _core.mx_grammar())
+                         .replace("{WHERE}", _core.rounding_point_names())
+                         .replace("{ORDERS}", _core.summation_order_names()))

@@ -33,8 +33,8 @@ def _text(description) -> str:
 
 
 def spec(description: Union[str, dict]) -> _core.PrecisionSpec:
-    """A precision spec from a preset name ("fixed(8)", "uniform(e4m3)", "exact", ...) or a
-    dict of fields ({"preset": "fixed(8)", "subtract_max": True}); unknown keys are errors."""
+    """A precision spec from a preset name ({PRESETS}) or a dict of fields
+    ({"preset": "fixed(8)", "subtract_max": True}); unknown keys are errors."""
     if isinstance(description, _core.PrecisionSpec):
         return description
     if isinstance(description, dict):
@@ -49,8 +49,8 @@ def network(description: Union[str, dict]) -> _core.Network:
 
 
 def mlp(layers: Sequence) -> _core.Network:
-    """An MLP from (weight, bias, activation) triples; bias may be None, activation is
-    identity, relu, step, sign or clipped_relu."""
+    """An MLP from (weight, bias, activation) triples; bias may be None, activation is one of
+    {ACTIVATIONS}."""
     described = []
     for weight, bias, activation in layers:
         layer = {"weight": np.atleast_2d(np.asarray(weight, dtype=object)), "activation": activation}
@@ -58,3 +58,8 @@ def mlp(layers: Sequence) -> _core.Network:
             layer["bias"] = np.asarray(bias, dtype=object).reshape(-1)
         described.append(layer)
     return network({"type": "mlp", "layers": described})
+
+
+# The name lists in the docstrings come from the C++ tables the parsers read.
+spec.__doc__ = spec.__doc__.replace("{PRESETS}", _core.spec_preset_grammar())
+mlp.__doc__ = mlp.__doc__.replace("{ACTIVATIONS}", _core.activation_names())

@@ -10,6 +10,7 @@
 
 #include "convert.hpp"
 #include "fpx/arith/codec.hpp"
+#include "fpx/arith/dot.hpp"
 #include "fpx/fast/rounder.hpp"
 #include "fpx/arith/mx.hpp"
 #include "fpx/arith/round.hpp"
@@ -182,6 +183,8 @@ void register_formats(py::module_& m) {
   m.def("format_grammar", &format_grammar);
   m.def("mx_grammar", &mx_grammar);
   m.def("round_mode_names", [] { return round_mode_names(); });
+  m.def("rounding_point_names", [] { return rounding_point_names(); });
+  m.def("summation_order_names", [] { return summation_order_names(); });
   m.def("round", &round_into, py::arg("format"), py::arg("x"), py::arg("mode"), py::arg("seed"), py::arg("site"));
   m.def("encode", &encode, py::arg("format"), py::arg("x"), py::arg("mode"), py::arg("seed"), py::arg("site"));
   m.def("decode", &decode, py::arg("format"), py::arg("codes"));

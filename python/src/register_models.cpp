@@ -107,6 +107,7 @@ void register_models(py::module_& m) {
       .def("to_json", [](const precision_spec& s) { return to_json(s); })
       .def("__repr__", [](const precision_spec& s) { return "PrecisionSpec('" + s.name + "')"; });
   m.def("spec_preset_grammar", [] { return std::string(spec_preset_grammar()); });
+  m.def("activation_names", [] { return activation_names(); });
   m.def("quantizer_grammar", &quantizer_grammar);
 
   py::class_<model>(m, "Network", "An MLP or a transformer with exact weights.")

@@ -241,3 +241,15 @@ def test_arguments_get_one_line_messages_not_signature_dumps():
         with pytest.raises(ValueError, match="weights must be a 1-D row or a 2-D matrix") as e:
             fpx.quantize(bad, "int4")
         assert "\n" not in str(e.value) and len(str(e.value)) < 120
+
+
+def test_docstrings_list_the_names_the_parsers_accept():
+    # The lists come from the C++ tables: a name added there appears here without a hand edit.
+    for names, doc in ((fpx._core.rounding_point_names(), fpx.dot.__doc__),
+                       (fpx._core.summation_order_names(), fpx.dot.__doc__),
+                       (fpx._core.activation_names(), fpx.mlp.__doc__),
+                       (fpx._core.spec_preset_grammar(), fpx.spec.__doc__)):
+        assert names in doc
+        for name in names.replace("|", ",").split(","):
+            assert name.strip() in doc
+    assert "{" not in fpx.mlp.__doc__ and "{WHERE}" not in fpx.dot.__doc__

@@ -109,7 +109,7 @@ namespace {
 using points = accumulation::rounding_points;
 using order = accumulation::order;
 
-constexpr detail::enum_names<points, 3, 1> rounding_point_names{
+constexpr detail::enum_names<points, 3, 1> rounding_point_names_table{
     "rounding points",
     {{{points::every_operation, "every_operation"},
       {points::fused, "fused"},
@@ -122,12 +122,14 @@ constexpr detail::enum_names<order, 3> order_names{
 
 }  // namespace
 
-std::string_view to_string(accumulation::rounding_points p) { return rounding_point_names.name(p); }
+std::string_view to_string(accumulation::rounding_points p) { return rounding_point_names_table.name(p); }
 accumulation::rounding_points parse_rounding_points(std::string_view name) {
-  return rounding_point_names.parse(name);
+  return rounding_point_names_table.parse(name);
 }
 std::string_view to_string(accumulation::order o) { return order_names.name(o); }
 accumulation::order parse_summation_order(std::string_view name) { return order_names.parse(name); }
+std::string rounding_point_names(std::string_view separator) { return rounding_point_names_table.list(separator); }
+std::string summation_order_names(std::string_view separator) { return order_names.list(separator); }
 
 code_t dot(const format& in, std::span<const code_t> a, std::span<const code_t> b,
            const format& out, const accumulation& rule, const rounding& r,

@@ -11,7 +11,7 @@ namespace {
 
 using Eigen::Index;
 
-constexpr detail::enum_names<activation, 5> activation_names{
+constexpr detail::enum_names<activation, 5> activation_table{
     "activation",
     {{{activation::identity, "identity"},
       {activation::relu, "relu"},
@@ -86,8 +86,9 @@ bool equal(const rmatrix& a, const rmatrix& b) {
   return true;
 }
 
-std::string_view to_string(activation a) { return activation_names.name(a); }
-activation parse_activation(std::string_view name) { return activation_names.parse(name); }
+std::string_view to_string(activation a) { return activation_table.name(a); }
+activation parse_activation(std::string_view name) { return activation_table.parse(name); }
+std::string activation_names(std::string_view separator) { return activation_table.list(separator); }
 std::string_view to_string(attention_kind k) { return kind_names.name(k); }
 attention_kind parse_attention_kind(std::string_view name) { return kind_names.parse(name); }
 std::string_view to_string(attention_mask m) { return mask_names.name(m); }

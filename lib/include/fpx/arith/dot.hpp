@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -39,6 +40,9 @@ std::string_view to_string(accumulation::rounding_points p);
 accumulation::rounding_points parse_rounding_points(std::string_view name);
 std::string_view to_string(accumulation::order o);
 accumulation::order parse_summation_order(std::string_view name);
+/// The names parse_rounding_points and parse_summation_order accept, joined by `separator`.
+std::string rounding_point_names(std::string_view separator = ", ");
+std::string summation_order_names(std::string_view separator = ", ");
 
 /// The dot product of a and b (codes of `in`), rounded into `out` under `rule`. Rounding sites
 /// for stochastic mode are first_site, first_site + 1, ... in the order the roundings happen.

@@ -45,6 +45,8 @@ enum class activation {
 };
 std::string_view to_string(activation a);
 activation parse_activation(std::string_view name);
+/// The names parse_activation accepts, joined by `separator`.
+std::string activation_names(std::string_view separator = ", ");
 
 struct dense_layer {
   linear map;
