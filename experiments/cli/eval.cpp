@@ -19,6 +19,22 @@ nlohmann::json matrix_json(const Eigen::MatrixXd& m) {
   return rows;
 }
 
+// A step's exact values as "p/q" texts (null where masked, NaN or infinite), or null where the
+// arithmetic keeps none (float64).
+nlohmann::json exact_json(const trace_step& step) {
+  if (step.exact_in == trace_step::exactness::none) return nullptr;
+  nlohmann::json rows = nlohmann::json::array();
+  for (Eigen::Index i = 0; i < step.values.rows(); ++i) {
+    nlohmann::json row = nlohmann::json::array();
+    for (Eigen::Index k = 0; k < step.values.cols(); ++k) {
+      const auto v = step.exact_at(i, k);
+      row.push_back(v ? nlohmann::json(to_fraction_string(*v)) : nlohmann::json(nullptr));
+    }
+    rows.push_back(row);
+  }
+  return rows;
+}
+
 struct request {
   std::string model, spec, inputs;
   std::vector<int> tokens;
@@ -53,7 +69,7 @@ void evaluate_network(const request& req) {
   if (req.trace) {
     nlohmann::json steps = nlohmann::json::array();
     for (const auto& step : result.trace)
-      steps.push_back({{"name", step.name}, {"values", matrix_json(step.values)}});
+      steps.push_back({{"name", step.name}, {"values", matrix_json(step.values)}, {"exact", exact_json(step)}});
     out["trace"] = steps;
   }
   std::cout << out.dump(1) << "\n";
@@ -76,7 +92,8 @@ void add_eval(CLI::App& app) {
   sub->add_flag_callback("--last", [] {
        throw CLI::ValidationError("--last", "a retired spelling; use --last_position_only");
      })->group("");
-  sub->add_flag("--trace", req->trace, "Include every intermediate step");
+  sub->add_flag("--trace", req->trace,
+                "Include every intermediate step: its doubles, and its exact values as p/q texts");
   sub->final_callback([req] { evaluate_network(*req); });
 }
 

@@ -25,6 +25,9 @@ endif()
 # (13/4, -1), relu (13/4, 0), then 13/4 + 1/2 = 15/4.
 set(mlp [=[{"type": "mlp", "layers": [{"weight": [[1, -2], ["1/2", 1]], "bias": ["1/4", -1], "activation": "relu"}, {"weight": [[1, 1]], "bias": [0.5]}]}]=])
 expect_output("eval;--model;${mlp};--spec;fixed(8);--inputs;[1.5, -0.75]" "\"15/4\"")
+# --trace gives each step's exact values too: the weight 1/3 (no double holds it) as "1/3".
+set(third [=[{"type": "mlp", "layers": [{"weight": [["1/3"]], "activation": "identity"}]}]=])
+expect_output("eval;--model;${third};--spec;exact;--inputs;[3];--trace" "\"exact\": [\n    [\n     \"1/3\"")
 execute_process(COMMAND ${FPX} eval --model "${mlp}" --spec "fixed(8)" --inputs "[1]" RESULT_VARIABLE rc
                 ERROR_VARIABLE err)
 if(rc EQUAL 0 OR NOT err MATCHES "input has 1 entries, the MLP takes 2")
