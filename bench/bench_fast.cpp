@@ -129,8 +129,8 @@ void equality_pass(benchmark::State& state, bool integer, int n, const char* spe
   std::vector<std::vector<int>> inputs;
   for (int k = 0; k < 64; ++k) {
     std::vector<int> tokens;
-    for (std::size_t i = 0; i < c.input.tokens.size(); ++i) tokens.push_back(c.input.tokens[i][rng() & 1]);
-    tokens.insert(tokens.end(), c.input.suffix.begin(), c.input.suffix.end());
+    for (std::size_t i = 0; i < c.split.tokens.size(); ++i) tokens.push_back(c.split.tokens[i][rng() & 1]);
+    tokens.insert(tokens.end(), c.split.suffix.begin(), c.split.suffix.end());
     inputs.push_back(tokens);
   }
   std::size_t k = 0;
@@ -145,8 +145,8 @@ void equality_native(benchmark::State& state, bool integer, int n, const char* s
   const auto c = integer ? fpx::integer_equality(n) : fpx::dyadic_equality(n);
   const auto spec = fpx::spec_preset(spec_name).with_arithmetic(fpx::arithmetic::float64);
   std::vector<int> tokens;
-  for (const auto& t : c.input.tokens) tokens.push_back(t[0]);
-  tokens.insert(tokens.end(), c.input.suffix.begin(), c.input.suffix.end());
+  for (const auto& t : c.split.tokens) tokens.push_back(t[0]);
+  tokens.insert(tokens.end(), c.split.suffix.begin(), c.split.suffix.end());
   for (auto _ : state) {
     auto e = fpx::evaluate(c.model, tokens, spec);
     benchmark::DoNotOptimize(e.output.data());
