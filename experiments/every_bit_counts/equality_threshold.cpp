@@ -163,7 +163,8 @@ void run_experiment(context& ctx) {
     }
   });
 
-  // 5. Exhaustive search over the class, every fixed point and IEEE-style minifloat format.
+  // 5. Exhaustive search over the class: every fixed-point split, and every minifloat eEmM by
+  // its default name (e2m1 is OCP's finite FP4; the 5-bit ones are IEEE-style).
   std::vector<std::pair<std::string, std::string>> formats;
   for (int b = 2; b <= search_max_bits; ++b) {
     for (int i = 0; i <= b - 1; ++i) formats.emplace_back("fixed", fmt::format("fixed:s:{}:{}", i, b - 1 - i));
