@@ -103,6 +103,24 @@ TEST_CASE("grids: fixed point, INTn, asymmetric, ternary, S1 and U1") {
   CHECK(fpx::parse_format(s64.name()) == s64);
 }
 
+TEST_CASE("an IEEE-style minifloat whose bare name is a preset with other specials says so") {
+  // e2m3, e3m2 and e2m1 are OCP's finite FP6 and FP4; "e02m3" is the IEEE-style e2m3, which was
+  // named "e2m3" and so parsed back as the OCP format (found by fuzz_format_name).
+  for (const char* text : {"e02m3", "e03m2", "e02m1", "e2m3_ieee:bias=2"}) {
+    CAPTURE(text);
+    const auto f = fpx::parse_format(text);
+    REQUIRE(f.minifloat());
+    CHECK(f.minifloat()->specials == fpx::special_values::ieee);
+    CHECK(f.name().find("_ieee") != std::string::npos);
+    CHECK(fpx::parse_format(f.name()) == f);
+  }
+  CHECK(fpx::parse_format("e02m3").name() == "e2m3_ieee");
+  fpx::minifloat_spec ieee_fp4{2, 1, 1, fpx::special_values::ieee};
+  CHECK(fpx::format::make_minifloat(ieee_fp4).name() == "e2m1_ieee");
+  CHECK(fpx::parse_format("e2m3").name() == "e2m3");
+  CHECK(fpx::parse_format("e5m2:bias=14").name() == "e5m2:bias=14");  // a preset of the same specials
+}
+
 TEST_CASE("information bits count distinct finite values") {
   CHECK(fpx::preset("e4m3").information_bits() == doctest::Approx(std::log2(253.0)));  // 256 - 2 NaN - (-0)
   CHECK(fpx::preset("e2m1").information_bits() == doctest::Approx(std::log2(15.0)));

@@ -116,7 +116,12 @@ std::string minifloat_name(const minifloat_spec& s, overflow_policy p) {
     if (preset.spec == s) name = preset.name;
   if (name.empty()) {
     name = fmt::format("e{}m{}", s.exponent_bits, s.mantissa_bits);
-    if (s.specials != special_values::ieee) name += "_" + std::string(to_string(s.specials));
+    // A bare eEmM names IEEE-style specials unless it is a preset with other specials (e2m3 is
+    // OCP's finite FP6): then the IEEE-style format says so, and its name parses back to it.
+    bool preset_differs = false;
+    for (const auto& preset : minifloat_presets())
+      preset_differs = preset_differs || (preset.name == name && preset.spec.specials != s.specials);
+    if (s.specials != special_values::ieee || preset_differs) name += "_" + std::string(to_string(s.specials));
     if (s.bias != default_bias(s.exponent_bits, s.specials)) name += fmt::format(":bias={}", s.bias);
     if (!s.has_zero) name += ":nozero";
     else if (!s.subnormals) name += ":nosub";
