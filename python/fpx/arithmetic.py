@@ -36,8 +36,8 @@ def _as_mx(fmt) -> Optional[_core.MXFormat]:
     return None
 
 
-def _doubles(x: ArrayLike) -> np.ndarray:
-    return np.asarray(x, dtype=np.float64)
+_MX_READS_DOUBLES = ("MX rounding reads float64 values (its scales are chosen from doubles): "
+                      "pass floats, not Fractions, strings, long doubles or ints beyond 2^53")
 
 
 def _exact_text(v) -> str:
@@ -123,7 +123,7 @@ def round(x: ArrayLike, fmt, mode: str = "rne", seed: Optional[int] = None, firs
         if first_site:
             raise ValueError("first_site is not used by MX formats: each row draws from seed + row")
         if exact is not None:
-            raise TypeError("MX rounding reads float64 (its scales are chosen from doubles)")
+            raise TypeError(_MX_READS_DOUBLES)
         return quantize_mx(arr, mx, mode, seed)["values"]
     if exact is not None:
         shape, texts = exact
@@ -139,7 +139,10 @@ def quantize_mx(x: ArrayLike, fmt, mode: str = "rne", seed: Optional[int] = None
     mx = _as_mx(fmt)
     if mx is None:
         raise ValueError(f"{fmt!r} is not an MX format; the MX formats are {_core.mx_names()}")
-    return _core.quantize_mx(mx, _doubles(x), mode, _seed(seed))
+    arr, exact = _read(x)
+    if exact is not None:
+        raise TypeError(_MX_READS_DOUBLES)
+    return _core.quantize_mx(mx, arr, mode, _seed(seed))
 
 
 @_retired.renamed(_SITE)

@@ -166,6 +166,14 @@ def test_mx_blocks_share_a_power_of_two_scale():
     assert q["scales"].shape == (4,) and q["elements"].shape == (64,)
     assert q["values"].shape == (2, 32)
     assert np.array_equal(fpx.round(np.arange(64.0).reshape(2, 32) / 8, "mxfp4:block=16"), q["values"])
+    # MX reads doubles: an exact input is refused, not cast (quantize_mx cast 1/3 to a double).
+    exact_inputs = [[Fraction(1, 3)] * 32, ["1/3"] * 32]
+    if np.finfo(np.longdouble).nmant > 52:
+        exact_inputs.append(np.full(32, np.longdouble(1) / 3))
+    for exact in exact_inputs:
+        for call in (fpx.quantize_mx, fpx.round):
+            with pytest.raises(TypeError, match="MX rounding reads float64"):
+                call(exact, "mxfp4")
 
 
 def test_format_properties_are_exact():
