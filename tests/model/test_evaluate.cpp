@@ -2,6 +2,8 @@
 // precision spec decides the result.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+
 #include <cmath>
 #include <optional>
 #include <random>
@@ -208,6 +210,20 @@ TEST_CASE("hardmax ties resolve as the spec says") {
     spec.hard_attention = fpx::hard_attention_rule::average;
     CHECK(fpx::evaluate(t, x, spec, last).output(0, 0) == 2.0);
   }
+  // The selection step traces the weights: 1/2 on the two tied positions, 0 on the third.
+  auto spec = with_formats("exact");
+  spec.hard_attention = fpx::hard_attention_rule::average;
+  const auto traced = fpx::evaluate(t, x, spec, {.trace = true, .last_position_only = true});
+  const auto step = std::find_if(traced.trace.begin(), traced.trace.end(), [](const fpx::trace_step& s) {
+    return s.name.size() >= 10 && s.name.compare(s.name.size() - 10, 10, ".selection") == 0;
+  });
+  REQUIRE(step != traced.trace.end());
+  REQUIRE(step->values.rows() == 1);
+  REQUIRE(step->values.cols() == 3);
+  CHECK(step->exact_at(0, 0) == rational(1, 2));
+  CHECK(step->exact_at(0, 1) == rational(1, 2));
+  CHECK(step->exact_at(0, 2) == rational(0));
+  CHECK(step->values(0, 1) == 0.5);
 }
 
 TEST_CASE("the average of maximisers is rounded once, after an exact division") {

@@ -283,7 +283,7 @@ class forward_pass {
 
   void hard(const std::vector<std::vector<S>>& logits, const mat& v, mat& out, const std::string& name) {
     enter(name, ".selection");
-    std::vector<std::vector<double>> chosen;  // for the trace: 1/|M| on the maximisers
+    std::vector<std::vector<std::size_t>> chosen;  // when tracing: |M| on the maximisers, else 0
     for (std::size_t i = 0; i < logits.size(); ++i) {
       const auto& s = logits[i];
       std::vector<std::size_t> maximisers{0};
@@ -308,8 +308,10 @@ class forward_pass {
           out(r, c) = rules.average(vm, maximisers);
         }
       }
-      chosen.emplace_back(s.size(), 0.0);
-      for (std::size_t j : maximisers) chosen.back()[j] = 1.0 / static_cast<double>(maximisers.size());
+      if (tracing_) {
+        chosen.emplace_back(s.size(), 0);
+        for (std::size_t j : maximisers) chosen.back()[j] = maximisers.size();
+      }
     }
     if (tracing_) {
       const Index rows = static_cast<Index>(chosen.size()), cols = v.rows();
@@ -318,9 +320,9 @@ class forward_pass {
       s.exact.resize(static_cast<std::size_t>(rows * cols));
       for (std::size_t i = 0; i < chosen.size(); ++i)
         for (std::size_t j = 0; j < chosen[i].size(); ++j) {
-          s.values(static_cast<Index>(i), static_cast<Index>(j)) = chosen[i][j];
-          s.exact[i * static_cast<std::size_t>(cols) + j] =
-              chosen[i][j] == 0 ? rational(0) : rational(1, static_cast<long>(std::lround(1 / chosen[i][j])));
+          const std::size_t count = chosen[i][j];  // the weight is 1/count, or 0
+          s.values(static_cast<Index>(i), static_cast<Index>(j)) = count ? 1.0 / static_cast<double>(count) : 0.0;
+          s.exact[i * static_cast<std::size_t>(cols) + j] = count ? rational(1, static_cast<long>(count)) : rational(0);
         }
       trace_.push_back(std::move(s));
     }

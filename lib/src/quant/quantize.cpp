@@ -3,11 +3,10 @@
 #include "fpx/quant/quantize.hpp"
 
 #include <algorithm>
+#include <fmt/format.h>
 #include <cmath>
 #include <numeric>
-#include <iomanip>
 #include <optional>
-#include <sstream>
 #include <stdexcept>
 
 #include "fpx/arith/codec.hpp"
@@ -21,11 +20,9 @@ rational rounded(const format& f, const rational& x) {
   const code_t c = from_rational(f, x);
   const number_class k = classify(f, c);
   if (k == number_class::nan || k == number_class::infinite) {
-    std::ostringstream text;
-    text << "the scale " << std::setprecision(6) << static_cast<double>(x) << " is outside the range of "
-         << f.name() << " (it rounds to " << (k == number_class::nan ? "nan" : "inf")
-         << "): choose a wider scale format";
-    throw std::range_error(text.str());
+    throw std::range_error(fmt::format("the scale (or offset) {:.6g} is outside the range of {} (it rounds to {}): "
+                                       "choose a wider scale format",
+                                       static_cast<double>(x), f.name(), k == number_class::nan ? "nan" : "inf"));
   }
   return to_rational(f, c);
 }
