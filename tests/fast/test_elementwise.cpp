@@ -15,7 +15,9 @@
 #include "fpx/arith/codec.hpp"
 #include "fpx/fast/elementwise.hpp"
 #include "fpx/fast/isa.hpp"
+#include "fpx/fast/values.hpp"
 #include "oracle.hpp"
+#include "oracle_values.hpp"
 #include "fpx/exact/parallel.hpp"
 
 using fpx::code_t;
@@ -131,6 +133,88 @@ fast_row run_row(const fpx::fast_arith& fast, std::string_view isa, bool bytes, 
   return row;
 }
 
+// The oracle's result against value_arith's double: both an error, or the oracle's code's value.
+void report_value(const fpx::format& f, const std::string& what, code_t a, code_t b, fpx::round_mode mode,
+                  bool threw, double got, const oracle::expected& want) {
+  if (threw == want.error && (threw || oracle::value_is(f, want.code, got))) return;
+  if (++mismatches > 20) return;
+  FAIL_CHECK(fmt::format("{} {}({:#x}, {:#x}) mode {}: got {} oracle {}", f.name(), what, a, b, fpx::to_string(mode),
+                         threw ? "throw" : fmt::format("{:a}", got),
+                         want.error ? "error" : fmt::format("code {:#x}", want.code)));
+}
+
+// value_arith's results for the row a (op) b over the values of `bs`, split as run_row splits
+// its batches (finite pairs, then the rest), each redone element by element when it throws.
+struct value_row {
+  const fpx::value_arith* arith;
+  std::string_view isa;
+  std::vector<bool> threw;
+  std::vector<double> values;
+};
+
+// value_arith's results on the elements `where` of a row, one batch, redone element by element
+// when it throws. call(indices, out) runs the operation on the elements at those indices.
+template <class Call>
+void value_batch(const std::vector<std::size_t>& where, value_row& row, Call call) {
+  std::vector<double> out(where.size());
+  std::vector<bool> threw(where.size());
+  try {
+    call(where, std::span(out));
+  } catch (const std::exception&) {
+    for (std::size_t k = 0; k < where.size(); ++k) {
+      try {
+        call(std::vector<std::size_t>{where[k]}, std::span(out).subspan(k, 1));
+      } catch (const std::exception&) {
+        threw[k] = true;
+      }
+    }
+  }
+  for (std::size_t k = 0; k < where.size(); ++k) {
+    row.threw[where[k]] = threw[k];
+    row.values[where[k]] = out[k];
+  }
+}
+
+// The same over a whole row, split as run_row splits its batches: the elements whose operands
+// are all finite (finite[j]), where the plain kernels run, then the rest.
+template <class Call>
+value_row run_value_row(const fpx::value_arith& arith, std::string_view isa, const std::vector<bool>& finite,
+                        Call call) {
+  const fpx::fast_kernel_isa_scope scope(isa);
+  value_row row{&arith, isa, std::vector<bool>(finite.size()), std::vector<double>(finite.size())};
+  for (bool finite_elements : {true, false}) {
+    std::vector<std::size_t> where;
+    for (std::size_t j = 0; j < finite.size(); ++j)
+      if (finite[j] == finite_elements) where.push_back(j);
+    value_batch(where, row, call);
+  }
+  return row;
+}
+
+value_row run_value_row(const fpx::value_arith& arith, std::string_view isa, op o, double a, bool a_finite,
+                        const std::vector<double>& bs, const std::vector<bool>& finite) {
+  std::vector<bool> both(finite.size());
+  for (std::size_t j = 0; j < finite.size(); ++j) both[j] = a_finite && finite[j];
+  return run_value_row(arith, isa, both, [&](const std::vector<std::size_t>& where, std::span<double> z) {
+    const std::vector<double> x(where.size(), a);
+    std::vector<double> y;
+    for (std::size_t j : where) y.push_back(bs[j]);
+    switch (o) {
+      case op::add: arith.add(x, y, z); break;
+      case op::sub: arith.sub(x, y, z); break;
+      case op::mul: arith.mul(x, y, z); break;
+      case op::div: arith.div(x, y, z); break;
+    }
+  });
+}
+
+// The doubles holding the values of codes, as the oracle decodes them.
+std::vector<double> values_of(const fpx::format& f, const std::vector<code_t>& codes) {
+  std::vector<double> v;
+  for (code_t c : codes) v.push_back(oracle::double_of(f, c));
+  return v;
+}
+
 // Every fast path that applies to f, in every deterministic mode.
 std::vector<fpx::fast_arith> fast_paths(const fpx::format& f) {
   std::vector<fpx::fast_arith> paths;
@@ -165,7 +249,12 @@ TEST_CASE("binary operations agree with the oracle on every operand pair") {
     const auto isas = fpx::fast_kernel_isas();  // the fast paths run on every kernel set
     std::vector<bool> finite;
     for (code_t c : codes) finite.push_back(std::isfinite(fpx::to_double(f, c)));
-    std::atomic<std::size_t> cases = 0, fast_cases = 0;
+    // value_arith (arithmetic on values held in doubles) in each deterministic mode.
+    const auto values = values_of(f, codes);
+    std::vector<fpx::value_arith> on_values;
+    for (fpx::round_mode mode : fpx::all_round_modes)
+      if (mode != fpx::round_mode::stochastic) on_values.emplace_back(f, fpx::rounding{mode, 0});
+    std::atomic<std::size_t> cases = 0, fast_cases = 0, value_cases = 0;
     fpx::parallel_for(codes.size(), 0, [&](std::uint64_t i) {
       const code_t a = codes[i];
       std::vector<std::vector<fast_row>> rows(4);
@@ -175,6 +264,11 @@ TEST_CASE("binary operations agree with the oracle on every operand pair") {
             for (bool bytes : {false, true})
               if (!bytes || path.path() == fpx::arithmetic_path::table)
                 rows[static_cast<int>(o)].push_back(run_row(path, isa, bytes, o, a, finite[i], codes, finite));
+      std::vector<std::vector<value_row>> value_rows(4);
+      for (op o : {op::add, op::sub, op::mul, op::div})
+        for (const auto& arith : on_values)
+          for (std::string_view isa : isas)
+            value_rows[static_cast<int>(o)].push_back(run_value_row(arith, isa, o, values[i], finite[i], values, finite));
       for (std::size_t j = 0; j < codes.size(); ++j) {
         const code_t b = codes[j];
         auto fast_check = [&](op o, const char* name) -> also_check {
@@ -185,6 +279,12 @@ TEST_CASE("binary operations agree with the oracle on every operand pair") {
                                     row.bytes ? " (bytes)" : "", name), a, b, mode,
                      row.threw[j], row.codes[j], want);
               ++fast_cases;
+            }
+            for (const value_row& row : value_rows[static_cast<int>(o)]) {
+              if (row.arith->rule().mode != mode) continue;
+              report_value(f, fmt::format("value_arith [{}] {}", row.isa, name), a, b, mode, row.threw[j],
+                           row.values[j], want);
+              ++value_cases;
             }
           };
         };
@@ -203,8 +303,9 @@ TEST_CASE("binary operations agree with the oracle on every operand pair") {
         }
       }
     });
-    MESSAGE(fmt::format("{}: {} binary-operation cases, {} on {} fast paths x {} kernel sets", f.name(),
-                        cases.load(), fast_cases.load(), fast.size(), isas.size()));
+    MESSAGE(fmt::format("{}: {} binary-operation cases, {} on {} fast paths x {} kernel sets, {} on values", f.name(),
+                        cases.load(), fast_cases.load(), fast.size(), isas.size(), value_cases.load()));
+    CHECK(value_cases == isas.size() * 4 * 6 * codes.size() * codes.size());
     CHECK(cases >= 4 * 7 * codes.size() * codes.size());
     // Every format of 8 bits or fewer has its table in each of the six deterministic modes,
     // on codes in code_t and in bytes.
@@ -214,27 +315,85 @@ TEST_CASE("binary operations agree with the oracle on every operand pair") {
 }
 
 TEST_CASE("fma agrees with the oracle on all triples of a 6-bit format") {
-  const auto f = fpx::parse_format("e3m2");
-  const auto codes = all_codes(f);
-  fpx::parallel_for(codes.size(), 0, [&](std::uint64_t i) {
-    const code_t a = codes[i];
-    for (code_t b : codes)
-      for (code_t c : codes)
-        check(f, "fma", a, b, [&](auto r, auto s) { return fpx::fma(f, a, b, c, r, s); },
-              [&](auto m) { return oracle::op_fma(f, a, b, c, m); });
-  });
+  // The reference path, and value_arith (on values in doubles) in each deterministic mode on
+  // every kernel set.
+  for (const char* name : {"e3m2", "fixed:s:2:3"}) {
+    const auto f = fpx::parse_format(name);
+    const auto codes = all_codes(f);
+    const auto values = values_of(f, codes);
+    std::vector<bool> finite;
+    for (double v : values) finite.push_back(std::isfinite(v));
+    std::vector<fpx::value_arith> on_values;
+    for (fpx::round_mode mode : fpx::all_round_modes)
+      if (mode != fpx::round_mode::stochastic) on_values.emplace_back(f, fpx::rounding{mode, 0});
+    std::atomic<std::size_t> value_cases = 0;
+    fpx::parallel_for(codes.size(), 0, [&](std::uint64_t i) {
+      const code_t a = codes[i];
+      for (std::size_t jb = 0; jb < codes.size(); ++jb) {
+        const code_t b = codes[jb];
+        std::vector<bool> all_finite(codes.size());
+        for (std::size_t k = 0; k < codes.size(); ++k) all_finite[k] = finite[i] && finite[jb] && finite[k];
+        std::vector<value_row> rows;
+        for (const auto& arith : on_values)
+          for (std::string_view isa : fpx::fast_kernel_isas())
+            rows.push_back(run_value_row(arith, isa, all_finite, [&](const std::vector<std::size_t>& where, std::span<double> out) {
+              const std::vector<double> x(where.size(), values[i]), y(where.size(), values[jb]);
+              std::vector<double> z;
+              for (std::size_t k : where) z.push_back(values[k]);
+              arith.fma(x, y, z, out);
+            }));
+        for (std::size_t k = 0; k < codes.size(); ++k) {
+          const code_t c = codes[k];
+          check(f, "fma", a, b, [&](auto r, auto s) { return fpx::fma(f, a, b, c, r, s); },
+                [&](auto m) { return oracle::op_fma(f, a, b, c, m); },
+                [&](fpx::round_mode mode, const oracle::expected& want) {
+                  for (const value_row& row : rows) {
+                    if (row.arith->rule().mode != mode) continue;
+                    report_value(f, fmt::format("value_arith [{}] fma(., ., {:#x})", row.isa, c), a, b, mode,
+                                 row.threw[k], row.values[k], want);
+                    ++value_cases;
+                  }
+                });
+        }
+      }
+    });
+    CHECK(value_cases == fpx::fast_kernel_isas().size() * 6 * codes.size() * codes.size() * codes.size());
+  }
   CHECK(mismatches == 0);
 }
 
 TEST_CASE("unary operations agree with the oracle on every value") {
   for (const auto& f : fpx_test::small_formats()) {
     if (!f.is_dyadic()) continue;
-    std::atomic<std::size_t> cases = 0;
+    std::atomic<std::size_t> cases = 0, value_cases = 0;
     const auto codes = all_codes(f);
+    // value_arith's sqrt of every value at once, in each deterministic mode on every kernel set.
+    const auto values = values_of(f, codes);
+    std::vector<bool> finite;
+    for (double v : values) finite.push_back(std::isfinite(v));
+    std::vector<fpx::value_arith> on_values;
+    for (fpx::round_mode mode : fpx::all_round_modes)
+      if (mode != fpx::round_mode::stochastic) on_values.emplace_back(f, fpx::rounding{mode, 0});
+    std::vector<value_row> roots;
+    for (const auto& arith : on_values)
+      for (std::string_view isa : fpx::fast_kernel_isas())
+        roots.push_back(run_value_row(arith, isa, finite, [&](const std::vector<std::size_t>& where, std::span<double> out) {
+          std::vector<double> x;
+          for (std::size_t k : where) x.push_back(values[k]);
+          arith.sqrt(x, out);
+        }));
     fpx::parallel_for(codes.size(), 0, [&](std::uint64_t i) {
       const code_t a = codes[i];
       cases += check(f, "sqrt", a, 0, [&](auto r, auto s) { return fpx::sqrt(f, a, r, s); },
-                     [&](auto) { return oracle::op_sqrt(f, a); });
+                     [&](auto) { return oracle::op_sqrt(f, a); },
+                     [&](fpx::round_mode mode, const oracle::expected& want) {
+                       for (const value_row& row : roots) {
+                         if (row.arith->rule().mode != mode) continue;
+                         report_value(f, fmt::format("value_arith [{}] sqrt", row.isa), a, 0, mode, row.threw[i],
+                                      row.values[i], want);
+                         ++value_cases;
+                       }
+                     });
       cases += check(f, "exp", a, 0, [&](auto r, auto s) { return fpx::exp(f, a, r, s); },
                      [&](auto) { return oracle::op_exp(f, a); });
       cases += check(f, "log", a, 0, [&](auto r, auto s) { return fpx::log(f, a, r, s); },
@@ -243,8 +402,9 @@ TEST_CASE("unary operations agree with the oracle on every value") {
                      [&](auto r, auto s) { return fpx::reciprocal(f, a, r, s); },
                      [&](auto) { return oracle::op_reciprocal(f, a); });
     });
-    MESSAGE(fmt::format("{}: {} unary cases", f.name(), cases.load()));
+    MESSAGE(fmt::format("{}: {} unary cases, {} sqrt cases on values", f.name(), cases.load(), value_cases.load()));
     CHECK(cases > 0);
+    CHECK(value_cases == fpx::fast_kernel_isas().size() * 6 * codes.size());
   }
   CHECK(mismatches == 0);
 }

@@ -13,6 +13,7 @@
 #include "fpx/fast/rounder.hpp"
 #include "fpx/arith/round.hpp"
 #include "oracle.hpp"
+#include "oracle_values.hpp"
 #include "fpx/exact/parallel.hpp"
 
 namespace {
@@ -83,6 +84,16 @@ void check_doubles(const fpx::format& f, const std::vector<fpx::fast_rounder>& f
       if (batch_threw != any_error && ++mismatches <= 20)
         FAIL_CHECK(fmt::format("{} {} {}: threw {} but oracle error {}", f.name(), label,
                                fpx::to_string(r.mode), batch_threw, any_error));
+      // round_values: the same roundings as values (the oracle's code decoded by the oracle).
+      std::vector<double> values(xs.size());
+      const bool values_threw = run([&] { fast[k].round_values(xs, values, first_site); return fpx::code_t{0}; }).threw;
+      if (values_threw != any_error && ++mismatches <= 20)
+        FAIL_CHECK(fmt::format("{} round_values [{}] {}: threw {} but oracle error {}", f.name(), isa,
+                               fpx::to_string(r.mode), values_threw, any_error));
+      for (std::size_t j = 0; j < xs.size() && !values_threw; ++j)
+        if (!oracle::value_is(f, want[j].code, values[j]) && ++mismatches <= 20)
+          FAIL_CHECK(fmt::format("{} round_values [{}]({:a}) {}: got {:a}, oracle code {:#x}", f.name(), isa, xs[j],
+                                 fpx::to_string(r.mode), values[j], want[j].code));
     }
   }
 }

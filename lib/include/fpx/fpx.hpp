@@ -15,6 +15,7 @@
 #include "fpx/fast/elementwise.hpp"
 #include "fpx/fast/isa.hpp"
 #include "fpx/fast/rounder.hpp"
+#include "fpx/fast/values.hpp"
 #include "fpx/model/divergence.hpp"
 #include "fpx/model/evaluate.hpp"
 #include "fpx/model/json.hpp"

@@ -6,6 +6,7 @@
 #include "fpx/arith/round.hpp"
 #include "kernels/batch_kernels.hpp"
 #include "kernels/kernel_params.hpp"
+#include "fpx/fast/detail/batches.hpp"
 
 namespace fpx {
 namespace {
@@ -31,7 +32,10 @@ void round_batch(const format& f, const rounding& r, const kernels::encoder* e, 
 }  // namespace
 
 fast_rounder::fast_rounder(const format& f, const rounding& r) : format_(f), rule_(r) {
-  if (auto e = kernels::make_encoder(f, r)) encoder_ = std::make_shared<const kernels::encoder>(*e);
+  if (auto e = kernels::make_encoder(f, r)) {
+    encoder_ = std::make_shared<const kernels::encoder>(*e);
+    decoder_ = std::make_shared<const kernels::decoder>(*kernels::make_decoder(f));
+  }
 }
 
 code_t fast_rounder::operator()(double x, std::uint64_t site) const {
@@ -42,8 +46,26 @@ code_t fast_rounder::operator()(double x, std::uint64_t site) const {
   return reference ? from_double(format_, x, rule_, site) : c;
 }
 
-void fast_rounder::operator()(std::span<const double> xs, std::span<code_t> out, std::uint64_t first_site) const {
-  round_batch(format_, rule_, encoder_.get(), xs, out, first_site);
+void fast_rounder::operator()(std::span<const double> xs, std::span<code_t> out, std::uint64_t first_site,
+                              unsigned threads) const {
+  if (xs.size() != out.size()) round_batch(format_, rule_, encoder_.get(), xs, out, first_site);  // throws
+  detail::for_each_batch(xs.size(), threads, [&](std::size_t lo, std::size_t hi) {
+    round_batch(format_, rule_, encoder_.get(), xs.subspan(lo, hi - lo), out.subspan(lo, hi - lo), first_site + lo);
+  });
+}
+
+void fast_rounder::round_values(std::span<const double> xs, std::span<double> values, std::uint64_t first_site,
+                                unsigned threads) const {
+  if (xs.size() != values.size())
+    throw std::invalid_argument("fast_rounder: " + std::to_string(xs.size()) + " inputs, " +
+                                std::to_string(values.size()) + " outputs");
+  detail::for_each_batch(xs.size(), threads, [&](std::size_t lo, std::size_t hi) {
+    const std::size_t n = hi - lo;
+    if (encoder_ && !kernels::best_batch().round_values(*encoder_, *decoder_, xs.data() + lo, values.data() + lo, n,
+                                                        first_site + lo))
+      return;
+    for (std::size_t i = lo; i < hi; ++i) values[i] = detail::value_of(format_, from_double(format_, xs[i], rule_, first_site + i));
+  });
 }
 
 void fast_rounder::operator()(std::span<const float> xs, std::span<code_t> out, std::uint64_t first_site) const {

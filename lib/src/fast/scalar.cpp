@@ -9,6 +9,8 @@
 #include <stdexcept>
 
 #include "fpx/arith/codec.hpp"
+#include "fpx/arith/ops.hpp"
+#include "fpx/arith/round.hpp"
 #include "fpx/arith/detail/dot_order.hpp"
 #include "fpx/arith/detail/operand.hpp"
 #include "fpx/fast/detail/exact_double.hpp"
@@ -138,6 +140,10 @@ double exp(const fast_target& t, double x, const rounding& r, std::uint64_t site
   const code_t low = kernels::encode(t.encoder, y * (1 - 0x1p-50), 0, needs_reference);
   const code_t high = kernels::encode(t.encoder, y * (1 + 0x1p-50), 0, needs_reference);
   return needs_reference || low != high ? reference() : value(t, low);
+}
+
+double sqrt(const fast_target& t, double x, const rounding& r, std::uint64_t site) {
+  return finish(t, kernels::sqrt_to_odd(x), [&] { return fpx::sqrt(t.f, from_double(t.f, x), r, site); });
 }
 
 double fma(const fast_target& t, double a, double b, double c, const rounding& r, std::uint64_t site) {

@@ -50,6 +50,49 @@ auto map_ranges(std::uint64_t count, std::uint64_t range_size, unsigned threads,
   return results;
 }
 
+/// Calls body(begin, end) for the ranges [k*range_size, min((k+1)*range_size, count)) on
+/// `threads` threads (0: default_threads()), for work whose ranges write disjoint outputs.
+/// When bodies throw, the exception of the lowest range is rethrown, after every range below
+/// it has run: what a caller sees, results or error, does not depend on the thread count.
+template <class Body>
+void for_each_range(std::uint64_t count, std::uint64_t range_size, unsigned threads, Body body) {
+  range_size = std::max<std::uint64_t>(range_size, 1);
+  const std::uint64_t ranges = (count + range_size - 1) / range_size;
+  if (threads == 0) threads = default_threads();
+  if (threads <= 1 || ranges <= 1) {  // in the calling thread, in order: the first error is the lowest
+    for (std::uint64_t k = 0; k < ranges; ++k) body(k * range_size, std::min(count, (k + 1) * range_size));
+    return;
+  }
+  std::atomic<std::uint64_t> next{0};
+  std::uint64_t failed = ranges;  // the lowest range that threw (guarded by the mutex)
+  std::atomic<std::uint64_t> failed_hint{ranges};
+  std::exception_ptr error;
+  std::mutex error_mutex;
+  auto worker = [&] {
+    // Ranges are handed out in increasing order, so every range below one that threw was
+    // handed out before it and runs; ranges above the lowest failure are skipped.
+    for (std::uint64_t k = next++; k < ranges; k = next++) {
+      if (k > failed_hint.load(std::memory_order_relaxed)) continue;
+      try {
+        body(k * range_size, std::min(count, (k + 1) * range_size));
+      } catch (...) {
+        const std::lock_guard lock(error_mutex);
+        if (k < failed) {
+          failed = k;
+          error = std::current_exception();
+          failed_hint.store(k, std::memory_order_relaxed);
+        }
+      }
+    }
+  };
+  threads = static_cast<unsigned>(std::min<std::uint64_t>(threads, ranges));
+  std::vector<std::thread> pool;
+  for (unsigned t = 1; t < threads; ++t) pool.emplace_back(worker);
+  worker();
+  for (auto& t : pool) t.join();
+  if (error) std::rethrow_exception(error);
+}
+
 /// Calls body(i) for every i in [0, count) on `threads` threads (0: default_threads()), in
 /// ranges that depend only on count: for work whose items are independent.
 template <class Body>

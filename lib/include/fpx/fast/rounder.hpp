@@ -23,6 +23,7 @@ namespace fpx {
 
 namespace kernels {
 struct encoder;
+struct decoder;
 }
 
 class fast_rounder {
@@ -34,14 +35,23 @@ class fast_rounder {
   const format& target() const { return format_; }
 
   code_t operator()(double x, std::uint64_t site = 0) const;
-  /// out[i] = xs[i] rounded; throws std::invalid_argument when the sizes differ.
-  void operator()(std::span<const double> xs, std::span<code_t> out, std::uint64_t first_site = 0) const;
+  /// out[i] = xs[i] rounded; throws std::invalid_argument when the sizes differ. threads: as
+  /// in values.hpp (0: every core; the codes do not depend on it).
+  void operator()(std::span<const double> xs, std::span<code_t> out, std::uint64_t first_site = 0,
+                  unsigned threads = 1) const;
   void operator()(std::span<const float> xs, std::span<code_t> out, std::uint64_t first_site = 0) const;
+
+  /// values[i] = the value of xs[i] rounded, as a double (NaN and infinities as such; a grid
+  /// with a non-dyadic scale gives the nearest double): rounding and fast_decoder (values.hpp)
+  /// in one pass.
+  void round_values(std::span<const double> xs, std::span<double> values, std::uint64_t first_site = 0,
+                    unsigned threads = 1) const;
 
  private:
   format format_;
   rounding rule_;
   std::shared_ptr<const kernels::encoder> encoder_;
+  std::shared_ptr<const kernels::decoder> decoder_;
 };
 
 /// Rounds every element through a fast_rounder (from_double's codes, at hardware speed);

@@ -395,10 +395,213 @@ bool lookup_unmarked_bytes(const std::uint8_t* table, int code_bits, const std::
   return false;
 }
 
+// Codes to values. Minifloats whose every code below the width is finite or an Inf/NaN pattern
+// above the largest magnitude (not fnuz, whose NaN is the -0 pattern) take the plain decoder
+// first; a batch with a special or unused code is redone by the general one, which flags what
+// the format does not use.
+template <bool Grid>
+bool decode_loop(const decoder& params, const code_t* codes, double* out, std::size_t n) {
+  const decoder d = params;
+  if constexpr (!Grid) {
+    if (d.nan_code == ~std::uint64_t{0}) {
+      std::uint64_t unusual = 0;
+      if (d.float_shift != 0) {
+        for (std::size_t i = 0; i < n; ++i) out[i] = decode_float_prefix(d, codes[i], unusual);
+      } else {
+        const std::uint64_t sign_to_top = 63 - static_cast<std::uint64_t>(std::countr_zero(d.sign_bit));
+        for (std::size_t i = 0; i < n; ++i) out[i] = decode_minifloat_plain(d, sign_to_top, codes[i], unusual);
+      }
+      if (unusual == 0) return false;
+    }
+  }
+  std::uint64_t reference = 0;
+  for (std::size_t i = 0; i < n; ++i) out[i] = decode<Grid>(d, codes[i], reference);
+  return reference != 0;
+}
+
+bool decode_codes(const decoder& d, const code_t* codes, double* out, std::size_t n) {
+  return d.grid ? decode_loop<true>(d, codes, out, n) : decode_loop<false>(d, codes, out, n);
+}
+
+// Doubles to the values they round to: the plain kernels' values where they apply (finite
+// inputs), else encoding and decoding in one loop.
+template <round_mode Mode, bool Grid, bool Hardware>
+bool round_values_loop(const encoder& params, const decoder& decoder_params, const double* x, double* out,
+                       std::size_t n, std::uint64_t first_site) {
+  const encoder e = params;
+  const decoder d = decoder_params;
+  if constexpr (hardware_mode<Mode> && Hardware)
+    if (e.plain) {
+      std::uint64_t special = 0;
+      for (std::size_t i = 0; i < n; ++i) {
+        if constexpr (Grid) out[i] = round_grid_plain<Mode>(e, x[i], special);
+        else out[i] = round_minifloat_plain<Mode>(e, x[i], special);
+      }
+      if (special == 0) return false;
+    }
+  std::uint64_t reference = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    std::uint32_t u = 0;
+    if constexpr (Mode == round_mode::stochastic) u = stochastic_bits(e.seed, first_site + i);
+    code_t code;
+    if constexpr (Grid) code = encode_grid<Mode, Hardware>(e, x[i], u, reference);
+    else code = encode_minifloat<Mode, Hardware>(e, x[i], u, reference);
+    out[i] = decode<Grid>(d, code, reference);
+  }
+  return reference != 0;
+}
+
+bool round_values(const encoder& e, const decoder& d, const double* x, double* out, std::size_t n,
+                  std::uint64_t first_site) {
+  return with_mode(e.mode, [&]<round_mode Mode>() {
+    return with_kind(e, [&]<bool Grid, bool Hardware>() {
+      return round_values_loop<Mode, Grid, Hardware>(e, d, x, out, n, first_site);
+    });
+  });
+}
+
+// x is a value exactly when rounding it toward zero and reading the code back gives x (NaN
+// for NaN). The plain kernels first, for finite inputs; the general loop otherwise.
+template <bool Grid, bool Hardware>
+bool exact_codes_loop(const encoder& params, const decoder& decoder_params, const double* x, code_t* out,
+                      std::size_t n) {
+  const encoder e = params;
+  const decoder d = decoder_params;
+  if constexpr (Hardware)
+    if (e.plain) {
+      std::uint64_t unusual = 0;
+      const std::uint64_t sign_to_top = Grid ? 0 : 63 - static_cast<std::uint64_t>(std::countr_zero(d.sign_bit));
+      for (std::size_t i = 0; i < n; ++i) {
+        code_t code;
+        double v;
+        if constexpr (Grid) {
+          code = encode_grid_plain<round_mode::rtz>(e, x[i], unusual);
+          v = decode<true>(d, code, unusual);
+        } else {
+          code = encode_minifloat_plain<round_mode::rtz>(e, x[i], unusual);
+          v = decode_minifloat_plain(d, sign_to_top, code, unusual);
+        }
+        unusual |= static_cast<std::uint64_t>(v != x[i]);
+        out[i] = code;
+      }
+      if (unusual == 0) return false;
+    }
+  std::uint64_t reference = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    code_t code;
+    if constexpr (Grid) code = encode_grid<round_mode::rtz, Hardware>(e, x[i], 0, reference);
+    else code = encode_minifloat<round_mode::rtz, Hardware>(e, x[i], 0, reference);
+    const double v = decode<Grid>(d, code, reference);
+    reference |= static_cast<std::uint64_t>(v != x[i]) & static_cast<std::uint64_t>((v == v) | (x[i] == x[i]));
+    out[i] = code;
+  }
+  return reference != 0;
+}
+
+bool exact_codes(const encoder& e, const decoder& d, const double* x, code_t* out, std::size_t n) {
+  if (e.mode != round_mode::rtz) return true;
+  return with_kind(e, [&]<bool Grid, bool Hardware>() { return exact_codes_loop<Grid, Hardware>(e, d, x, out, n); });
+}
+
+// Arithmetic on values held in doubles, on the plain kernels: each operand rounded must give
+// itself back, the exact result (rounded to odd where a double cannot hold it) is rounded once.
+template <round_mode Mode, bool Grid>
+FPX_KERNEL_INLINE double round_plain_value(const encoder& e, double x, std::uint64_t& special) {
+  if constexpr (Grid) return round_grid_plain<Mode>(e, x, special);
+  else return round_minifloat_plain<Mode>(e, x, special);
+}
+
+template <round_mode Mode, binary_op Op, bool Grid, bool Exact>
+bool plain_value_loop(const encoder& params, const double* a, const double* b, double* out, std::size_t n) {
+  const encoder e = params;
+  std::uint64_t special = 0, unequal = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const double x = a[i], y = b[i];
+    unequal |= static_cast<std::uint64_t>(round_plain_value<Mode, Grid>(e, x, special) != x) |
+               static_cast<std::uint64_t>(round_plain_value<Mode, Grid>(e, y, special) != y);
+    out[i] = round_plain_value<Mode, Grid>(e, exact_to_odd<Op, Mode, Exact>(x, y), special);
+  }
+  return (special | unequal) != 0;
+}
+
+template <class Body>
+bool with_plain_mode(round_mode mode, Body body) {
+  switch (mode) {
+    case round_mode::rne: return body.template operator()<round_mode::rne>();
+    case round_mode::rtz: return body.template operator()<round_mode::rtz>();
+    case round_mode::up: return body.template operator()<round_mode::up>();
+    case round_mode::down: return body.template operator()<round_mode::down>();
+    default: return true;  // no plain kernels
+  }
+}
+
+bool value_arithmetic(binary_op op, const encoder& e, const decoder& d, const double* a, const double* b,
+                      double* out, std::size_t n) {
+  if (!e.plain || !e.hardware_rounding || e.grid != d.grid) return true;
+  return with_plain_mode(e.mode, [&]<round_mode Mode>() {
+    return with_op(op, [&]<binary_op Op>() {
+      bool exact = false;
+      if constexpr (Op == binary_op::add || Op == binary_op::sub) exact = d.exact_sums;
+      if constexpr (Op == binary_op::mul) exact = d.exact_products;
+      auto loop = [&]<bool Grid>() {
+        return exact ? plain_value_loop<Mode, Op, Grid, true>(e, a, b, out, n)
+                     : plain_value_loop<Mode, Op, Grid, false>(e, a, b, out, n);
+      };
+      return e.grid ? loop.template operator()<true>() : loop.template operator()<false>();
+    });
+  });
+}
+
+template <round_mode Mode, bool Grid>
+bool plain_value_fma_loop(const encoder& params, const double* a, const double* b, const double* c, double* out,
+                          std::size_t n) {
+  const encoder e = params;
+  std::uint64_t special = 0, unequal = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const double x = a[i], y = b[i], z = c[i];
+    unequal |= static_cast<std::uint64_t>(round_plain_value<Mode, Grid>(e, x, special) != x) |
+               static_cast<std::uint64_t>(round_plain_value<Mode, Grid>(e, y, special) != y) |
+               static_cast<std::uint64_t>(round_plain_value<Mode, Grid>(e, z, special) != z);
+    out[i] = round_plain_value<Mode, Grid>(e, exact_to_odd<binary_op::add, Mode>(x * y, z), special);  // x * y exact
+  }
+  return (special | unequal) != 0;
+}
+
+bool value_fma(const encoder& e, const decoder& d, const double* a, const double* b, const double* c, double* out,
+               std::size_t n) {
+  if (!e.plain || !e.hardware_rounding || e.grid != d.grid || !d.exact_products) return true;
+  return with_plain_mode(e.mode, [&]<round_mode Mode>() {
+    return e.grid ? plain_value_fma_loop<Mode, true>(e, a, b, c, out, n)
+                  : plain_value_fma_loop<Mode, false>(e, a, b, c, out, n);
+  });
+}
+
+// sqrt of positive values only: a zero or negative operand sends the batch to the general path.
+template <round_mode Mode, bool Grid>
+bool plain_value_sqrt_loop(const encoder& params, const double* a, double* out, std::size_t n) {
+  const encoder e = params;
+  std::uint64_t special = 0, unequal = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const double x = a[i];
+    unequal |= static_cast<std::uint64_t>(round_plain_value<Mode, Grid>(e, x, special) != x) |
+               static_cast<std::uint64_t>(!(x > 0));
+    out[i] = round_plain_value<Mode, Grid>(e, sqrt_to_odd(pick(x > 0, x, 1.0)), special);
+  }
+  return (special | unequal) != 0;
+}
+
+bool value_sqrt(const encoder& e, const double* a, double* out, std::size_t n) {
+  if (!e.plain || !e.hardware_rounding) return true;
+  return with_plain_mode(e.mode, [&]<round_mode Mode>() {
+    return e.grid ? plain_value_sqrt_loop<Mode, true>(e, a, out, n) : plain_value_sqrt_loop<Mode, false>(e, a, out, n);
+  });
+}
+
 }  // namespace
 
 extern const batch kernels;
 const batch kernels{FPX_STRINGIFY(FPX_KERNEL_ISA), encode_doubles, encode_floats, arithmetic, integer, lookup,
-                    lookup_unmarked, lookup_bytes, lookup_unmarked_bytes};
+                    lookup_unmarked, lookup_bytes, lookup_unmarked_bytes, decode_codes, round_values,
+                    exact_codes, value_arithmetic, value_fma, value_sqrt};
 
 }  // namespace fpx::kernels::FPX_KERNEL_ISA

@@ -40,6 +40,29 @@ struct batch {
                        std::uint8_t* out, std::size_t n);
   bool (*lookup_unmarked_bytes)(const std::uint8_t* table, int code_bits, const std::uint8_t* a,
                                 const std::uint8_t* b, std::uint8_t* out, std::size_t n);
+  /// out[i] = the value of code[i] (NaN and infinities as such); true when some code is not
+  /// one the format uses.
+  bool (*decode_codes)(const decoder& d, const code_t* codes, double* out, std::size_t n);
+  /// out[i] = the value of x[i] rounded into e's format (d: the same format's decoder),
+  /// stochastic site first_site + i: encode_doubles and decode_codes in one pass.
+  bool (*round_values)(const encoder& e, const decoder& d, const double* x, double* out, std::size_t n,
+                       std::uint64_t first_site);
+  /// out[i] = the code of x[i], which must be a value of the format (e: its encoder toward
+  /// zero, d: its decoder); true when some x[i] is not one (or is a special value the format
+  /// rejects), so that the reference path can say which.
+  bool (*exact_codes)(const encoder& e, const decoder& d, const double* x, code_t* out, std::size_t n);
+  /// out[i] = op(a[i], b[i]) on values of e's format held in doubles, as values, on the plain
+  /// kernels (d: the format's decoder, which says whether sums and products are exact in
+  /// double). An operand is a value exactly when rounding it gives it back (in every mode).
+  /// True when some operand is not a value or not finite, some result is not finite, or the
+  /// rule has no plain kernels: the caller then takes the general path, which also decides
+  /// what must throw.
+  bool (*value_arithmetic)(binary_op op, const encoder& e, const decoder& d, const double* a, const double* b,
+                           double* out, std::size_t n);
+  /// The same for a * b + c (where products are exact in double) and for sqrt.
+  bool (*value_fma)(const encoder& e, const decoder& d, const double* a, const double* b, const double* c,
+                    double* out, std::size_t n);
+  bool (*value_sqrt)(const encoder& e, const double* a, double* out, std::size_t n);
 };
 
 /// The kernels in use: AVX2 and FMA where the CPU has them, the baseline build otherwise,

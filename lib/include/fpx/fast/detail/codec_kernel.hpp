@@ -299,7 +299,8 @@ FPX_KERNEL_INLINE double round_minifloat_plain(const encoder& e, double x, std::
   const std::uint64_t normal = (r.incremented >> cut) << cut;
   const double subnormal = r.subnormal_units * e.subnormal_quantum;
   const std::uint64_t magnitude = r.a < e.min_normal_bits ? std::bit_cast<std::uint64_t>(subnormal) : normal;
-  return magnitude > e.max_value_bits ? e.overflow_value[r.negative]
+  // pick, not overflow_value[r.negative]: an indexed load stops GCC vectorising the loops.
+  return magnitude > e.max_value_bits ? pick(r.negative, e.overflow_value[1], e.overflow_value[0])
                                       : std::bit_cast<double>(magnitude | (r.negative << 63));
 }
 

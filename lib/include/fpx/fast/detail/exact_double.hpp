@@ -30,6 +30,15 @@ FPX_KERNEL_INLINE double round_to_odd(double hi, double lo) {
   return std::bit_cast<double>((h - opposite) | inexact);
 }
 
+/// The square root of a positive double well inside the normal range, rounded to odd: the
+/// remainder x - s^2 of the correctly rounded root s is exact (one fma), and its sign says on
+/// which side of s the root lies.
+FPX_KERNEL_INLINE double sqrt_to_odd(double x) {
+  const double s = std::sqrt(x);
+  const double r = std::fma(-s, s, x);
+  return round_to_odd(s, pick(r != 0, pick(r < 0, -1.0, 1.0), 0.0));
+}
+
 /// op(x, y) exactly, rounded to odd. Exact zero sums follow IEEE 754: +0, or -0 when both
 /// terms are -0 or the mode is `down` (the hardware runs to nearest, so `down` is fixed here).
 /// Exact: the caller knows that the double result is exact (decoder::exact_sums and

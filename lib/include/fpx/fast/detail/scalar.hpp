@@ -41,6 +41,8 @@ double div(const fast_target& t, double x, double y, const rounding& r, std::uin
 /// exp through std::exp with a 2^-50 relative enclosure (glibc's exp is within 1 ulp): when
 /// both ends round alike, so does the exact value; otherwise MPFR decides.
 double exp(const fast_target& t, double x, const rounding& r, std::uint64_t site);
+/// sqrt(x) for x > 0, a finite value of t's format.
+double sqrt(const fast_target& t, double x, const rounding& r, std::uint64_t site);
 /// a * b + c rounded once.
 double fma(const fast_target& t, double a, double b, double c, const rounding& r, std::uint64_t site);
 
