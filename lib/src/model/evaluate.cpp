@@ -1,5 +1,7 @@
 #include "fpx/model/evaluate.hpp"
 
+#include "fpx/fast/detail/batches.hpp"
+
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -498,6 +500,55 @@ evaluation evaluate(const transformer& model, const rmatrix& inputs, const preci
   return run(spec, options, [&](auto& pass) {
     return pass.run_transformer(model, pass.inputs(inputs), options.last_position_only);
   });
+}
+
+namespace {
+
+template <class Input, class Model>
+std::vector<evaluation> batch(const Model& model, std::span<const Input> inputs, const precision_spec& spec,
+                              const evaluation_options& options, unsigned threads) {
+  std::vector<evaluation> results(inputs.size());
+  detail::for_each_batch(inputs.size(), threads, [&](std::size_t lo, std::size_t hi) {
+    for (std::size_t k = lo; k < hi; ++k) {
+      evaluation_options o = options;
+      o.first_site = options.first_site + k * batch_site_stride;
+      const auto prefixed = [&](const auto& e) {
+        using error = std::decay_t<decltype(e)>;
+        throw error("input " + std::to_string(k) + ": " + e.what());
+      };
+      try {
+        if constexpr (std::is_same_v<Input, std::vector<int>>) results[k] = evaluate(model, std::span<const int>(inputs[k]), spec, o);
+        else results[k] = evaluate(model, inputs[k], spec, o);
+      } catch (const std::domain_error& e) {
+        prefixed(e);
+      } catch (const std::overflow_error& e) {
+        prefixed(e);
+      } catch (const std::invalid_argument& e) {
+        prefixed(e);
+      }
+      if (results[k].roundings > batch_site_stride)
+        throw std::length_error("input " + std::to_string(k) + ": the evaluation used " +
+                                std::to_string(results[k].roundings) + " rounding sites, more than a batch gives each input (2^32)");
+    }
+  }, 16);
+  return results;
+}
+
+}  // namespace
+
+std::vector<evaluation> evaluate_batch(const mlp& model, std::span<const rvector> inputs, const precision_spec& spec,
+                                       const evaluation_options& options, unsigned threads) {
+  return batch(model, inputs, spec, options, threads);
+}
+
+std::vector<evaluation> evaluate_batch(const transformer& model, std::span<const std::vector<int>> tokens,
+                                       const precision_spec& spec, const evaluation_options& options, unsigned threads) {
+  return batch(model, tokens, spec, options, threads);
+}
+
+std::vector<evaluation> evaluate_batch(const transformer& model, std::span<const rmatrix> inputs,
+                                       const precision_spec& spec, const evaluation_options& options, unsigned threads) {
+  return batch(model, inputs, spec, options, threads);
 }
 
 }  // namespace fpx

@@ -80,4 +80,20 @@ evaluation evaluate(const transformer& model, const rmatrix& inputs, const preci
                     const evaluation_options& options = {});
 
 
+/// Evaluations of many inputs in one call, on `threads` threads (0: every core), in input
+/// order and with the same bits at any thread count: input k is evaluated exactly as
+/// evaluate(model, inputs[k], spec, options) with its stochastic sites numbered from
+/// options.first_site + k * batch_site_stride (an evaluation that would use more sites throws
+/// std::length_error). An error is the lowest failing input's, prefixed with "input k: "
+/// (same exception type).
+inline constexpr std::uint64_t batch_site_stride = std::uint64_t{1} << 32;
+std::vector<evaluation> evaluate_batch(const mlp& model, std::span<const rvector> inputs, const precision_spec& spec,
+                                       const evaluation_options& options = {}, unsigned threads = 0);
+std::vector<evaluation> evaluate_batch(const transformer& model, std::span<const std::vector<int>> tokens,
+                                       const precision_spec& spec, const evaluation_options& options = {},
+                                       unsigned threads = 0);
+std::vector<evaluation> evaluate_batch(const transformer& model, std::span<const rmatrix> inputs,
+                                       const precision_spec& spec, const evaluation_options& options = {},
+                                       unsigned threads = 0);
+
 }  // namespace fpx
