@@ -3,9 +3,11 @@
 
 #include <bit>
 #include <cmath>
+#include <optional>
 #include <random>
 
 #include "formats_under_test.hpp"
+#include "fpx/arith/codec.hpp"
 #include "fpx/arith/format.hpp"
 #include "fpx/arith/rounding.hpp"
 
@@ -51,6 +53,57 @@ TEST_CASE("preset properties match their specifications") {
   CHECK_FALSE(fpx::preset("e2m1").has_nan());
   CHECK(fpx::preset("fp16").overflow() == fpx::overflow_policy::inf);
   CHECK(fpx::preset("e2m1").overflow() == fpx::overflow_policy::saturate);
+}
+
+TEST_CASE("the names users know from ml_dtypes and PyTorch: the published numbers") {
+  // Largest value, smallest normal, smallest subnormal and the special values, as the OCP FP8
+  // (E4M3, E5M2) and MX v1.0 (FP6, FP4, E8M0) specifications, IEEE 754 (binary16/32/64),
+  // bfloat16 and the FNUZ FP8 formats (no -0, NaN is the -0 pattern 0x80, bias one larger)
+  // publish them; the alias must name exactly that format.
+  struct row {
+    const char* alias;
+    rational max, min_normal, min_subnormal;
+    bool inf, nan, negative_zero;
+    std::optional<fpx::code_t> nan_pattern, inf_pattern;
+  };
+  using code = std::optional<fpx::code_t>;
+  const row rows[] = {
+      {"float8_e4m3fn", 448, pow2(-6), pow2(-9), false, true, true, code{0x7f}, {}},
+      {"e4m3fn", 448, pow2(-6), pow2(-9), false, true, true, code{0x7f}, {}},
+      {"float8_e5m2", 57344, pow2(-14), pow2(-16), true, true, true, {}, code{0x7c}},
+      {"float8_e4m3fnuz", 240, pow2(-7), pow2(-10), false, true, false, code{0x80}, {}},
+      {"float8_e5m2fnuz", 57344, pow2(-15), pow2(-17), false, true, false, code{0x80}, {}},
+      {"float8_e8m0fnu", pow2(127), pow2(-127), pow2(-127), false, true, false, code{0xff}, {}},
+      {"float6_e2m3fn", rational(15, 2), 1, pow2(-3), false, false, true, {}, {}},
+      {"float6_e3m2fn", 28, pow2(-2), pow2(-4), false, false, true, {}, {}},
+      {"float4_e2m1fn", 6, 1, rational(1, 2), false, false, true, {}, {}},
+      {"bfloat16", (2 - pow2(-7)) * pow2(127), pow2(-126), pow2(-133), true, true, true, {}, code{0x7f80}},
+      {"float16", 65504, pow2(-14), pow2(-24), true, true, true, {}, code{0x7c00}},
+      {"float32", (2 - pow2(-23)) * pow2(127), pow2(-126), pow2(-149), true, true, true, {}, code{0x7f800000}},
+      {"float64", (2 - pow2(-52)) * pow2(1023), pow2(-1022), pow2(-1074), true, true, true, {}, code{0x7ff0000000000000}},
+  };
+  for (const auto& r : rows) {
+    CAPTURE(r.alias);
+    const auto f = fpx::parse_format(r.alias);
+    CHECK(fpx::max_value(f) == r.max);
+    CHECK(fpx::lowest_value(f) == (r.alias == std::string("float8_e8m0fnu") ? pow2(-127) : rational(-r.max)));
+    CHECK(fpx::min_normal(f) == r.min_normal);
+    CHECK(fpx::min_positive(f) == r.min_subnormal);
+    CHECK(f.has_inf() == r.inf);
+    CHECK(f.has_nan() == r.nan);
+    CHECK(f.has_negative_zero() == r.negative_zero);
+    if (r.nan_pattern) CHECK(fpx::nan_code(f) == *r.nan_pattern);
+    if (r.inf_pattern) CHECK(fpx::inf_code(f, false) == *r.inf_pattern);
+    // The alias is the preset: the same format, named by the preset, from parse_format and preset().
+    CHECK(fpx::preset(r.alias) == f);
+    CHECK(fpx::parse_format(f.name()) == f);
+    CHECK(f.name() != r.alias);
+    CHECK(fpx::parse_format(std::string(r.alias) + ":overflow=error") == f.with_overflow(fpx::overflow_policy::error));
+  }
+  // e4m3fn is OCP's E4M3 (max 448), not the IEEE-style e4m3_ieee (max 240, with infinities).
+  CHECK(fpx::parse_format("e4m3fn") != fpx::preset("e4m3_ieee"));
+  const auto names = fpx::format_aliases();
+  CHECK(names.size() == std::size(rows));
 }
 
 TEST_CASE("grids: fixed point, INTn, asymmetric, ternary, S1 and U1") {

@@ -106,6 +106,27 @@ const std::array<named_minifloat, 14>& minifloat_presets() {
   return table;
 }
 
+// Names users know from ml_dtypes and PyTorch (and OCP's "e4m3fn"), each another spelling of
+// a preset with identical semantics; a format read through one is named by its preset.
+struct format_alias {
+  const char* alias;
+  const char* preset;
+};
+constexpr format_alias format_aliases_table[] = {
+    {"float8_e4m3fn", "e4m3"},     {"e4m3fn", "e4m3"},           {"float8_e5m2", "e5m2"},
+    {"float8_e4m3fnuz", "e4m3fnuz"}, {"float8_e5m2fnuz", "e5m2fnuz"}, {"float8_e8m0fnu", "e8m0"},
+    {"float6_e2m3fn", "e2m3"},     {"float6_e3m2fn", "e3m2"},     {"float4_e2m1fn", "e2m1"},
+    {"bfloat16", "bf16"},          {"float16", "fp16"},           {"float32", "fp32"},
+    {"float64", "fp64"},
+};
+
+// The preset an alias names, or the name itself.
+std::string_view unaliased(std::string_view name) {
+  for (const auto& a : format_aliases_table)
+    if (name == a.alias) return a.preset;
+  return name;
+}
+
 int default_bias(int exponent_bits, special_values v) {
   return (1 << (exponent_bits - 1)) - (v == special_values::fnuz ? 0 : 1);
 }
@@ -169,7 +190,9 @@ std::string_view to_string(special_values v) { return special_names.name(v); }
 std::string format_grammar() {
   std::string presets;
   for (const auto& p : minifloat_presets()) presets += std::string(presets.empty() ? "" : " ") + p.name;
-  return "presets " + presets + "; eXmY[_" + special_names.list("|") +
+  std::string aliases;
+  for (const auto& a : format_aliases_table) aliases += fmt::format("{}{}={}", aliases.empty() ? "" : " ", a.alias, a.preset);
+  return "presets " + presets + " (aliases " + aliases + "); eXmY[_" + special_names.list("|") +
          "][:bias=B][:nosub][:nozero][:unsigned] (IEEE specials by default); fixed:s:I:F | fixed:u:I:F "
          "(I integer and F fraction bits, plus a sign bit for s); intN[:scale=S] (symmetric, 2^N - 1 "
          "levels); uintN[:zero=Z][:scale=S]; ternary[:scale=S]; s1[:scale=S] ({-S, +S}); u1[:scale=S] "
@@ -337,6 +360,12 @@ rational epsilon(const format& f) {
   return pow2(-f.minifloat()->mantissa_bits);
 }
 
+std::vector<std::pair<std::string, std::string>> format_aliases() {
+  std::vector<std::pair<std::string, std::string>> v;
+  for (const auto& a : format_aliases_table) v.emplace_back(a.alias, a.preset);
+  return v;
+}
+
 const std::vector<std::string>& preset_names() {
   static const std::vector<std::string> names = [] {
     std::vector<std::string> v;
@@ -347,6 +376,7 @@ const std::vector<std::string>& preset_names() {
 }
 
 format preset(std::string_view name) {
+  name = unaliased(name);
   for (const auto& p : minifloat_presets())
     if (name == p.name) return format::make_minifloat(p.spec);
   std::string list;
@@ -468,6 +498,7 @@ format parse_format(std::string_view name) {
   reject(zero.has_value(), "zero");
   minifloat_spec spec;
   bool is_preset = false;
+  head = unaliased(head);
   for (const auto& p : minifloat_presets())
     if (head == p.name) {
       spec = p.spec;

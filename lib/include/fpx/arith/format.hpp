@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -123,14 +124,19 @@ rational epsilon(const format& f);        ///< distance from 1 to the next large
                                           ///< grids: the scale
 
 /// A preset by the name users know: fp64, fp32, tf32, bf16, fp16, e5m2, e4m3 (OCP, max 448),
-/// e4m3_ieee (max 240), e4m3fnuz, e5m2fnuz, e3m2, e2m3, e2m1, e8m0.
-/// Also any custom name: see parse_format.
+/// e4m3_ieee (max 240), e4m3fnuz, e5m2fnuz, e3m2, e2m3, e2m1, e8m0, or an alias of one
+/// (format_aliases()). Also any custom name: see parse_format.
 format preset(std::string_view name);
 /// Names of every preset, in listing order.
 const std::vector<std::string>& preset_names();
+/// The other spellings of presets, as (alias, preset): ml_dtypes' and PyTorch's names
+/// (float8_e4m3fn, float8_e5m2, float8_e4m3fnuz, float8_e5m2fnuz, float8_e8m0fnu,
+/// float6_e2m3fn, float6_e3m2fn, float4_e2m1fn, bfloat16, float16, float32, float64) and
+/// OCP's e4m3fn. An alias is the preset: the format it names is named by the preset.
+std::vector<std::pair<std::string, std::string>> format_aliases();
 
 /// Parses a format name. Grammar (options after ':' in any order):
-///   preset                                e.g. fp16, e4m3
+///   preset                                e.g. fp16, e4m3, or an alias (float8_e4m3fn)
 ///   eXmY[_fn|_fnuz|_finite]               custom minifloat, IEEE specials by default
 ///       [:bias=B][:nosub][:unsigned]
 ///   fixed:s:I:F | fixed:u:I:F             fixed point, I integer and F fraction bits
