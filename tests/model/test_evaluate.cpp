@@ -529,3 +529,65 @@ TEST_CASE("the fast path and the reference path give the same evaluation, step b
   MESSAGE(compared << " evaluations compared, " << threw << " threw alike on both paths");
   CHECK(compared > specs.size());
 }
+
+TEST_CASE("a batch gives each input the bits it gives alone, at any thread count") {
+  // Input k of a batch numbers its stochastic sites from first_site + k 2^32: evaluated alone
+  // with that first_site, it must give the same output; a batch that numbered sites another
+  // way (or shared them between inputs) gives other bits in stochastic mode.
+  random_parameters random(5, 1.0);
+  fpx::transformer t;
+  fpx::attention_layer a = random_embeddings_and_heads(random, t);
+  a.output = map(random.matrix(4, 4));
+  t.blocks.push_back({a, true, {}, true});
+  fpx::precision_spec spec = with_formats("fixed(8)");
+  spec.rule = {fpx::round_mode::stochastic, 77};
+  std::vector<std::vector<int>> tokens;
+  for (int k = 0; k < 40; ++k) tokens.push_back({k % 5, (k / 5) % 5, (k * 3) % 5, 1});
+  const fpx::evaluation_options options{false, false, 1000};
+  const auto one = fpx::evaluate_batch(t, tokens, spec, options, 1);
+  const auto three = fpx::evaluate_batch(t, tokens, spec, options, 3);
+  REQUIRE(one.size() == tokens.size());
+  bool stochastic_mattered = false;
+  for (std::size_t k = 0; k < tokens.size(); ++k) {
+    fpx::evaluation_options alone = options;
+    alone.first_site = 1000 + k * fpx::batch_site_stride;
+    const auto single = fpx::evaluate(t, tokens[k], spec, alone);
+    CHECK(fpx::equal(*one[k].exact_output, *single.exact_output));
+    CHECK(fpx::equal(*three[k].exact_output, *single.exact_output));
+    CHECK(one[k].roundings == single.roundings);
+    const auto shifted = fpx::evaluate(t, tokens[k], spec, options);  // the sites of input 0
+    stochastic_mattered = stochastic_mattered || !fpx::equal(*shifted.exact_output, *single.exact_output);
+  }
+  CHECK(stochastic_mattered);
+  // MLP inputs and vector sequences take the same path.
+  fpx::mlp m;
+  m.layers.push_back({map(random.matrix(3, 2), random.vector(3)), fpx::activation::relu});
+  m.layers.push_back({map(random.matrix(1, 3)), fpx::activation::identity});
+  std::vector<fpx::rvector> inputs;
+  for (int k = 0; k < 20; ++k) inputs.push_back(random.vector(2));
+  const auto mlp_batch = fpx::evaluate_batch(m, inputs, spec, options, 2);
+  for (std::size_t k = 0; k < inputs.size(); ++k) {
+    fpx::evaluation_options alone = options;
+    alone.first_site = 1000 + k * fpx::batch_site_stride;
+    CHECK(fpx::equal(*mlp_batch[k].exact_output, *fpx::evaluate(m, inputs[k], spec, alone).exact_output));
+  }
+}
+
+TEST_CASE("a batch's error is its lowest failing input's, whatever the thread count") {
+  random_parameters random(6, 1.0);
+  fpx::transformer t;
+  fpx::attention_layer a = random_embeddings_and_heads(random, t);
+  a.output = map(random.matrix(4, 4));
+  t.blocks.push_back({a, true, {}, true});
+  std::vector<std::vector<int>> tokens(100, std::vector<int>{0, 1, 2});
+  tokens[70] = {0, 9};  // token 9: the vocabulary has 5
+  tokens[30] = {7};
+  for (unsigned threads : {1u, 2u, 4u}) {
+    try {
+      fpx::evaluate_batch(t, tokens, with_formats("fixed(8)"), {}, threads);
+      FAIL("no error");
+    } catch (const std::invalid_argument& e) {
+      CHECK(std::string(e.what()).starts_with("input 30: "));
+    }
+  }
+}
