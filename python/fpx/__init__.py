@@ -15,6 +15,7 @@ from ._core import (
     CommunicationBounds,
     CountingBound,
     Evaluation,
+    Evaluations,
     Format,
     MXFormat,
     Network,
@@ -67,7 +68,7 @@ def __getattr__(name: str):
 
 
 __all__ = [
-    "CommunicationBounds", "CountingBound", "Evaluation", "Format", "MXFormat", "Network",
+    "CommunicationBounds", "CountingBound", "Evaluation", "Evaluations", "Format", "MXFormat", "Network",
     "PrecisionSpec", "Protocol", "SplitInput", "add", "allocate_bits", "check_fooling_set",
     "decode", "div", "dot", "encode", "equality_construction",
     "exact_value", "exp", "experiments", "first_divergence", "fma", "formats", "gptq", "log", "mlp",

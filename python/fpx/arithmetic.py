@@ -100,6 +100,13 @@ def _first_site(first_site):
     return int(first_site)
 
 
+def _threads(threads) -> int:
+    """A thread count as the C++ library takes it: 0 (every core) or a positive integer."""
+    if isinstance(threads, bool) or not isinstance(threads, (int, np.integer)) or not 0 <= int(threads) < 2 ** 16:
+        raise ValueError(f"threads must be 0 (every core) or a positive integer, not {threads!r}")
+    return int(threads)
+
+
 def _shaped(result: np.ndarray, like: np.ndarray):
     """A scalar in, a Python float out; otherwise an array of the input's shape."""
     return float(result.reshape(())) if like.ndim == 0 else result
@@ -109,13 +116,15 @@ _SITE = {"site": "first_site"}
 
 
 @_retired.renamed(_SITE)
-def round(x: ArrayLike, fmt, mode: str = "rne", seed: Optional[int] = None, first_site: int = 0):
+def round(x: ArrayLike, fmt, mode: str = "rne", seed: Optional[int] = None, first_site: int = 0,
+          threads: int = 1):
     """Each element of x (read exactly) rounded once into fmt, as float64.
 
     mode is the rounding mode ({MODES}; stochastic needs a seed, and element i uses stochastic
     site `first_site + i` in C order, so results do not depend on how the array is split). For an
     MX block format ({MX}) blocks run along the last axis. Values of grids with a non-dyadic scale
-    come back as the nearest double. fmt is a Format or a name: {FORMATS}
+    come back as the nearest double. threads: 0 for every core (the bits do not depend on it).
+    fmt is a Format or a name: {FORMATS}
     """
     mx = _as_mx(fmt)
     arr, exact = _read(x)
@@ -130,7 +139,7 @@ def round(x: ArrayLike, fmt, mode: str = "rne", seed: Optional[int] = None, firs
         values = np.array(_core.round_texts(_as_format(fmt), texts, mode, _seed(seed), _first_site(first_site)),
                           dtype=np.float64).reshape(shape)
         return float(values) if values.ndim == 0 else values
-    return _shaped(_core.round(_as_format(fmt), arr, mode, _seed(seed), _first_site(first_site)), arr)
+    return _shaped(_core.round(_as_format(fmt), arr, mode, _seed(seed), _first_site(first_site), _threads(threads)), arr)
 
 
 def quantize_mx(x: ArrayLike, fmt, mode: str = "rne", seed: Optional[int] = None) -> dict:
@@ -147,7 +156,7 @@ def quantize_mx(x: ArrayLike, fmt, mode: str = "rne", seed: Optional[int] = None
 
 @_retired.renamed(_SITE)
 def encode(x: ArrayLike, fmt: FormatLike, mode: str = "rne", seed: Optional[int] = None,
-           first_site: int = 0) -> np.ndarray:
+           first_site: int = 0, threads: int = 1) -> np.ndarray:
     """The bit patterns (uint64) of x rounded into fmt (as fpx.round rounds them, exact inputs
     included)."""
     arr, exact = _read(x)
@@ -155,12 +164,13 @@ def encode(x: ArrayLike, fmt: FormatLike, mode: str = "rne", seed: Optional[int]
         shape, texts = exact
         return np.array(_core.encode_texts(_as_format(fmt), texts, mode, _seed(seed), _first_site(first_site)),
                         dtype=np.uint64).reshape(shape)
-    return _core.encode(_as_format(fmt), arr, mode, _seed(seed), _first_site(first_site))
+    return _core.encode(_as_format(fmt), arr, mode, _seed(seed), _first_site(first_site), _threads(threads))
 
 
-def decode(codes, fmt: FormatLike) -> np.ndarray:
-    """The values of bit patterns of fmt, as float64 (NaN and infinities as such)."""
-    return _core.decode(_as_format(fmt), np.ascontiguousarray(codes, dtype=np.uint64))
+def decode(codes, fmt: FormatLike, threads: int = 1) -> np.ndarray:
+    """The values of bit patterns of fmt, as float64 (NaN and infinities as such), with the
+    codes' shape; ValueError for a pattern fmt does not use."""
+    return _core.decode(_as_format(fmt), np.ascontiguousarray(codes, dtype=np.uint64), _threads(threads))
 
 
 def exact_value(code: int, fmt: FormatLike):
@@ -182,30 +192,33 @@ def _operand(x, fmt, what: str) -> np.ndarray:
     return np.array(_core.values_of_texts(_as_format(fmt), texts, what), dtype=np.float64).reshape(shape)
 
 
-def _elementwise(op, fmt, operands, mode, seed, first_site):
-    arrays = np.broadcast_arrays(*[_operand(a, fmt, name) for a, name in zip(operands, "abc")])
+def _elementwise(op, fmt, operands, mode, seed, first_site, threads):
+    arrays = [_operand(a, fmt, name) for a, name in zip(operands, "abc")]
+    if any(a.shape != arrays[0].shape for a in arrays):
+        arrays = np.broadcast_arrays(*arrays)
     shape = arrays[0].shape
     flat = [np.ascontiguousarray(a).reshape(-1) for a in arrays]
-    result = op(_as_format(fmt), *flat, mode, _seed(seed), _first_site(first_site)).reshape(shape)
+    result = op(_as_format(fmt), *flat, mode, _seed(seed), _first_site(first_site), _threads(threads)).reshape(shape)
     return _shaped(result, arrays[0])
 
 
 def _define(name: str, arity: int):
     op = getattr(_core, name)
     operands = ["a", "b", "c"][:arity]
-    signature = f"{name}({', '.join(operands)}, fmt, mode='rne', seed=None, first_site=0)"
+    signature = f"{name}({', '.join(operands)}, fmt, mode='rne', seed=None, first_site=0, threads=1)"
 
     @_retired.renamed(_SITE)
-    def function(*args, mode: str = "rne", seed: Optional[int] = None, first_site: int = 0):
+    def function(*args, mode: str = "rne", seed: Optional[int] = None, first_site: int = 0, threads: int = 1):
         if len(args) != arity + 1:
             raise TypeError(signature)
-        return _elementwise(op, args[-1], args[:-1], mode, seed, first_site)
+        return _elementwise(op, args[-1], args[:-1], mode, seed, first_site, threads)
 
     function.__name__ = name
     function.__doc__ = (
         f"{signature}: correctly rounded {name} of values of fmt, elementwise with numpy "
         "broadcasting. Operands must already be values of fmt (ValueError otherwise; use "
-        "fpx.round); element i uses stochastic site `first_site + i`. mode: {MODES}")
+        "fpx.round); element i uses stochastic site `first_site + i`; threads: 0 for every core "
+        "(the bits do not depend on it). mode: {MODES}")
     return function
 
 
@@ -226,7 +239,7 @@ def dot(a: ArrayLike, b: ArrayLike, fmt: FormatLike, *, out: Optional[FormatLike
         where: str = "every_operation", order: str = "left_to_right",
         permutation: Optional[Sequence[int]] = None, product: Optional[FormatLike] = None,
         accumulator: Optional[FormatLike] = None, mode: str = "rne", seed: Optional[int] = None,
-        first_site: int = 0):
+        first_site: int = 0, threads: int = 1):
     """Dot products over the last axis of values of fmt, rounded into `out` (default fmt).
 
     where ({WHERE}): every_operation rounds products into `product` and partial sums into
@@ -243,7 +256,7 @@ def dot(a: ArrayLike, b: ArrayLike, fmt: FormatLike, *, out: Optional[FormatLike
     result = _core.dot(_as_format(fmt), np.ascontiguousarray(x).reshape(-1),
                        np.ascontiguousarray(y).reshape(-1), n, fmt_of(out), where, order,
                        None if permutation is None else list(permutation), fmt_of(product),
-                       fmt_of(accumulator), mode, _seed(seed), _first_site(first_site))
+                       fmt_of(accumulator), mode, _seed(seed), _first_site(first_site), _threads(threads))
     result = result.reshape(x.shape[:-1])
     return float(result) if result.ndim == 0 else result
 

@@ -7,6 +7,7 @@
 
 #include "fpx/arith/codec.hpp"
 #include "fpx/arith/round.hpp"
+#include "fpx/fast/detail/batches.hpp"
 
 namespace fpx::python {
 
@@ -34,29 +35,7 @@ rational to_rational(py::handle value) {
 
 rounding make_rounding(const std::string& mode, std::optional<std::uint64_t> seed) { return rounding_of(mode, seed); }
 
-code_t exact_code(const format& f, double x, const char* what, py::ssize_t index) {
-  if (std::isnan(x)) {
-    if (!f.has_nan()) throw std::invalid_argument(fmt::format("{}[{}] is NaN, which {} does not have", what, index, f.name()));
-    return nan_code(f);
-  }
-  if (std::isinf(x)) {
-    if (!f.has_inf()) throw std::invalid_argument(fmt::format("{}[{}] is infinite, which {} does not have", what, index, f.name()));
-    return inf_code(f, x < 0);
-  }
-  const code_t c = from_double(f, x);
-  if (fpx::to_rational(f, c) != rational(x) || (x == 0 && f.has_negative_zero() && std::signbit(x) != is_negative(f, c)))
-    throw std::invalid_argument(fmt::format(
-        "{}[{}] = {} is not a value of {}; round it first (fpx.round)", what, index, x, f.name()));
-  return c;
-}
-
-double code_to_double(const format& f, code_t c) {
-  switch (classify(f, c)) {
-    case number_class::nan: return std::nan("");
-    case number_class::infinite: return is_negative(f, c) ? -HUGE_VAL : HUGE_VAL;
-    default: return to_double(f, c);
-  }
-}
+double code_to_double(const format& f, code_t c) { return detail::value_of(f, c); }
 
 double_array empty_like(const py::array& like) {
   return double_array(std::vector<py::ssize_t>(like.shape(), like.shape() + like.ndim()));

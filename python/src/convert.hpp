@@ -36,12 +36,7 @@ rational to_rational(py::handle value);
 /// never silently tied to a default one.
 rounding make_rounding(const std::string& mode, std::optional<std::uint64_t> seed);
 
-/// The code of x in f, which x must be a value of (NaN and infinities where f has them):
-/// arithmetic takes values, never rounds its operands silently. `what` names the operand in
-/// the error.
-code_t exact_code(const format& f, double x, const char* what, py::ssize_t index);
-
-/// The value of a code as a double, with NaN and infinities as such.
+/// The value of a code as a double, with NaN and infinities as such (fast/detail/batches.hpp).
 double code_to_double(const format& f, code_t c);
 
 /// A new float64 array with the shape of `like`.

@@ -10,44 +10,58 @@
 #include "fpx/arith/ops.hpp"
 #include "fpx/arith/codec.hpp"
 #include "fpx/arith/dot.hpp"
+#include "fpx/fast/values.hpp"
 
 namespace fpx::python {
 namespace {
 
-template <class Op>
-double_array elementwise(const format& f, const std::vector<double_array>& operands, const rounding& r,
-                         std::uint64_t site, Op op) {
-  static const char* names[] = {"a", "b", "c"};
-  const py::ssize_t size = operands.front().size();
-  for (const auto& x : operands)
-    if (x.size() != size) throw std::invalid_argument("operands differ in size");
-  double_array out = empty_like(operands.front());
-  double* o = out.mutable_data();
-  std::vector<code_t> codes(operands.size());
-  for (py::ssize_t i = 0; i < size; ++i) {
-    for (std::size_t k = 0; k < operands.size(); ++k) codes[k] = exact_code(f, operands[k].data()[i], names[k], i);
-    o[i] = code_to_double(f, op(codes, r, site + i));
+// The operands, flat and of one size (the package broadcasts them), as spans.
+std::vector<std::span<const double>> flat(const std::vector<double_array>& operands) {
+  std::vector<std::span<const double>> spans;
+  for (const auto& x : operands) {
+    if (x.size() != operands.front().size()) throw std::invalid_argument("operands differ in size");
+    spans.emplace_back(x.data(), static_cast<std::size_t>(x.size()));
   }
+  return spans;
+}
+
+// Operations on the fast paths (fast/values.hpp), without the GIL.
+template <class Call>
+double_array on_values(const std::vector<double_array>& operands, Call call) {
+  const auto spans = flat(operands);
+  double_array out = empty_like(operands.front());
+  const std::span<double> result(out.mutable_data(), spans.front().size());
+  py::gil_scoped_release release;
+  call(spans, result);
   return out;
 }
 
+using binary_member = void (value_arith::*)(std::span<const double>, std::span<const double>, std::span<double>,
+                                            std::uint64_t, unsigned) const;
+
+void def_binary(py::module_& m, const char* name, binary_member fn) {
+  m.def(name, [fn](const format& f, const double_array& a, const double_array& b, const std::string& mode,
+                   std::optional<std::uint64_t> seed, std::uint64_t site, unsigned threads) {
+    const value_arith arith(f, make_rounding(mode, seed));
+    return on_values({a, b}, [&](const auto& x, std::span<double> out) { (arith.*fn)(x[0], x[1], out, site, threads); });
+  }, py::arg("format"), py::arg("a"), py::arg("b"), py::arg("mode"), py::arg("seed"), py::arg("site"), py::arg("threads"));
+}
+
+// The operations without a fast path (exp, log, reciprocal, negate): operands read by
+// value_reader, each result from arith/ops.hpp.
 using unary = code_t (*)(const format&, code_t, const rounding&, std::uint64_t);
-using binary = code_t (*)(const format&, code_t, code_t, const rounding&, std::uint64_t);
 
 void def_unary(py::module_& m, const char* name, unary fn) {
   m.def(name, [fn](const format& f, const double_array& a, const std::string& mode,
-                   std::optional<std::uint64_t> seed, std::uint64_t site) {
-    return elementwise(f, {a}, make_rounding(mode, seed), site,
-                       [&](const std::vector<code_t>& c, const rounding& r, std::uint64_t s) { return fn(f, c[0], r, s); });
-  }, py::arg("format"), py::arg("a"), py::arg("mode"), py::arg("seed"), py::arg("site"));
-}
-
-void def_binary(py::module_& m, const char* name, binary fn) {
-  m.def(name, [fn](const format& f, const double_array& a, const double_array& b, const std::string& mode,
-                   std::optional<std::uint64_t> seed, std::uint64_t site) {
-    return elementwise(f, {a, b}, make_rounding(mode, seed), site,
-                       [&](const std::vector<code_t>& c, const rounding& r, std::uint64_t s) { return fn(f, c[0], c[1], r, s); });
-  }, py::arg("format"), py::arg("a"), py::arg("b"), py::arg("mode"), py::arg("seed"), py::arg("site"));
+                   std::optional<std::uint64_t> seed, std::uint64_t site, unsigned threads) {
+    const rounding r = make_rounding(mode, seed);
+    const value_reader reader(f);
+    return on_values({a}, [&](const auto& x, std::span<double> out) {
+      std::vector<code_t> codes(out.size());
+      reader(x[0], codes, "a", 0, threads);
+      for (std::size_t i = 0; i < out.size(); ++i) out[i] = code_to_double(f, fn(f, codes[i], r, site + i));
+    });
+  }, py::arg("format"), py::arg("a"), py::arg("mode"), py::arg("seed"), py::arg("site"), py::arg("threads"));
 }
 
 accumulation make_accumulation(const std::string& where, const std::string& order,
@@ -70,48 +84,46 @@ double_array dot_rows(const format& in, const double_array& a, const double_arra
                       std::optional<format> out_format, const std::string& where, const std::string& order,
                       std::optional<std::vector<std::size_t>> permutation, std::optional<format> product,
                       std::optional<format> accumulator, const std::string& mode,
-                      std::optional<std::uint64_t> seed, std::uint64_t site) {
+                      std::optional<std::uint64_t> seed, std::uint64_t site, unsigned threads) {
   if (a.size() != b.size() || (n == 0 ? a.size() != 0 : a.size() % n != 0))
     throw std::invalid_argument("dot: operands of different shapes");
-  const format out = out_format.value_or(in);
-  const accumulation rule = make_accumulation(where, order, std::move(permutation), std::move(product), std::move(accumulator));
-  const rounding r = make_rounding(mode, seed);
+  const value_dot dot(in, out_format.value_or(in),
+                      make_accumulation(where, order, std::move(permutation), std::move(product), std::move(accumulator)),
+                      make_rounding(mode, seed));
   const py::ssize_t rows = n ? a.size() / n : 0;
-  double_array result_values(rows);
-  std::vector<code_t> x(n), y(n);
-  for (py::ssize_t i = 0; i < rows; ++i) {
-    for (py::ssize_t k = 0; k < n; ++k) {
-      x[k] = exact_code(in, a.data()[i * n + k], "a", i * n + k);
-      y[k] = exact_code(in, b.data()[i * n + k], "b", i * n + k);
-    }
-    const std::uint64_t first = site + static_cast<std::uint64_t>(i) * (2 * n + 1);
-    result_values.mutable_data()[i] = code_to_double(out, dot(in, x, y, out, rule, r, first));
-  }
-  return result_values;
+  double_array result(rows);
+  const std::span<double> out(result.mutable_data(), static_cast<std::size_t>(rows));
+  py::gil_scoped_release release;
+  dot.rows(std::span(a.data(), static_cast<std::size_t>(a.size())), std::span(b.data(), static_cast<std::size_t>(b.size())),
+           static_cast<std::size_t>(n), out, site, threads);
+  return result;
 }
 
 }  // namespace
 
 void register_arithmetic(py::module_& m) {
-  def_binary(m, "add", &fpx::add);
-  def_binary(m, "sub", &fpx::sub);
-  def_binary(m, "mul", &fpx::mul);
-  def_binary(m, "div", &fpx::div);
-  def_unary(m, "sqrt", &fpx::sqrt);
+  def_binary(m, "add", &value_arith::add);
+  def_binary(m, "sub", &value_arith::sub);
+  def_binary(m, "mul", &value_arith::mul);
+  def_binary(m, "div", &value_arith::div);
+  m.def("sqrt", [](const format& f, const double_array& a, const std::string& mode, std::optional<std::uint64_t> seed,
+                   std::uint64_t site, unsigned threads) {
+    const value_arith arith(f, make_rounding(mode, seed));
+    return on_values({a}, [&](const auto& x, std::span<double> out) { arith.sqrt(x[0], out, site, threads); });
+  }, py::arg("format"), py::arg("a"), py::arg("mode"), py::arg("seed"), py::arg("site"), py::arg("threads"));
+  m.def("fma", [](const format& f, const double_array& a, const double_array& b, const double_array& c,
+                  const std::string& mode, std::optional<std::uint64_t> seed, std::uint64_t site, unsigned threads) {
+    const value_arith arith(f, make_rounding(mode, seed));
+    return on_values({a, b, c}, [&](const auto& x, std::span<double> out) { arith.fma(x[0], x[1], x[2], out, site, threads); });
+  }, py::arg("format"), py::arg("a"), py::arg("b"), py::arg("c"), py::arg("mode"), py::arg("seed"), py::arg("site"),
+     py::arg("threads"));
   def_unary(m, "exp", &fpx::exp);
   def_unary(m, "log", &fpx::log);
   def_unary(m, "reciprocal", &fpx::reciprocal);
   def_unary(m, "negate", &fpx::negate);
-  m.def("fma", [](const format& f, const double_array& a, const double_array& b, const double_array& c,
-                  const std::string& mode, std::optional<std::uint64_t> seed, std::uint64_t site) {
-    return elementwise(f, {a, b, c}, make_rounding(mode, seed), site,
-                       [&](const std::vector<code_t>& x, const rounding& r, std::uint64_t s) {
-                         return fpx::fma(f, x[0], x[1], x[2], r, s);
-                       });
-  }, py::arg("format"), py::arg("a"), py::arg("b"), py::arg("c"), py::arg("mode"), py::arg("seed"), py::arg("site"));
   m.def("dot", &dot_rows, py::arg("format"), py::arg("a"), py::arg("b"), py::arg("n"), py::arg("out"),
         py::arg("where"), py::arg("order"), py::arg("permutation"), py::arg("product"),
-        py::arg("accumulator"), py::arg("mode"), py::arg("seed"), py::arg("site"));
+        py::arg("accumulator"), py::arg("mode"), py::arg("seed"), py::arg("site"), py::arg("threads"));
 }
 
 }  // namespace fpx::python

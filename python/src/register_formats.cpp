@@ -12,6 +12,7 @@
 #include "fpx/arith/codec.hpp"
 #include "fpx/arith/dot.hpp"
 #include "fpx/fast/rounder.hpp"
+#include "fpx/fast/values.hpp"
 #include "fpx/arith/mx.hpp"
 #include "fpx/arith/round.hpp"
 
@@ -30,22 +31,26 @@ format make_minifloat(int exponent_bits, int mantissa_bits, std::optional<int> b
   return parse_format(name);
 }
 
+// The loops below run without the GIL: the arrays are owned by the caller's references.
 double_array round_into(const format& f, const double_array& x, const std::string& mode,
-                        std::optional<std::uint64_t> seed, std::uint64_t site) {
+                        std::optional<std::uint64_t> seed, std::uint64_t site, unsigned threads) {
   const std::size_t n = static_cast<std::size_t>(x.size());
-  std::vector<code_t> codes(n);
-  fast_rounder(f, make_rounding(mode, seed))(std::span(x.data(), n), codes, site);
+  const fast_rounder rounder(f, make_rounding(mode, seed));
   double_array out = empty_like(x);
-  double* o = out.mutable_data();
-  for (std::size_t i = 0; i < n; ++i) o[i] = code_to_double(f, codes[i]);
+  const std::span<double> values(out.mutable_data(), n);
+  py::gil_scoped_release release;
+  rounder.round_values(std::span(x.data(), n), values, site, threads);
   return out;
 }
 
 code_array encode(const format& f, const double_array& x, const std::string& mode,
-                  std::optional<std::uint64_t> seed, std::uint64_t site) {
+                  std::optional<std::uint64_t> seed, std::uint64_t site, unsigned threads) {
   code_array out(std::vector<py::ssize_t>(x.shape(), x.shape() + x.ndim()));
   const std::size_t n = static_cast<std::size_t>(x.size());
-  fast_rounder(f, make_rounding(mode, seed))(std::span(x.data(), n), std::span(out.mutable_data(), n), site);
+  const fast_rounder rounder(f, make_rounding(mode, seed));
+  const std::span<code_t> codes(out.mutable_data(), n);
+  py::gil_scoped_release release;
+  rounder(std::span(x.data(), n), codes, site, threads);
   return out;
 }
 
@@ -82,23 +87,21 @@ std::vector<double> values_of_texts(const format& f, const std::vector<std::stri
   return out;
 }
 
-double_array decode(const format& f, const code_array& codes) {
+double_array decode(const format& f, const code_array& codes, unsigned threads) {
   double_array out = empty_like(codes);
-  const std::uint64_t* in = codes.data();
-  double* o = out.mutable_data();
-  for (py::ssize_t i = 0; i < codes.size(); ++i) {
-    if (!is_valid_code(f, in[i]))
-      throw std::invalid_argument(fmt::format("codes[{}] = {:#x} is not a code of {}", i, in[i], f.name()));
-    o[i] = code_to_double(f, in[i]);
-  }
+  const std::size_t n = static_cast<std::size_t>(codes.size());
+  const fast_decoder decoder(f);
+  const std::span<double> values(out.mutable_data(), n);
+  py::gil_scoped_release release;
+  decoder(std::span(codes.data(), n), values, threads);
   return out;
 }
 
 py::array_t<double> values(const format& f) {
   const std::vector<code_t> codes = finite_codes(f);
   py::array_t<double> out(static_cast<py::ssize_t>(codes.size()));
-  double* o = out.mutable_data();
-  for (std::size_t i = 0; i < codes.size(); ++i) o[i] = to_double(f, codes[i]);
+  const fast_decoder decoder(f);
+  decoder(codes, std::span(out.mutable_data(), codes.size()));
   return out;
 }
 
@@ -185,9 +188,11 @@ void register_formats(py::module_& m) {
   m.def("round_mode_names", [] { return round_mode_names(); });
   m.def("rounding_point_names", [] { return rounding_point_names(); });
   m.def("summation_order_names", [] { return summation_order_names(); });
-  m.def("round", &round_into, py::arg("format"), py::arg("x"), py::arg("mode"), py::arg("seed"), py::arg("site"));
-  m.def("encode", &encode, py::arg("format"), py::arg("x"), py::arg("mode"), py::arg("seed"), py::arg("site"));
-  m.def("decode", &decode, py::arg("format"), py::arg("codes"));
+  m.def("round", &round_into, py::arg("format"), py::arg("x"), py::arg("mode"), py::arg("seed"), py::arg("site"),
+        py::arg("threads"));
+  m.def("encode", &encode, py::arg("format"), py::arg("x"), py::arg("mode"), py::arg("seed"), py::arg("site"),
+        py::arg("threads"));
+  m.def("decode", &decode, py::arg("format"), py::arg("codes"), py::arg("threads"));
   m.def("values", &values, py::arg("format"));
   m.def("exact_value", [](const format& f, code_t c) { return to_fraction(fpx::to_rational(f, c)); },
         py::arg("format"), py::arg("code"));
@@ -197,7 +202,13 @@ void register_formats(py::module_& m) {
       .def_readonly("name", &mx_format::name)
       .def_readonly("element", &mx_format::element)
       .def_readonly("block_size", &mx_format::block_size)
-      .def("__repr__", [](const mx_format& f) { return "MXFormat('" + f.name + "')"; });
+      .def("__repr__", [](const mx_format& f) { return "MXFormat('" + f.name + "')"; })
+      .def("__eq__", [](const mx_format& a, const mx_format& b) {
+        return a.element == b.element && a.block_size == b.block_size;
+      })
+      .def("__hash__", [](const mx_format& f) { return py::hash(py::make_tuple(f.element.name(), f.block_size)); })
+      .def(py::pickle([](const mx_format& f) { return f.name; },
+                      [](const std::string& name) { return parse_mx_format(name); }));
   m.def("mx_names", &mx_preset_names);
   m.def("quantize_mx", &quantize_mx_rows, py::arg("format"), py::arg("x"), py::arg("mode"), py::arg("seed"));
 }

@@ -207,3 +207,99 @@ def test_bad_input_is_a_value_error(call, message):
 def test_mismatched_shapes_are_a_value_error():
     with pytest.raises(ValueError):
         fpx.add(np.ones(3), np.ones(4), "fp16")
+
+
+@pytest.mark.parametrize("fmt, oracle", [
+    (fpx.Format.minifloat(4, 3), Minifloat(4, 3)),  # IEEE-style e4m3: a byte table in C++
+    (fpx.Format.minifloat(5, 10), Minifloat(5, 10)),  # fp16's layout: the float64 kernels
+    (fpx.Format("fixed:s:3:4:overflow=saturate"), Fixed(3, 4)),
+])
+@pytest.mark.parametrize("mode", ["rne", "rtz", "up", "down", "rna", "rto"])
+def test_array_operations_are_the_exact_results_rounded_once(fmt, oracle, mode):
+    # Arrays long enough for the batch kernels (and the ranges threads split), against the
+    # Fraction oracle: add, sub, mul, div, fma and sqrt on values, and round on any doubles.
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal(3000) * 4
+    a = fpx.round(x, fmt)
+    b = fpx.round(rng.standard_normal(3000) * 2, fmt)
+    c = fpx.round(rng.standard_normal(3000), fmt)
+    b[b == 0] = 1.0
+    with np.errstate(over="ignore"):
+        results = {
+            "round": (fpx.round(x, fmt, mode=mode), [Fraction(v) for v in x]),
+            "add": (fpx.add(a, b, fmt, mode=mode), [Fraction(p) + Fraction(q) for p, q in zip(a, b)]),
+            "sub": (fpx.sub(a, b, fmt, mode=mode), [Fraction(p) - Fraction(q) for p, q in zip(a, b)]),
+            "mul": (fpx.mul(a, b, fmt, mode=mode), [Fraction(p) * Fraction(q) for p, q in zip(a, b)]),
+            "div": (fpx.div(a, b, fmt, mode=mode), [Fraction(p) / Fraction(q) for p, q in zip(a, b)]),
+            "fma": (fpx.fma(a, b, c, fmt, mode=mode),
+                    [Fraction(p) * Fraction(q) + Fraction(r) for p, q, r in zip(a, b, c)]),
+        }
+    for name, (got, exact) in results.items():
+        wrong = [i for i, (g, e) in enumerate(zip(got, exact)) if not same(g, oracle.round(e, mode))]
+        assert not wrong, (name, fmt, mode, wrong[:3], got[wrong[0]])
+    # sqrt: the oracle rounds the exact root, bracketed by Fractions.
+    positive = np.minimum(np.abs(a), float(fmt.max))  # fixed point: -8 has no positive twin
+    roots = fpx.sqrt(positive, fmt, mode=mode)
+    for v, r in zip(positive, roots):
+        if v == 0:
+            assert r == 0
+            continue
+        assert same(r, oracle.round(_sqrt_fraction(Fraction(v), oracle), mode)), (fmt, mode, v, r)
+
+
+def _sqrt_fraction(v: Fraction, oracle) -> Fraction:
+    """A Fraction within 2^-80 relative of sqrt(v) that is not itself a rounding boundary of the
+    oracle's format: rounding it rounds sqrt(v) (an exact root is returned exactly)."""
+    from math import isqrt
+    scale = 2 ** 200
+    n = v.numerator * scale * scale // v.denominator
+    s = isqrt(n)
+    if s * s == n and Fraction(s, scale) ** 2 == v:
+        return Fraction(s, scale)
+    return Fraction(2 * s + 1, 2 * scale)  # strictly between s / scale and (s + 1) / scale
+
+
+def test_threads_give_the_same_bits():
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal(300_000) * 100
+    for mode, seed in (("rne", None), ("stochastic", 5)):
+        a = fpx.round(x, "e4m3", mode=mode, seed=seed)
+        b = fpx.round(x[::-1].copy(), "e4m3", mode=mode, seed=seed)
+        for threads in (2, 0):
+            assert np.array_equal(fpx.round(x, "e4m3", mode=mode, seed=seed, threads=threads), a, equal_nan=True)
+            assert np.array_equal(fpx.add(a, b, "e4m3", mode=mode, seed=seed, threads=threads),
+                                  fpx.add(a, b, "e4m3", mode=mode, seed=seed), equal_nan=True)
+            assert np.array_equal(fpx.encode(x, "bf16", threads=threads), fpx.encode(x, "bf16"))
+            codes = fpx.encode(x, "fp16")
+            assert np.array_equal(fpx.decode(codes, "fp16", threads=threads), fpx.decode(codes, "fp16"))
+            rows = a.reshape(-1, 30), b.reshape(-1, 30)
+            assert np.array_equal(fpx.dot(*rows, "e4m3", out="fp32", mode=mode, seed=seed, threads=threads),
+                                  fpx.dot(*rows, "e4m3", out="fp32", mode=mode, seed=seed))
+    with pytest.raises(ValueError, match="threads must be"):
+        fpx.round(x, "e4m3", threads=-1)
+    # An operand that is not a value: the lowest index is named at any thread count.
+    bad = fpx.round(x, "fp16")
+    bad[250_000], bad[100_000] = 0.1, 0.3
+    for threads in (1, 2, 3):
+        with pytest.raises(ValueError, match=r"a\[100000\] = 0.3 is not a value of fp16"):
+            fpx.add(bad, bad, "fp16", threads=threads)
+
+
+def test_names_users_know_are_the_presets():
+    for alias, preset in [("float8_e4m3fn", "e4m3"), ("e4m3fn", "e4m3"), ("float8_e5m2", "e5m2"),
+                          ("float8_e4m3fnuz", "e4m3fnuz"), ("float8_e5m2fnuz", "e5m2fnuz"),
+                          ("float8_e8m0fnu", "e8m0"), ("float6_e2m3fn", "e2m3"), ("float6_e3m2fn", "e3m2"),
+                          ("float4_e2m1fn", "e2m1"), ("bfloat16", "bf16"), ("float16", "fp16"),
+                          ("float32", "fp32")]:
+        assert fpx.Format(alias) == fpx.Format(preset)
+        assert fpx.Format(alias).name == preset
+    assert fpx.round([464.0], "float8_e4m3fn").tolist() == [448.0]  # OCP's saturating E4M3
+    assert fpx.Format("float8_e4m3fnuz").max == 240
+
+
+def test_formats_pickle_and_say_what_they_are():
+    import pickle
+    for obj in (fpx.Format("fixed:s:3:4"), fpx.MXFormat("mxfp4:block=16")):
+        again = pickle.loads(pickle.dumps(obj))
+        assert repr(again) == repr(obj) and again.name == obj.name
+    assert repr(fpx.MXFormat("mxfp4")) == "MXFormat('mxfp4')"

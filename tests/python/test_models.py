@@ -254,3 +254,88 @@ def test_docstrings_list_the_names_the_parsers_accept():
         for name in names.replace("|", ",").split(","):
             assert name.strip() in doc
     assert "{" not in fpx.mlp.__doc__ and "{WHERE}" not in fpx.dot.__doc__
+
+
+def _stochastic_transformer():
+    """A one-block transformer over tokens 0, 1, 2 (positions up to 6) with weights that are
+    not values of fixed(6), under stochastic rounding."""
+    rng = np.random.default_rng(2)
+    w = lambda r, c: (rng.standard_normal((r, c)) / 3).tolist()  # noqa: E731
+    head = {"query": {"weight": w(2, 2)}, "key": {"weight": w(2, 2)}, "value": {"weight": w(2, 2)}}
+    model = fpx.network({"type": "transformer", "token_embedding": w(3, 2), "positional": w(6, 2),
+                         "blocks": [{"attention": {"heads": [head], "output": {"weight": w(2, 2)}}}],
+                         "readout": {"layers": [{"weight": w(1, 2), "activation": "identity"}]}})
+    return model, fpx.spec({"preset": "fixed(8)", "mode": "stochastic", "seed": 11})
+
+
+def test_a_batch_is_one_call_with_each_inputs_own_bits():
+    # Input k of a batch gives what it gives alone with first_site = first_site + k * 2^32; in
+    # stochastic mode another numbering (or a loop that reused first_site) gives other bits.
+    model, spec = _stochastic_transformer()
+    sequences = [[a, b, c, d, 2] for a in range(2) for b in range(2) for c in range(2) for d in range(2)]
+    batch = model.evaluate(np.array(sequences), spec, first_site=7)
+    assert len(batch) == len(sequences) and batch.output.shape == (16, 5, 1)
+    alone = [model.evaluate(s, spec, first_site=7 + k * 2 ** 32) for k, s in enumerate(sequences)]
+    assert [b.exact_output for b in batch] == [a.exact_output for a in alone]
+    assert batch.roundings == [a.roundings for a in alone]
+    reused = [model.evaluate(s, spec, first_site=7) for s in sequences]
+    assert [b.exact_output for b in batch] != [r.exact_output for r in reused]
+    # A ragged list of token sequences, and threads: the same bits.
+    ragged = [[0, 1, 2], [1, 1, 0, 1, 2], [2]]
+    got = model.evaluate(ragged, spec, threads=1)
+    assert [e.exact_output for e in got] == [e.exact_output for e in model.evaluate(ragged, spec, threads=2)]
+    assert [e.exact_output for e in got] == [model.evaluate(s, spec, first_site=k * 2 ** 32).exact_output
+                                             for k, s in enumerate(ragged)]
+    with pytest.raises(ValueError, match="differ in shape"):
+        got.output
+    with pytest.raises(ValueError, match="input 1: "):
+        model.evaluate([[0, 2], [0, 99], [5, 200]], spec)
+
+
+def test_an_mlp_batch_is_one_input_per_row():
+    net = fpx.mlp([(np.array([[1, -1], [2, 0.5]]), [0.25, 0], "relu"), ([[1, 1]], None, "identity")])
+    x = np.random.default_rng(3).standard_normal((50, 2))
+    batch = net.evaluate(x, "fixed(8)")
+    assert batch.output.shape == (50, 1)
+    assert batch.output[:, 0].tolist() == [net.evaluate(row, "fixed(8)").output[0, 0] for row in x]
+    exact_rows = np.array([[Fraction(1, 3), 1], [Fraction(1, 7), 2]], dtype=object)  # read exactly, not as float64
+    assert net.evaluate(exact_rows, "exact")[0].exact_output == net.evaluate([Fraction(1, 3), 1], "exact").exact_output
+    with pytest.raises(ValueError, match="input 0: .*3 entries"):
+        net.evaluate(np.ones((2, 3)), "fixed(8)")
+
+
+def test_models_and_results_pickle_and_say_what_they_are():
+    import pickle
+    model, spec = _stochastic_transformer()
+    e = model.evaluate([0, 1, 0, 1, 2], spec, trace=True)
+    batch = model.evaluate([[0, 2], [1, 1, 2]], spec)
+    for obj in (model, spec, e, batch):
+        again = pickle.loads(pickle.dumps(obj))
+        assert repr(again) == repr(obj)
+    again = pickle.loads(pickle.dumps(e))
+    assert again.trace_exact == e.trace_exact and again.exact_output == e.exact_output
+    assert np.array_equal(again.output, e.output) and again.roundings == e.roundings
+    assert [b.exact_output for b in pickle.loads(pickle.dumps(batch))] == [b.exact_output for b in batch]
+    assert pickle.loads(pickle.dumps(spec)) == spec
+    assert pickle.loads(pickle.dumps(model)).to_json() == model.to_json()
+    assert repr(model) == "Network(transformer, d_model 2, vocabulary 3, 6 positions, 1 block (heads 1), readout 2 -> 1 (identity))"
+    assert repr(fpx.mlp([(np.eye(2), None, "relu"), ([[1, 1]], None, "identity")])) == \
+        "Network(mlp 2 -> 2 -> 1 (relu, identity))"
+    assert repr(e).startswith("Evaluation(output=[[") and "trace steps" in repr(e)
+    assert repr(batch) == "Evaluations(2 inputs)"
+    # Pickled models cross processes: a pool evaluates with the same bits.
+    import multiprocessing
+    with multiprocessing.get_context("spawn").Pool(2) as pool:
+        outputs = pool.starmap(_evaluate, [(model, [0, 1, 2], spec)] * 2)
+    assert outputs == [model.evaluate([0, 1, 2], spec).exact_output] * 2
+
+
+def _evaluate(model, x, spec):
+    return model.evaluate(x, spec).exact_output
+
+
+def test_help_names_python_types_only():
+    import pydoc
+    for obj in (fpx.Network.evaluate, fpx.Network, fpx.Evaluation, fpx.Evaluations, fpx.PrecisionSpec):
+        text = pydoc.render_doc(obj)
+        assert "::" not in text and "handle" not in text, (obj, [l for l in text.splitlines() if "::" in l or "handle" in l])
