@@ -133,7 +133,9 @@ def round(x: ArrayLike, fmt, mode: str = "rne", seed: Optional[int] = None, firs
             raise ValueError("first_site is not used by MX formats: each row draws from seed + row")
         if exact is not None:
             raise TypeError(_MX_READS_DOUBLES)
-        return quantize_mx(arr, mx, mode, seed)["values"]
+        if arr.ndim == 0:
+            raise ValueError("an MX format needs an array with at least one axis")
+        return _core.quantize_mx(mx, arr, mode, _seed(seed), _threads(threads), True)
     if exact is not None:
         shape, texts = exact
         values = np.array(_core.round_texts(_as_format(fmt), texts, mode, _seed(seed), _first_site(first_site)),
@@ -142,16 +144,20 @@ def round(x: ArrayLike, fmt, mode: str = "rne", seed: Optional[int] = None, firs
     return _shaped(_core.round(_as_format(fmt), arr, mode, _seed(seed), _first_site(first_site), _threads(threads)), arr)
 
 
-def quantize_mx(x: ArrayLike, fmt, mode: str = "rne", seed: Optional[int] = None) -> dict:
-    """MX quantization along the last axis: {"values", "scales", "elements", "block_size"}
-    (scale and element codes flattened, row by row)."""
+def quantize_mx(x: ArrayLike, fmt, mode: str = "rne", seed: Optional[int] = None, threads: int = 1) -> dict:
+    """MX quantization of x (float64, at least 1-D) along its last axis, blocks of
+    fmt.block_size within each row, row i rounding with seed + i and sites numbered within
+    the row. Returns {"values" (float64, x's shape: each element times its block's scale,
+    exactly), "scales" (uint64 E8M0 codes, one per block, row by row), "elements" (uint64
+    element codes, row by row), "block_size" (int)}. A block holding NaN or an infinity gets
+    the NaN scale and NaN values; threads: 0 for every core (the bits do not depend on it)."""
     mx = _as_mx(fmt)
     if mx is None:
         raise ValueError(f"{fmt!r} is not an MX format; the MX formats are {_core.mx_names()}")
     arr, exact = _read(x)
     if exact is not None:
         raise TypeError(_MX_READS_DOUBLES)
-    return _core.quantize_mx(mx, arr, mode, _seed(seed))
+    return _core.quantize_mx(mx, arr, mode, _seed(seed), _threads(threads), False)
 
 
 @_retired.renamed(_SITE)

@@ -12,6 +12,8 @@
 #include "fpx/arith/codec.hpp"
 #include "fpx/arith/dot.hpp"
 #include "fpx/fast/rounder.hpp"
+#include "fpx/fast/detail/batches.hpp"
+#include "fpx/fast/mx.hpp"
 #include "fpx/fast/values.hpp"
 #include "fpx/arith/mx.hpp"
 #include "fpx/arith/round.hpp"
@@ -105,28 +107,41 @@ py::array_t<double> values(const format& f) {
   return out;
 }
 
-// Rows along the last axis, blocks within each row: what an MX-quantized weight matrix is.
-py::dict quantize_mx_rows(const mx_format& f, const double_array& x, const std::string& mode,
-                          std::optional<std::uint64_t> seed) {
+// Rows along the last axis, blocks within each row: what an MX-quantized weight matrix is. Row
+// i rounds with seed + i, its sites numbered within the row (as fpx::quantize does). values_only:
+// the values array alone (fpx.round), without the codes.
+py::object quantize_mx_rows(const mx_format& f, const double_array& x, const std::string& mode,
+                            std::optional<std::uint64_t> seed, unsigned threads, bool values_only) {
   if (x.ndim() == 0) throw std::invalid_argument("an MX format needs an array with at least one axis");
-  const py::ssize_t row = x.shape(x.ndim() - 1);
-  const py::ssize_t rows = row ? x.size() / row : 0;
+  const std::size_t row = static_cast<std::size_t>(x.shape(x.ndim() - 1));
+  const std::size_t rows = row ? static_cast<std::size_t>(x.size()) / row : 0;
+  const std::size_t blocks_per_row = (row + static_cast<std::size_t>(f.block_size) - 1) / static_cast<std::size_t>(f.block_size);
   const rounding r = make_rounding(mode, seed);
   double_array values = empty_like(x);
-  std::vector<code_t> scales, elements;
-  for (py::ssize_t i = 0; i < rows; ++i) {
-    rounding ri = r;
-    ri.seed = r.seed + static_cast<std::uint64_t>(i);  // as fpx::quantize does, row by row
-    const mx_tensor t = quantize_mx(f, {x.data() + i * row, static_cast<std::size_t>(row)}, ri);
-    const std::vector<double> d = dequantize_mx(t);
-    std::copy(d.begin(), d.end(), values.mutable_data() + i * row);
-    scales.insert(scales.end(), t.scales.begin(), t.scales.end());
-    elements.insert(elements.end(), t.elements.begin(), t.elements.end());
+  code_array scales(static_cast<py::ssize_t>(values_only ? 0 : rows * blocks_per_row));
+  code_array elements(static_cast<py::ssize_t>(values_only ? 0 : rows * row));
+  double* v = values.mutable_data();
+  code_t* s = values_only ? nullptr : scales.mutable_data();
+  code_t* e = values_only ? nullptr : elements.mutable_data();
+  const double* in = x.data();
+  const fast_mx_quantizer quantizer(f, r);
+  {
+    py::gil_scoped_release release;
+    detail::for_each_batch(rows, threads, [&](std::size_t lo, std::size_t hi) {
+      for (std::size_t i = lo; i < hi; ++i) {
+        const mx_tensor t = quantizer({in + i * row, row}, r.seed + static_cast<std::uint64_t>(i));
+        fast_dequantize_mx(t, {v + i * row, row});
+        if (values_only) continue;
+        std::copy(t.scales.begin(), t.scales.end(), s + i * blocks_per_row);
+        std::copy(t.elements.begin(), t.elements.end(), e + i * row);
+      }
+    }, std::max<std::size_t>(1, detail::batch_range / std::max<std::size_t>(row, 1)));
   }
+  if (values_only) return values;
   py::dict out;
   out["values"] = values;
-  out["scales"] = py::array_t<std::uint64_t>(static_cast<py::ssize_t>(scales.size()), scales.data());
-  out["elements"] = py::array_t<std::uint64_t>(static_cast<py::ssize_t>(elements.size()), elements.data());
+  out["scales"] = scales;
+  out["elements"] = elements;
   out["block_size"] = f.block_size;
   return out;
 }
@@ -210,7 +225,8 @@ void register_formats(py::module_& m) {
       .def(py::pickle([](const mx_format& f) { return f.name; },
                       [](const std::string& name) { return parse_mx_format(name); }));
   m.def("mx_names", &mx_preset_names);
-  m.def("quantize_mx", &quantize_mx_rows, py::arg("format"), py::arg("x"), py::arg("mode"), py::arg("seed"));
+  m.def("quantize_mx", &quantize_mx_rows, py::arg("format"), py::arg("x"), py::arg("mode"), py::arg("seed"),
+        py::arg("threads"), py::arg("values_only") = false);
 }
 
 }  // namespace fpx::python

@@ -14,6 +14,7 @@
 #include "fpx/arith/value.hpp"
 #include "fpx/fast/elementwise.hpp"
 #include "fpx/fast/isa.hpp"
+#include "fpx/fast/mx.hpp"
 #include "fpx/fast/rounder.hpp"
 #include "fpx/fast/values.hpp"
 #include "fpx/model/divergence.hpp"

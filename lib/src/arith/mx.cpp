@@ -129,8 +129,9 @@ mx_tensor quantize_mx(const mx_format& f, std::span<const double> values, const 
     }
     const int shared = mx_shared_exponent(emax, amax, start);
     t.scales.push_back(static_cast<code_t>(shared + 127));
-    for (std::size_t i = start; i < end; ++i)
-      t.elements[i] = from_rational(f.element, rational(values[i]) * pow2(-shared), r, i);
+    for (std::size_t i = start; i < end; ++i)  // a zero keeps its sign, as from_double keeps it
+      t.elements[i] = values[i] == 0 ? from_double(f.element, values[i], r, i)
+                                     : from_rational(f.element, rational(values[i]) * pow2(-shared), r, i);
   }
   return t;
 }
@@ -147,9 +148,12 @@ std::vector<double> dequantize_mx(const mx_tensor& t) {
   std::vector<double> out(t.elements.size());
   for (std::size_t i = 0; i < out.size(); ++i) {
     const code_t scale = t.scales[i / static_cast<std::size_t>(t.fmt.block_size)];
-    out[i] = classify(scale_format(), scale) == number_class::nan
-                 ? std::numeric_limits<double>::quiet_NaN()
-                 : to_double(binary64, from_rational(binary64, mx_value(t, i)));
+    if (classify(scale_format(), scale) == number_class::nan) {
+      out[i] = std::numeric_limits<double>::quiet_NaN();
+      continue;
+    }
+    out[i] = to_double(binary64, from_rational(binary64, mx_value(t, i)));
+    if (out[i] == 0 && is_negative(t.fmt.element, t.elements[i])) out[i] = -0.0;  // -0 times a scale is -0
   }
   return out;
 }

@@ -38,6 +38,17 @@ fast_rounder::fast_rounder(const format& f, const rounding& r) : format_(f), rul
   }
 }
 
+fast_rounder fast_rounder::with_seed(std::uint64_t seed) const {
+  fast_rounder copy = *this;
+  copy.rule_.seed = seed;
+  if (encoder_ && encoder_->seed != seed) {
+    auto e = std::make_shared<kernels::encoder>(*encoder_);
+    e->seed = seed;
+    copy.encoder_ = std::move(e);
+  }
+  return copy;
+}
+
 code_t fast_rounder::operator()(double x, std::uint64_t site) const {
   if (!encoder_) return from_double(format_, x, rule_, site);
   std::uint64_t reference = 0;

@@ -47,11 +47,12 @@ struct mx_tensor {
 
 /// Quantizes values block by block (the last block may be short). A block holding NaN or an
 /// infinity gets the NaN scale, and all its values decode as NaN; a block whose scale exponent
-/// would exceed E8M0's range throws std::overflow_error. Stochastic sites are element indices.
+/// would exceed E8M0's range throws std::overflow_error. Stochastic sites are element indices; a
+/// zero keeps its sign (-0.0 becomes the element -0 where the format has one).
 mx_tensor quantize_mx(const mx_format& f, std::span<const double> values, const rounding& r = {});
 /// The exact value of element i (NaN blocks throw std::domain_error).
 rational mx_value(const mx_tensor& t, std::size_t i);
-/// Every element as a double (NaN for NaN blocks).
+/// Every element as a double (NaN for NaN blocks; an element -0 is -0.0).
 std::vector<double> dequantize_mx(const mx_tensor& t);
 
 }  // namespace fpx

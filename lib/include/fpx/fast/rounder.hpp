@@ -33,6 +33,10 @@ class fast_rounder {
   /// False when every element goes through from_double.
   bool is_fast() const { return encoder_ != nullptr; }
   const format& target() const { return format_; }
+  const rounding& rule() const { return rule_; }
+  /// The same rounder with another stochastic seed, without building the kernels' parameters
+  /// again (for work that derives a seed per row).
+  fast_rounder with_seed(std::uint64_t seed) const;
 
   code_t operator()(double x, std::uint64_t site = 0) const;
   /// out[i] = xs[i] rounded; throws std::invalid_argument when the sizes differ. threads: as
