@@ -11,6 +11,9 @@ packages=(
   python3-sklearn  # ptq_predictability's random forest
   libopenblas0-serial  # a fast single-threaded BLAS for torch and numpy (the default is the reference BLAS)
   clang-14 libfuzzer-14-dev libclang-rt-14-dev  # the sanitizer build and the fuzzers (scripts/test.sh)
+  python3-pip python3-venv python3-setuptools python3-wheel  # pip install . (offline, no build isolation)
+  python3-sphinx python3-breathe doxygen  # the documentation site (docs/, built by the tests)
+  openmpi-bin libopenmpi-dev  # fpx run on many ranks (mpirun; FPX_WITH_MPI)
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -20,3 +20,13 @@ execute_process(COMMAND ${WORK_DIR}/consumer/consumer RESULT_VARIABLE rc)
 if(NOT rc EQUAL 0)
   message(FATAL_ERROR "consumer computed the wrong code")
 endif()
+# The Python package went into the prefix's dist-packages (when the build has it): it imports
+# from there alone.
+if(PYTHON AND PYTHON_DIR)
+  execute_process(COMMAND ${CMAKE_COMMAND} -E env --unset=PYTHONPATH PYTHONPATH=${WORK_DIR}/prefix/${PYTHON_DIR}
+                          ${PYTHON} -c "import fpx; assert fpx.__file__.startswith('${WORK_DIR}/prefix/'), fpx.__file__; assert fpx.round([464.0], 'e4m3').tolist() == [448.0]"
+                  WORKING_DIRECTORY ${WORK_DIR} RESULT_VARIABLE rc)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "the installed Python package does not import from ${WORK_DIR}/prefix/${PYTHON_DIR}")
+  endif()
+endif()

@@ -53,9 +53,9 @@ def commands(text):
 def test_console_block_runs_and_prints_what_it_shows(block):
     fpx_program = os.environ.get("FPX_CLI") or pytest.fail(
         "FPX_CLI must name the fpx program to run the console blocks (ctest sets it)")
-    python_path = os.environ["PYTHONPATH"]
     for command, expected in commands(block[3]):
-        command = command.replace("build/release/fpx", fpx_program).replace("build/release/python", python_path)
+        # The blocks use the package the main job installs (.venv); the tests, the one under test.
+        command = command.replace(".venv/bin/fpx", fpx_program).replace(".venv/bin/python", sys.executable)
         done = subprocess.run(command, shell=True, cwd=ROOT, capture_output=True, text=True)
         assert done.returncode == 0, (command, done.stderr)
         for line in expected:
