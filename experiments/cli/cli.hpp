@@ -1,5 +1,5 @@
 #pragma once
-// The fpx program: one source file per subcommand (formats.cpp, round.cpp, eval.cpp, run.cpp),
+// The fpx program: one source file per subcommand (formats.cpp, round.cpp, eval.cpp, quantize.cpp, run.cpp),
 // each adding its subcommand to the application, and what they share.
 
 #include <CLI/CLI.hpp>
@@ -16,6 +16,7 @@ void add_formats(CLI::App& app);
 void add_round(CLI::App& app);
 void add_eval(CLI::App& app);
 void add_run(CLI::App& app);
+void add_quantize(CLI::App& app);
 
 /// The program's command line, as given (recorded in experiment manifests).
 extern std::vector<std::string> arguments;

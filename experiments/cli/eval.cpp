@@ -1,4 +1,5 @@
-// fpx eval: a network evaluated under a precision spec, JSON out.
+// fpx eval: a network evaluated under a precision spec, JSON out; several inputs are one batch
+// (fpx::evaluate_batch), {"spec", "inputs", "results": [one result per input]}.
 #include <iostream>
 #include <nlohmann/json.hpp>
 
@@ -36,41 +37,91 @@ nlohmann::json exact_json(const trace_step& step) {
 }
 
 struct request {
-  std::string model, spec, inputs;
-  std::vector<int> tokens;
+  std::string model, spec, inputs, tokens;
   bool last = false, trace = false;
+  unsigned threads = 0;
 };
+
+nlohmann::json result_json(const evaluation& result, bool trace) {
+  nlohmann::json out;
+  out["output"] = matrix_json(result.output);
+  out["exact_output"] = result.exact_output ? nlohmann::json::parse(to_json(*result.exact_output))
+                                            : nlohmann::json(nullptr);
+  out["roundings"] = result.roundings;
+  if (trace) {
+    nlohmann::json steps = nlohmann::json::array();
+    for (const auto& step : result.trace)
+      steps.push_back({{"name", step.name}, {"values", matrix_json(step.values)}, {"exact", exact_json(step)}});
+    out["trace"] = steps;
+  }
+  return out;
+}
+
+// Token ids: "0,1,2" (one sequence) or JSON (text or file): [0, 1, 2], or a batch [[0, 1], [2]].
+std::vector<std::vector<int>> token_sequences(const std::string& arg, bool& batch) {
+  const std::string text = arg.find_first_of("[{") == std::string::npos && arg.find(',') != std::string::npos
+                               ? "[" + arg + "]"
+                               : json_argument(arg.find_first_not_of("0123456789") == std::string::npos ? "[" + arg + "]" : arg);
+  const nlohmann::json j = nlohmann::json::parse(text);
+  const auto sequence = [](const nlohmann::json& row) {
+    if (!row.is_array()) throw std::invalid_argument("--tokens: a sequence is a list of token ids");
+    std::vector<int> ids;
+    for (const auto& t : row) {
+      if (!t.is_number_integer()) throw std::invalid_argument("--tokens: token ids are integers, not " + t.dump());
+      ids.push_back(t.get<int>());
+    }
+    return ids;
+  };
+  batch = j.is_array() && !j.empty() && j.front().is_array();
+  std::vector<std::vector<int>> out;
+  if (batch)
+    for (const auto& row : j) out.push_back(sequence(row));
+  else
+    out.push_back(sequence(j));
+  return out;
+}
 
 void evaluate_network(const request& req) {
   const network net = network_from_json(json_argument(req.model));
   const precision_spec spec = spec_argument(req.spec);
   const evaluation_options options{.trace = req.trace, .last_position_only = req.last};
-  evaluation result;
+  std::vector<evaluation> results;
+  bool batch = false;
   if (const auto* m = std::get_if<mlp>(&net)) {
     if (req.inputs.empty()) throw std::invalid_argument("an MLP needs --inputs");
-    const rmatrix x = rmatrix_from_json(json_argument(req.inputs));
-    if (x.rows() != 1) throw std::invalid_argument("an MLP takes one input vector");
-    rvector v(x.cols());
-    for (Eigen::Index k = 0; k < x.cols(); ++k) v(k) = x(0, k);
-    result = evaluate(*m, v, spec, options);
+    if (!req.tokens.empty()) throw std::invalid_argument("an MLP takes --inputs, not --tokens");
+    const rmatrix x = rmatrix_from_json(json_argument(req.inputs));  // one input vector per row
+    batch = x.rows() > 1;
+    std::vector<rvector> rows;
+    for (Eigen::Index i = 0; i < x.rows(); ++i) rows.push_back(x.row(i).transpose());
+    results = evaluate_batch(*m, rows, spec, options, req.threads);
   } else {
     const auto& t = std::get<transformer>(net);
     if (req.inputs.empty() == req.tokens.empty())
       throw std::invalid_argument("a transformer needs exactly one of --tokens and --inputs");
-    result = req.tokens.empty() ? evaluate(t, rmatrix_from_json(json_argument(req.inputs)), spec, options)
-                                : evaluate(t, req.tokens, spec, options);
+    if (!req.tokens.empty()) {
+      results = evaluate_batch(t, token_sequences(req.tokens, batch), spec, options, req.threads);
+    } else {
+      // Vectors: positions x d_model rows, or a batch of such matrices.
+      const nlohmann::json j = nlohmann::json::parse(json_argument(req.inputs));
+      batch = j.is_array() && !j.empty() && j.front().is_array() && !j.front().empty() && j.front().front().is_array();
+      std::vector<rmatrix> inputs;
+      if (batch)
+        for (const auto& sequence : j) inputs.push_back(rmatrix_from_json(sequence.dump()));
+      else
+        inputs.push_back(rmatrix_from_json(j.dump()));
+      results = evaluate_batch(t, inputs, spec, options, req.threads);
+    }
   }
   nlohmann::json out;
   out["spec"] = nlohmann::json::parse(to_json(spec));
-  out["output"] = matrix_json(result.output);
-  out["exact_output"] = result.exact_output ? nlohmann::json::parse(to_json(*result.exact_output))
-                                            : nlohmann::json(nullptr);
-  out["roundings"] = result.roundings;
-  if (req.trace) {
-    nlohmann::json steps = nlohmann::json::array();
-    for (const auto& step : result.trace)
-      steps.push_back({{"name", step.name}, {"values", matrix_json(step.values)}, {"exact", exact_json(step)}});
-    out["trace"] = steps;
+  if (!batch) {
+    out.update(result_json(results.front(), req.trace));
+  } else {
+    nlohmann::json all = nlohmann::json::array();
+    for (const auto& r : results) all.push_back(result_json(r, req.trace));
+    out["inputs"] = results.size();
+    out["results"] = all;
   }
   std::cout << out.dump(1) << "\n";
 }
@@ -85,8 +136,14 @@ void add_eval(CLI::App& app) {
                   std::string("Precision spec: a preset (") + std::string(spec_preset_grammar()) +
                       ") or JSON (file or text)")
       ->required();
-  sub->add_option("--tokens", req->tokens, "Token ids for a transformer")->delimiter(',');
-  sub->add_option("--inputs", req->inputs, "Input vectors as JSON rows (file or text)");
+  sub->add_option("--tokens", req->tokens,
+                  "Token ids for a transformer: 0,1,2, or JSON (text or file): [0, 1, 2], or a batch "
+                  "[[0, 1, 2], [1, 0]]");
+  sub->add_option("--inputs", req->inputs,
+                  "JSON (text or file): an MLP's input vectors, one per row (several rows: a batch); a "
+                  "transformer's vectors, positions x d_model (a list of such matrices: a batch)");
+  sub->add_option("--threads", req->threads,
+                  "Threads for a batch (0: every core); input k's stochastic sites start at k * 2^32");
   sub->add_flag("--last_position_only", req->last,
                 "Compute the last block and readout at the last position only");
   sub->add_flag_callback("--last", [] {

@@ -1,7 +1,8 @@
 // fpx: look at formats, round values, evaluate networks and run the experiments from the shell.
 //   fpx formats [--json] [NAME...]
 //   fpx round --format NAME [--mode MODE] [--seed S] [--json] VALUE...
-//   fpx eval --model FILE --spec SPEC (--tokens 0,1,2 | --inputs JSON) [--last_position_only] [--trace]
+//   fpx eval --model FILE --spec SPEC (--tokens 0,1,2 | --inputs JSON) [--last_position_only] [--trace] [--threads T]
+//   fpx quantize --quantizer NAME [--matrix FILE|JSON|-]
 //   fpx run (NAME | --all | --list) [--config JSON|NAME] [--out DIR] [--threads T]
 #include <iostream>
 
@@ -14,6 +15,7 @@ int main(int argc, char** argv) {
   fpx::cli::add_formats(app);
   fpx::cli::add_round(app);
   fpx::cli::add_eval(app);
+  fpx::cli::add_quantize(app);
   fpx::cli::add_run(app);
   app.positionals_at_end();
   try {

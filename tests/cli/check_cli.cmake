@@ -79,3 +79,21 @@ expect_error("round;--format;mxfp4;1/3" "is not one")
 # Exact reading keeps a negative zero.
 expect_output("round;--format;fp16;--json;--;-0" "\"value\": \"-0x0p+0\"")
 expect_error("eval;--model;${mlp};--spec;fixed(8);--inputs;[1.5, -0.75];--last" "--last_position_only")
+# Several input rows are a batch: each result by hand. Row 2: (1, 2) gives [1 -2; 1/2 1] (1, 2)
+# + (1/4, -1) = (-11/4, 3/2), relu (0, 3/2), 3/2 + 1/2 = 2; row 1 is 15/4 as above.
+expect_output("eval;--model;${mlp};--spec;fixed(8);--inputs;[[1.5, -0.75], [1, 2]]" "\"inputs\": 2")
+expect_output("eval;--model;${mlp};--spec;fixed(8);--inputs;[[1.5, -0.75], [1, 2]]" "\"exact_output\": [\n    [\n     \"2\"")
+# A batch of token sequences (lengths may differ): the readout is the identity, so the last
+# position's output is the last token's embedding.
+set(embed [=[{"type": "transformer", "token_embedding": [[1, "1/3"], [3, 4], [5, 6]], "blocks": [], "readout": {"layers": [{"weight": [[1, 0], [0, 1]]}]}}]=])
+expect_output("eval;--model;${embed};--spec;exact;--tokens;[[2, 0], [1]];--last_position_only" "\"1/3\"")
+expect_output("eval;--model;${embed};--spec;exact;--tokens;[[2, 0], [1]];--last_position_only" "\"4\"")
+expect_error("eval;--model;${embed};--spec;exact;--tokens;[[2, 0], [5]]" "input 1: ")
+# fpx quantize: int4 per channel, scale max|w| / 7 rounded into fp32. Row [7, -3.5, 0, 1] has
+# scale exactly 1, so its values are its rounded levels: 7, -3.5 -> -4 (ties to even), 0, 1; the
+# storage is 4 bits a weight plus a 32-bit scale per row of 4: 12 bits.
+expect_output("quantize;--quantizer;int4:channel;--matrix;[[7, -3.5, 0, 1]]" "\"bits_per_parameter\": 12.0")
+expect_output("quantize;--quantizer;int4:channel;--matrix;[[7, -3.5, 0, 1]]" "-4.0")
+expect_output("quantize;--quantizer;mxfp4;--matrix;[[0.1, -0.5, 0.25, 1]]" "0.125")
+expect_error("quantize;--quantizer;int4;--matrix;[[1, 2], [3]]" "row 1 has 1 entries")
+expect_error("quantize;--quantizer;int4;--matrix;[1, \"x\"]" "not a number")

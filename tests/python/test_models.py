@@ -339,3 +339,17 @@ def test_help_names_python_types_only():
     for obj in (fpx.Network.evaluate, fpx.Network, fpx.Evaluation, fpx.Evaluations, fpx.PrecisionSpec):
         text = pydoc.render_doc(obj)
         assert "::" not in text and "handle" not in text, (obj, [l for l in text.splitlines() if "::" in l or "handle" in l])
+
+
+def test_fpx_quantize_reads_a_matrix_from_stdin_like_fpx_quantize_in_python():
+    import os
+    import subprocess
+    program = os.environ.get("FPX_CLI") or pytest.skip("FPX_CLI names the fpx program (ctest sets it)")
+    w = np.random.default_rng(8).standard_normal((3, 64))
+    text = "\n".join(" ".join(repr(float(v)) for v in row) for row in w)
+    done = subprocess.run([program, "quantize", "-q", "int4:group=32:scale=fp16"], input=text,
+                          capture_output=True, text=True, check=True)
+    out = json.loads(done.stdout)
+    python = fpx.quantize(w, "int4:group=32:scale=fp16")
+    assert np.array_equal(np.array(out["values"]), python["values"])
+    assert (out["name"], out["bits_per_parameter"]) == (python["name"], python["bits_per_parameter"])
