@@ -310,3 +310,35 @@ TEST_CASE("value_arith on random values of wide formats: the reference path's bi
     }
   }
 }
+
+TEST_CASE("value_arith: operands beyond the range or between values are refused on every kernel set") {
+  // Each bad operand in a batch of finite values, where the plain kernels run: above the
+  // largest value (with a mantissa the format has: 512 and 480 in e4m3), below the smallest
+  // subnormal, between two subnormals, between two normals,
+  // and for a grid a fraction of its step and a level beyond its range.
+  struct bad_case {
+    const char* format;
+    double x;
+  };
+  for (const auto& [name, x] : {bad_case{"e4m3", 1000.0}, bad_case{"e4m3", 512.0}, bad_case{"e4m3", 480.0},
+                                bad_case{"e4m3", 0x1p-10}, bad_case{"e4m3", 0x3p-10}, bad_case{"fp16", 0x1p17},
+                                bad_case{"e4m3", 1.0625}, bad_case{"fp16", 0x1.002p0}, bad_case{"fp16", 0x1p-25},
+                                bad_case{"fp16", 65520.0}, bad_case{"fixed:s:3:4", 0.03125},
+                                bad_case{"fixed:s:3:4", 8.0}, bad_case{"fixed:s:3:4", -8.0625}}) {
+    const auto f = fpx::parse_format(name);
+    for (std::string_view isa : fpx::fast_kernel_isas()) {
+      const fpx::fast_kernel_isa_scope scope(isa);
+      for (fpx::round_mode mode : {fpx::round_mode::rne, fpx::round_mode::down}) {
+        const fpx::value_arith arith(f, {mode, 0});
+        std::vector<double> a(40, 1.0), b(40, 0.5), c(40, 0.25), out(40);
+        a[17] = x;
+        const std::string message = fmt::format("a[17] = {} is not a value of {}; round it first", x, f.name());
+        CAPTURE(name);
+        CHECK_THROWS_WITH_AS(arith.add(a, b, out), message.c_str(), std::invalid_argument);
+        CHECK_THROWS_WITH_AS(arith.mul(a, b, out), message.c_str(), std::invalid_argument);
+        CHECK_THROWS_WITH_AS(arith.fma(a, b, c, out), message.c_str(), std::invalid_argument);
+        CHECK_THROWS_WITH_AS(arith.sqrt(a, out), message.c_str(), std::invalid_argument);
+      }
+    }
+  }
+}

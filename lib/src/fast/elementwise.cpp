@@ -140,8 +140,8 @@ fast_arith::fast_arith(const format& f, const rounding& r, std::optional<arithme
   }
   if (path_ == arithmetic_path::table) tables_ = tables::of(f, r.mode);
   if (path_ == arithmetic_path::integer || path_ == arithmetic_path::float64) {
-    encoder_ = std::make_shared<const kernels::encoder>(*kernels::make_encoder(f, r));
-    decoder_ = std::make_shared<const kernels::decoder>(*kernels::make_decoder(f));
+    encoder_ = kernels::shared_encoder(f, r);
+    decoder_ = kernels::shared_decoder(f);
   }
 }
 

@@ -32,10 +32,8 @@ void round_batch(const format& f, const rounding& r, const kernels::encoder* e, 
 }  // namespace
 
 fast_rounder::fast_rounder(const format& f, const rounding& r) : format_(f), rule_(r) {
-  if (auto e = kernels::make_encoder(f, r)) {
-    encoder_ = std::make_shared<const kernels::encoder>(*e);
-    decoder_ = std::make_shared<const kernels::decoder>(*kernels::make_decoder(f));
-  }
+  encoder_ = kernels::shared_encoder(f, r);
+  if (encoder_) decoder_ = kernels::shared_decoder(f);
 }
 
 fast_rounder fast_rounder::with_seed(std::uint64_t seed) const {

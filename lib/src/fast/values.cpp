@@ -38,7 +38,7 @@ constexpr std::size_t chunk = 512;
 // --- fast_decoder ----------------------------------------------------------------------------
 
 fast_decoder::fast_decoder(const format& f) : format_(f) {
-  if (auto d = kernels::make_decoder(f)) decoder_ = std::make_shared<const kernels::decoder>(*d);
+  decoder_ = kernels::shared_decoder(f);
 }
 
 double fast_decoder::operator()(code_t code) const {
@@ -63,10 +63,8 @@ void fast_decoder::operator()(std::span<const code_t> codes, std::span<double> o
 // --- value_reader ----------------------------------------------------------------------------
 
 value_reader::value_reader(const format& f) : format_(f) {
-  if (auto e = kernels::make_encoder(f, {round_mode::rtz})) {
-    encoder_ = std::make_shared<const kernels::encoder>(*e);
-    decoder_ = std::make_shared<const kernels::decoder>(*kernels::make_decoder(f));
-  }
+  encoder_ = kernels::shared_encoder(f, {round_mode::rtz});
+  if (encoder_) decoder_ = kernels::shared_decoder(f);
 }
 
 code_t value_reader::operator()(double x, std::string_view what, std::uint64_t index) const {

@@ -503,22 +503,44 @@ bool exact_codes(const encoder& e, const decoder& d, const double* x, code_t* ou
   return with_kind(e, [&]<bool Grid, bool Hardware>() { return exact_codes_loop<Grid, Hardware>(e, d, x, out, n); });
 }
 
-// Arithmetic on values held in doubles, on the plain kernels: each operand rounded must give
-// itself back, the exact result (rounded to odd where a double cannot hold it) is rounded once.
+// Arithmetic on values held in doubles, on the plain kernels: each operand is checked to be a
+// value (not_a_value), the exact result (rounded to odd where a double cannot hold it) is
+// rounded once.
 template <round_mode Mode, bool Grid>
 FPX_KERNEL_INLINE double round_plain_value(const encoder& e, double x, std::uint64_t& special) {
   if constexpr (Grid) return round_grid_plain<Mode>(e, x, special);
   else return round_minifloat_plain<Mode>(e, x, special);
 }
 
+// 1 when x is not a finite value of a plain format (whose encoder `e` is), 0 when it is: for
+// minifloats no bits below the quantum of x's binade (in the subnormal range, x a whole number
+// of subnormal quanta) and |x| at most the largest value; for grids an integer level within the
+// range. `below_cut` is 2^(52 - M) - 1 (minifloats), computed outside the loop. NaN and the
+// infinities are not values here.
+template <bool Grid>
+FPX_KERNEL_INLINE std::uint64_t not_a_value(const encoder& e, double x, std::uint64_t below_cut) {
+  if constexpr (Grid) {
+    const double level = x * e.inverse_scale;  // exact: the scale is 2^-F, F >= 0 (hardware_rounding)
+    return static_cast<std::uint64_t>(level != __builtin_rint(level)) |
+           static_cast<std::uint64_t>(!(level >= e.level_low && level <= e.level_high));
+  } else {
+    const std::uint64_t magnitude = std::bit_cast<std::uint64_t>(x) & 0x7fffffffffffffff;
+    const double units = std::bit_cast<double>(magnitude) * e.subnormal_units;  // exact below min normal
+    const std::uint64_t subnormal_off = units != __builtin_rint(units);
+    const std::uint64_t normal_off = (magnitude & below_cut) != 0;
+    return pick(magnitude < e.min_normal_bits, subnormal_off, normal_off) |
+           static_cast<std::uint64_t>(magnitude > e.max_value_bits);
+  }
+}
+
 template <round_mode Mode, binary_op Op, bool Grid, bool Exact>
 bool plain_value_loop(const encoder& params, const double* a, const double* b, double* out, std::size_t n) {
   const encoder e = params;
+  const std::uint64_t below_cut = Grid ? 0 : (std::uint64_t{1} << (52 - e.mantissa_bits)) - 1;
   std::uint64_t special = 0, unequal = 0;
   for (std::size_t i = 0; i < n; ++i) {
     const double x = a[i], y = b[i];
-    unequal |= static_cast<std::uint64_t>(round_plain_value<Mode, Grid>(e, x, special) != x) |
-               static_cast<std::uint64_t>(round_plain_value<Mode, Grid>(e, y, special) != y);
+    unequal |= not_a_value<Grid>(e, x, below_cut) | not_a_value<Grid>(e, y, below_cut);
     out[i] = round_plain_value<Mode, Grid>(e, exact_to_odd<Op, Mode, Exact>(x, y), special);
   }
   return (special | unequal) != 0;
@@ -556,12 +578,12 @@ template <round_mode Mode, bool Grid>
 bool plain_value_fma_loop(const encoder& params, const double* a, const double* b, const double* c, double* out,
                           std::size_t n) {
   const encoder e = params;
+  const std::uint64_t below_cut = Grid ? 0 : (std::uint64_t{1} << (52 - e.mantissa_bits)) - 1;
   std::uint64_t special = 0, unequal = 0;
   for (std::size_t i = 0; i < n; ++i) {
     const double x = a[i], y = b[i], z = c[i];
-    unequal |= static_cast<std::uint64_t>(round_plain_value<Mode, Grid>(e, x, special) != x) |
-               static_cast<std::uint64_t>(round_plain_value<Mode, Grid>(e, y, special) != y) |
-               static_cast<std::uint64_t>(round_plain_value<Mode, Grid>(e, z, special) != z);
+    unequal |= not_a_value<Grid>(e, x, below_cut) | not_a_value<Grid>(e, y, below_cut) |
+               not_a_value<Grid>(e, z, below_cut);
     out[i] = round_plain_value<Mode, Grid>(e, exact_to_odd<binary_op::add, Mode>(x * y, z), special);  // x * y exact
   }
   return (special | unequal) != 0;
@@ -580,11 +602,11 @@ bool value_fma(const encoder& e, const decoder& d, const double* a, const double
 template <round_mode Mode, bool Grid>
 bool plain_value_sqrt_loop(const encoder& params, const double* a, double* out, std::size_t n) {
   const encoder e = params;
+  const std::uint64_t below_cut = Grid ? 0 : (std::uint64_t{1} << (52 - e.mantissa_bits)) - 1;
   std::uint64_t special = 0, unequal = 0;
   for (std::size_t i = 0; i < n; ++i) {
     const double x = a[i];
-    unequal |= static_cast<std::uint64_t>(round_plain_value<Mode, Grid>(e, x, special) != x) |
-               static_cast<std::uint64_t>(!(x > 0));
+    unequal |= not_a_value<Grid>(e, x, below_cut) | static_cast<std::uint64_t>(!(x > 0));
     out[i] = round_plain_value<Mode, Grid>(e, sqrt_to_odd(pick(x > 0, x, 1.0)), special);
   }
   return (special | unequal) != 0;

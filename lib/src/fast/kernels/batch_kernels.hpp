@@ -53,8 +53,7 @@ struct batch {
   bool (*exact_codes)(const encoder& e, const decoder& d, const double* x, code_t* out, std::size_t n);
   /// out[i] = op(a[i], b[i]) on values of e's format held in doubles, as values, on the plain
   /// kernels (d: the format's decoder, which says whether sums and products are exact in
-  /// double). An operand is a value exactly when rounding it gives it back (in every mode).
-  /// True when some operand is not a value or not finite, some result is not finite, or the
+  /// double). True when some operand is not a value or not finite, some result is not finite, or the
   /// rule has no plain kernels: the caller then takes the general path, which also decides
   /// what must throw.
   bool (*value_arithmetic)(binary_op op, const encoder& e, const decoder& d, const double* a, const double* b,

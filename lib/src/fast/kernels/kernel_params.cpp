@@ -3,6 +3,9 @@
 #include <bit>
 #include <cmath>
 #include <limits>
+#include <map>
+#include <mutex>
+#include <string>
 
 #include "fpx/arith/codec.hpp"
 #include "fpx/arith/round.hpp"
@@ -163,6 +166,41 @@ std::optional<decoder> make_decoder(const format& f) {
   d.exact_sums = true;
   d.exact_products = 2 * g.bits <= 53;
   return d;
+}
+
+namespace {
+
+std::string cache_key(const format& f, std::string_view mode) {
+  return f.name() + "|" + std::string(to_string(f.overflow())) + "|" + std::string(mode);
+}
+
+}  // namespace
+
+std::shared_ptr<const encoder> shared_encoder(const format& f, const rounding& r) {
+  static std::mutex mutex;
+  static std::map<std::string, std::shared_ptr<const encoder>> cache;  // null: not covered
+  std::shared_ptr<const encoder> e;
+  {
+    const std::lock_guard lock(mutex);
+    const auto [it, added] = cache.try_emplace(cache_key(f, to_string(r.mode)));
+    if (added)
+      if (auto made = make_encoder(f, {r.mode, 0})) it->second = std::make_shared<const encoder>(*made);
+    e = it->second;
+  }
+  if (!e || e->seed == r.seed) return e;
+  auto seeded = std::make_shared<encoder>(*e);
+  seeded->seed = r.seed;
+  return seeded;
+}
+
+std::shared_ptr<const decoder> shared_decoder(const format& f) {
+  static std::mutex mutex;
+  static std::map<std::string, std::shared_ptr<const decoder>> cache;
+  const std::lock_guard lock(mutex);
+  const auto [it, added] = cache.try_emplace(cache_key(f, ""));
+  if (added)
+    if (auto made = make_decoder(f)) it->second = std::make_shared<const decoder>(*made);
+  return it->second;
 }
 
 bool double_arithmetic_is_exact(const format& f) {
