@@ -17,7 +17,9 @@ struct request {
 void list_experiments() {
   for (const auto& e : experiments::registry()) {
     std::cout << e.name << " (" << e.claim << (e.script.empty() ? "" : ", Python") << "): "
-              << e.description << "\n  parameters: " << e.parameters.dump() << "\n";
+              << e.description << "\n";
+    for (const auto& [key, value] : e.parameters.items())
+      std::cout << "  " << key << " = " << value.dump() << "\n      " << e.documentation[key].get<std::string>() << "\n";
     if (e.configs.size() > 1) std::cout << "  configs: " << e.configs.dump() << "\n";
   }
 }

@@ -3,7 +3,7 @@
 // (fpx run, fpx.run_experiment) and in Python (fpx.runner, for experiments that need PyTorch):
 //
 //  - An experiment NAME of claim CLAIM is experiments/CLAIM/NAME.json (its description, default
-//    parameters and named configs) and NAME.cpp (a function `definition NAME()`) or NAME.py (a
+//    parameters, what each parameter means and named configs) and NAME.cpp (a function `definition NAME()`) or NAME.py (a
 //    script using fpx.runner). The build finds them (experiments/CMakeLists.txt generates the
 //    registry): nothing lists them by hand.
 //  - A run resolves its parameters (the defaults, a named config over them, then a JSON object
@@ -61,6 +61,7 @@ struct experiment {
   std::string claim;        ///< the folder under experiments/ (and the proof file's name)
   std::string description;
   nlohmann::json parameters;  ///< every parameter with its default; a config may set only these
+  nlohmann::json documentation;  ///< every parameter's meaning (with its units), by name
   nlohmann::json configs;     ///< named configs: objects over the defaults ("default" is {})
   definition body;            ///< C++ experiments
   std::string script;         ///< Python experiments: the script, relative to the source tree

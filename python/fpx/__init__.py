@@ -56,10 +56,18 @@ from .quant import gptq, quantize
 
 
 def equality_construction(n: int, kind: str = "dyadic", readout: str = "step") -> dict:
-    """The equality construction for EQ_n (proofs/every_bit_counts.md): a dict with "name",
-    "model" (a Network, a one-layer transformer) and "split" (the SplitInput that lays a pair
-    (x, y) out as tokens). kind: "dyadic" (values x_j 2^-j, exact in floats of precision n) or
-    "integer" (values in fixed point); readout: "step" or "relu"."""
+    """The equality construction for EQ_n (proofs/every_bit_counts.md).
+
+    Args:
+        n: bits of each of x and y.
+        kind: "dyadic" (values x_j 2^-j, exact in floats of precision n) or "integer" (values in
+            fixed point).
+        readout: "step" or "relu".
+
+    Returns:
+        A dict with "name", "model" (a Network: a one-layer transformer) and "split" (the
+        SplitInput that lays a pair (x, y) out as tokens).
+    """
     return _retired.Keys(_core.equality_construction(n, kind, readout), {"network": "model"})
 
 

@@ -15,12 +15,12 @@ ArrayLike = Union[float, Sequence[float], np.ndarray]
 
 
 def formats() -> list[_core.Format]:
-    """Every preset scalar format, in listing order."""
+    """Every preset scalar format (fp64, fp32, ..., e8m0) as a Format, in listing order."""
     return [_core.Format(name) for name in _core.preset_names()]
 
 
 def mx_formats() -> list[_core.MXFormat]:
-    """Every OCP MX block format preset."""
+    """Every OCP MX block format preset (mxfp8_e4m3, ..., mxint8) as an MXFormat."""
     return [_core.MXFormat(name) for name in _core.mx_names()]
 
 
@@ -118,13 +118,27 @@ _SITE = {"site": "first_site"}
 @_retired.renamed(_SITE)
 def round(x: ArrayLike, fmt, mode: str = "rne", seed: Optional[int] = None, first_site: int = 0,
           threads: int = 1):
-    """Each element of x (read exactly) rounded once into fmt, as float64.
+    """Each element of x, read exactly, rounded once into fmt.
 
-    mode is the rounding mode ({MODES}; stochastic needs a seed, and element i uses stochastic
-    site `first_site + i` in C order, so results do not depend on how the array is split). For an
-    MX block format ({MX}) blocks run along the last axis. Values of grids with a non-dyadic scale
-    come back as the nearest double. threads: 0 for every core (the bits do not depend on it).
-    fmt is a Format or a name: {FORMATS}
+    Args:
+        x: a number or an array of them: floats (read as their exact binary value), ints,
+            fractions.Fraction, decimal.Decimal or strings ("1/3", "0.1", "0x1p-5"), which never
+            pass through float64.
+        fmt: a Format, an MXFormat, or a name. Scalar formats: {FORMATS}. MX block formats
+            (blocks run along the last axis; x must be float64): {MX}.
+        mode: the rounding mode, one of {MODES}.
+        seed: the seed of stochastic rounding (required by it, refused without it).
+        first_site: the stochastic site of element 0; element i (in C order) uses
+            first_site + i, so results do not depend on how an array is split.
+        threads: threads to use (0: every core); the bits do not depend on it.
+
+    Returns:
+        The rounded values as float64 with x's shape (a float for a scalar); NaN and infinities
+        as such; values of grids with a non-dyadic scale as the nearest double.
+
+    Raises:
+        ValueError: a bad name or mode, NaN into a format without NaN.
+        OverflowError: overflow under the `error` policy.
     """
     mx = _as_mx(fmt)
     arr, exact = _read(x)
@@ -163,8 +177,14 @@ def quantize_mx(x: ArrayLike, fmt, mode: str = "rne", seed: Optional[int] = None
 @_retired.renamed(_SITE)
 def encode(x: ArrayLike, fmt: FormatLike, mode: str = "rne", seed: Optional[int] = None,
            first_site: int = 0, threads: int = 1) -> np.ndarray:
-    """The bit patterns (uint64) of x rounded into fmt (as fpx.round rounds them, exact inputs
-    included)."""
+    """The bit patterns of x rounded into fmt, as fpx.round rounds them (exact inputs included).
+
+    Args:
+        x, fmt, mode, seed, first_site, threads: as for fpx.round (scalar formats only).
+
+    Returns:
+        A uint64 array of codes with x's shape.
+    """
     arr, exact = _read(x)
     if exact is not None:
         shape, texts = exact
@@ -174,18 +194,31 @@ def encode(x: ArrayLike, fmt: FormatLike, mode: str = "rne", seed: Optional[int]
 
 
 def decode(codes, fmt: FormatLike, threads: int = 1) -> np.ndarray:
-    """The values of bit patterns of fmt, as float64 (NaN and infinities as such), with the
-    codes' shape; ValueError for a pattern fmt does not use."""
+    """The values of bit patterns of fmt.
+
+    Args:
+        codes: integer codes (any shape).
+        fmt: a Format or a name.
+        threads: threads to use (0: every core).
+
+    Returns:
+        float64 values with the codes' shape (NaN and infinities as such).
+
+    Raises:
+        ValueError: a pattern fmt does not use (ternary's 0b10, int8's 0x80).
+    """
     return _core.decode(_as_format(fmt), np.ascontiguousarray(codes, dtype=np.uint64), _threads(threads))
 
 
 def exact_value(code: int, fmt: FormatLike):
-    """The exact value of one code of fmt, as a fractions.Fraction."""
+    """The exact value of one code of fmt, as a fractions.Fraction (ValueError for NaN, an
+    infinity or an unused code)."""
     return _core.exact_value(_as_format(fmt), int(code))
 
 
 def values(fmt: FormatLike) -> np.ndarray:
-    """Every finite value of fmt (at most 24 bits) in increasing order, +0 once."""
+    """Every finite value of fmt (of at most 24 bits), in increasing order, +0 once, as a
+    float64 array."""
     return _core.values(_as_format(fmt))
 
 
@@ -221,10 +254,21 @@ def _define(name: str, arity: int):
 
     function.__name__ = name
     function.__doc__ = (
-        f"{signature}: correctly rounded {name} of values of fmt, elementwise with numpy "
-        "broadcasting. Operands must already be values of fmt (ValueError otherwise; use "
-        "fpx.round); element i uses stochastic site `first_site + i`; threads: 0 for every core "
-        "(the bits do not depend on it). mode: {MODES}")
+        f"{signature}\n\n"
+        f"Correctly rounded {name} of values of fmt, element by element with numpy broadcasting.\n\n"
+        "Args:\n"
+        f"    {', '.join(operands)}: values of fmt (floats holding them exactly, or exact numbers that name "
+        "them); anything else is a ValueError: round it first with fpx.round.\n"
+        "    fmt: a Format or a name.\n"
+        "    mode: the rounding mode, one of {MODES}.\n"
+        "    seed: the stochastic seed (required by stochastic rounding, refused without it).\n"
+        "    first_site: element i (in C order) uses stochastic site first_site + i.\n"
+        "    threads: threads to use (0: every core); the bits do not depend on it.\n\n"
+        "Returns:\n"
+        "    float64 results with the broadcast shape (a float for scalars).\n\n"
+        "Raises:\n"
+        "    ValueError: an operand that is not a value, NaN where fmt has none.\n"
+        "    OverflowError: overflow under the `error` policy.\n")
     return function
 
 
@@ -246,13 +290,24 @@ def dot(a: ArrayLike, b: ArrayLike, fmt: FormatLike, *, out: Optional[FormatLike
         permutation: Optional[Sequence[int]] = None, product: Optional[FormatLike] = None,
         accumulator: Optional[FormatLike] = None, mode: str = "rne", seed: Optional[int] = None,
         first_site: int = 0, threads: int = 1):
-    """Dot products over the last axis of values of fmt, rounded into `out` (default fmt).
+    """Dot products over the last axis of values of fmt, each rounded as the rule says.
 
-    where ({WHERE}): every_operation rounds products into `product` and partial sums into
-    `accumulator` (both default to `out`), fused rounds an fma into `accumulator` each step,
-    once_per_dot_product rounds the exact sum once.
-    order ({ORDERS}): given takes `permutation`. Leading axes broadcast; the
-    dot product at flat index i uses stochastic sites from first_site + i * (2n + 1).
+    Args:
+        a, b: arrays of values of fmt (ValueError for anything else); leading axes broadcast.
+        fmt: the operands' format (a Format or a name).
+        out: the result's format (default fmt).
+        where: where rounding happens, one of {WHERE}: every_operation rounds each product into
+            `product` and each partial sum into `accumulator` (both default to `out`), fused
+            rounds an fma into `accumulator` each step, once_per_dot_product rounds the exact
+            sum once into `out`.
+        order: the summation order, one of {ORDERS}; given takes `permutation` (of 0..n-1).
+        mode, seed: the rounding mode and stochastic seed, as for fpx.round.
+        first_site: the dot product at flat index i uses stochastic sites from
+            first_site + i * (2n + 1) (n: the length of the last axis).
+        threads: threads to use (0: every core); the bits do not depend on it.
+
+    Returns:
+        float64 results with the broadcast shape less the last axis (a float for one pair).
     """
     x, y = np.broadcast_arrays(_operand(a, fmt, "a"), _operand(b, fmt, "b"))
     if x.ndim == 0:

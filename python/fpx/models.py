@@ -33,8 +33,13 @@ def _text(description) -> str:
 
 
 def spec(description: Union[str, dict]) -> _core.PrecisionSpec:
-    """A precision spec from a preset name ({PRESETS}) or a dict of fields
-    ({"preset": "fixed(8)", "subtract_max": True}); unknown keys are errors."""
+    """A PrecisionSpec from a preset name or a dict of fields.
+
+    Args:
+        description: a preset name ({PRESETS}), a dict of fields such as
+            {"preset": "fixed(8)", "subtract_max": True, "mode": "rtz"} (docs/precision-model.md;
+            unknown keys are errors), JSON text, or a PrecisionSpec (returned as it is).
+    """
     if isinstance(description, _core.PrecisionSpec):
         return description
     if isinstance(description, dict):
@@ -43,14 +48,26 @@ def spec(description: Union[str, dict]) -> _core.PrecisionSpec:
 
 
 def network(description: Union[str, dict]) -> _core.Network:
-    """A network from its JSON text or a dict in the same layout (numpy arrays, floats read
-    exactly, Fractions and strings such as "1/3" or "0x1p-5" for exact values)."""
+    """A Network from its JSON text or a dict in the same layout (docs/networks.md).
+
+    Args:
+        description: JSON text, or a dict whose numbers may be numpy arrays, floats (read
+            exactly), ints, Fractions and strings such as "1/3" or "0x1p-5". Weights are out x in;
+            attention logits have no implicit 1/sqrt(d).
+
+    Raises:
+        ValueError: an unknown key, mismatched widths (naming the parameter), NaN or infinity.
+    """
     return _core.Network(_text(description))
 
 
 def mlp(layers: Sequence) -> _core.Network:
-    """An MLP from (weight, bias, activation) triples; bias may be None, activation is one of
-    {ACTIVATIONS}."""
+    """An MLP Network from its layers.
+
+    Args:
+        layers: (weight, bias, activation) triples in order: weight out x in (exact numbers as
+            for fpx.network), bias of length out or None, activation one of {ACTIVATIONS}.
+    """
     described = []
     for weight, bias, activation in layers:
         layer = {"weight": np.atleast_2d(np.asarray(weight, dtype=object)), "activation": activation}

@@ -18,11 +18,19 @@ def _weights(weights, what: str = "weights") -> tuple[np.ndarray, bool]:
 
 
 def quantize(weights, quantizer: str) -> dict:
-    """The weights (a 2-D matrix, out x in, or one row as a 1-D array, whose shape is kept)
-    rounded by `quantizer` (QUANTIZERS). Returns {"values" (the dequantized weights, exact
-    doubles, the input's shape), "bits_per_parameter" (storage per weight with every scale, zero
-    point and outlier), "information_bits_per_parameter" (the same with log2(levels) per
-    element), "name" (the canonical quantizer name)}."""
+    """Rounds a weight matrix by a quantizer (round to nearest, or stochastically if the name
+    says so).
+
+    Args:
+        weights: a 2-D matrix (out x in), or one row as a 1-D array (its shape is kept); finite.
+        quantizer: a quantizer name: QUANTIZERS
+
+    Returns:
+        A dict with "values" (the dequantized weights, exact doubles, the input's shape),
+        "bits_per_parameter" (storage per weight in bits, every scale, zero point and outlier
+        included), "information_bits_per_parameter" (the same with log2 of the number of levels
+        per element) and "name" (the canonical quantizer name).
+    """
     w, row = _weights(weights)
     result = _core.quantize(w, quantizer)
     if row:
@@ -31,10 +39,21 @@ def quantize(weights, quantizer: str) -> dict:
 
 
 def gptq(weights, hessian, quantizer: str, block_size: int = 128, damping: float = 0.01) -> dict:
-    """GPTQ of one layer (weights out x in) for the calibration Hessian H = 2 X X^T (in x in):
-    {"values", "rtn_values", "objective", "rtn_objective" (the layer objective
-    1/2 tr((W - Q) H (W - Q)^T) of each), "bits_per_parameter", "information_bits_per_parameter",
-    "name"}. damping: a fraction of H's mean diagonal added to it."""
+    """GPTQ of one layer for a calibration Hessian.
+
+    Args:
+        weights: the layer's weights, out x in (or one row).
+        hessian: H = 2 X X^T of the calibration inputs X (in x samples), in x in.
+        quantizer: a quantizer name (as for fpx.quantize).
+        block_size: the lazy-update block, in columns.
+        damping: a fraction of H's mean diagonal added to its diagonal.
+
+    Returns:
+        A dict with "values" (GPTQ's weights), "rtn_values" (round to nearest's),
+        "objective" and "rtn_objective" (the layer objective 1/2 tr((W - Q) H (W - Q)^T) of
+        each), "bits_per_parameter", "information_bits_per_parameter" and "name" (as for
+        fpx.quantize).
+    """
     w, row = _weights(weights)
     h = np.asarray(hessian, dtype=np.float64)
     if h.ndim != 2:

@@ -52,70 +52,120 @@ py::list pairs_list(const std::vector<input_pair>& pairs) {
 }  // namespace
 
 void register_claims(py::module_& m) {
-  py::class_<communication_bounds>(m, "CommunicationBounds", "Lower bounds on deterministic communication, with certificates.")
-      .def(py::init([](const py::handle& table) { return communication_bounds(matrix_of(table)); }), py::arg("matrix"))
-      .def_property_readonly("distinct_rows", [](const communication_bounds& b) { return b.rows.count(); })
-      .def_property_readonly("row_class", [](const communication_bounds& b) { return b.rows.class_of; })
-      .def_readonly("one_way_bits", &communication_bounds::one_way_bits)
-      .def_readonly("rank_q", &communication_bounds::rank_q)
-      .def_readonly("rank_2", &communication_bounds::rank_2)
-      .def_readonly("log_rank_bits", &communication_bounds::log_rank_bits)
-      .def_readonly("fooling_value", &communication_bounds::fooling_value)
-      .def_property_readonly("fooling_set", [](const communication_bounds& b) { return pairs_list(b.fooling_set); })
-      .def_readonly("fooling_bits", &communication_bounds::fooling_bits)
-      .def_property_readonly("two_way_bits", &communication_bounds::two_way_bits);
-  m.def("check_fooling_set", [](const py::handle& table, const std::vector<input_pair>& pairs, bool value) {
-    return check_fooling_set(matrix_of(table), pairs, value);
-  }, py::arg("matrix"), py::arg("pairs"), py::arg("value"));
+  py::class_<communication_bounds>(m, "CommunicationBounds", R"doc(Lower bounds on the deterministic communication of f(x, y), with certificates.
 
-  py::class_<split_input>(m, "SplitInput", "How a pair of bit strings (x, y) becomes a token sequence.")
+Built from f's communication matrix (a 2-D array of truth values, rows x, columns y); every
+bound is in bits.)doc")
+      .def(py::init([](const py::object& table) { return communication_bounds(matrix_of(table)); }), py::arg("matrix"),
+           "The bounds of the Boolean matrix (rows: Alice's inputs x, columns: Bob's inputs y).")
+      .def_property_readonly("distinct_rows", [](const communication_bounds& b) { return b.rows.count(); },
+                             "The number of distinct rows: the certificate of the one-way complexity.")
+      .def_property_readonly("row_class", [](const communication_bounds& b) { return b.rows.class_of; },
+                             "For each row x, the index of its class of equal rows.")
+      .def_readonly("one_way_bits", &communication_bounds::one_way_bits,
+                    "ceil(log2(distinct rows)): exactly the bits a one-way protocol (Alice speaks) needs.")
+      .def_readonly("rank_q", &communication_bounds::rank_q, "The matrix's rank over the rationals.")
+      .def_readonly("rank_2", &communication_bounds::rank_2, "Its rank over GF(2) (at most rank_q).")
+      .def_readonly("log_rank_bits", &communication_bounds::log_rank_bits, "log2(rank_q): a two-way lower bound, in bits.")
+      .def_readonly("fooling_value", &communication_bounds::fooling_value, "The value of f the fooling set is for.")
+      .def_property_readonly("fooling_set", [](const communication_bounds& b) { return pairs_list(b.fooling_set); },
+                             "The fooling set, as (x, y) pairs (check it with fpx.check_fooling_set).")
+      .def_readonly("fooling_bits", &communication_bounds::fooling_bits,
+                    "ceil(log2(s + 1)) for a fooling set of s pairs, or ceil(log2 s) when f is constant: a two-way lower bound.")
+      .def_property_readonly("two_way_bits", &communication_bounds::two_way_bits,
+                             "The best two-way lower bound proved here, in whole bits.");
+  m.def("check_fooling_set", [](const py::object& table, const std::vector<input_pair>& pairs, bool value) {
+    return check_fooling_set(matrix_of(table), pairs, value);
+  }, py::arg("matrix"), py::arg("pairs"), py::arg("value"), R"doc(Checks that pairs is a fooling set of the Boolean matrix for value.
+
+f = value on every pair, and for any two pairs (x1, y1), (x2, y2), f(x1, y2) != value or
+f(x2, y1) != value. Returns the first violation in words, or None when the set is valid.)doc");
+
+  py::class_<split_input>(m, "SplitInput", R"doc(How a pair of bit strings (x, y) becomes a token sequence.
+
+Alice's alice_bits bits of x, then Bob's bob_bits bits of y, each bit j written as tokens[j][bit],
+then the fixed suffix (the query token).)doc")
       .def(py::init([](std::size_t a, std::size_t b, std::vector<std::array<int, 2>> tokens, std::vector<int> suffix) {
              split_input s{a, b, std::move(tokens), std::move(suffix)};
              s.validate();
              return s;
-           }), py::arg("alice_bits"), py::arg("bob_bits"), py::arg("tokens"), py::arg("suffix"))
-      .def_static("binary", &split_input::binary, py::arg("alice_bits"), py::arg("bob_bits"), py::arg("suffix"))
-      .def_readonly("alice_bits", &split_input::alice_bits)
-      .def_readonly("bob_bits", &split_input::bob_bits)
-      .def_readonly("tokens", &split_input::tokens)
-      .def_readonly("suffix", &split_input::suffix)
-      .def("sequence", &split_input::sequence, py::arg("x"), py::arg("y"));
+           }), py::arg("alice_bits"), py::arg("bob_bits"), py::arg("tokens"), py::arg("suffix"),
+           "tokens[j] = (token for bit 0, token for bit 1) at position j of x|y; suffix: tokens after them.")
+      .def_static("binary", &split_input::binary, py::arg("alice_bits"), py::arg("bob_bits"), py::arg("suffix"),
+                  "Bits written as the tokens 0 and 1 at every position.")
+      .def_readonly("alice_bits", &split_input::alice_bits, "Bits of x (Alice's input).")
+      .def_readonly("bob_bits", &split_input::bob_bits, "Bits of y (Bob's input).")
+      .def_readonly("tokens", &split_input::tokens, "Per position of x|y, the tokens of bit 0 and bit 1.")
+      .def_readonly("suffix", &split_input::suffix, "The tokens after x|y.")
+      .def("sequence", &split_input::sequence, py::arg("x"), py::arg("y"), "The token sequence of the pair (x, y).");
 
-  py::class_<counting_bound>(m, "CountingBound", "The bits of state a class of models can pass from Alice to Bob.")
-      .def_readonly("value_bits", &counting_bound::value_bits)
-      .def_readonly("state_bits", &counting_bound::state_bits)
-      .def_readonly("message_bits", &counting_bound::message_bits)
-      .def_property_readonly("total_bits", &counting_bound::total_bits)
-      .def("rules_out", &counting_bound::rules_out, py::arg("bounds"));
+  py::class_<counting_bound>(m, "CountingBound", R"doc(The bits of state a class of one-layer models can pass from Alice to Bob.
+
+From simulation_bound: state_bits (what Alice's part of the sums can hold), message_bits (what
+Bob must send for max-subtraction), all in bits.)doc")
+      .def_readonly("value_bits", &counting_bound::value_bits,
+                    "log2 of the number of finite values of the accumulator format.")
+      .def_readonly("state_bits", &counting_bound::state_bits,
+                    "(H + value_dim) value_bits, or value_dim value_bits when the scores depend on position only.")
+      .def_readonly("message_bits", &counting_bound::message_bits, "H log2(number of logit values) with max-subtraction, else 0.")
+      .def_property_readonly("total_bits", &counting_bound::total_bits, "state_bits + message_bits.")
+      .def("rules_out", &counting_bound::rules_out, py::arg("bounds"),
+           "True when no model of the class computes f (bounds: f's CommunicationBounds): the protocol is\n"
+           "shorter than the one-way complexity (no message) or than log2 of the fooling set.");
   m.def("simulation_bound", &simulation_bound, py::arg("spec"), py::arg("heads"), py::arg("value_dim"),
-        py::arg("scores_position_only"));
+        py::arg("scores_position_only"), R"doc(The counting bound of one-layer models with heads heads of value width value_dim under spec.
+
+scores_position_only: the attention scores depend on positions only (not on tokens). Returns a
+CountingBound.)doc");
 
   // The protocol memoises exponentials and is not thread-safe, so its methods keep the GIL:
   // two Python threads cannot use one protocol at once.
-  py::class_<protocol>(m, "Protocol", "A one-layer softmax transformer read at its query, as a protocol.")
+  py::class_<protocol>(m, "Protocol", R"doc(A one-layer softmax transformer read at its query, as a two-party protocol.
+
+Alice holds x, Bob holds y (laid out by a SplitInput); the model's output on x|y|suffix is
+computed from Alice's partial sums (her state) and Bob's message, exactly as the evaluator
+computes it under the spec.)doc")
       .def(py::init([](const model& net, const precision_spec& spec, const split_input& split) {
              const auto* t = std::get_if<transformer>(&net.net);
              if (!t) throw std::invalid_argument("a protocol needs a transformer, not an MLP");
              return protocol(*t, spec, split);
-           }), py::arg("model"), py::arg("spec"), py::arg("split"))
-      .def("bob_message", &protocol::bob_message, py::arg("y"))
-      .def("alice_state", &protocol::alice_state, py::arg("x"), py::arg("message"))
-      .def("final_state", &protocol::final_state, py::arg("alice"), py::arg("y"))
-      .def("evaluate_pair", &protocol::evaluate_pair, py::arg("x"), py::arg("y"), py::arg("trace") = false)
-      .def_property_readonly("heads", &protocol::heads)
-      .def_property_readonly("value_dim", &protocol::value_dim)
-      .def_property_readonly("scores_position_only", &protocol::scores_position_only)
+           }), py::arg("model"), py::arg("spec"), py::arg("split"),
+           "model: a one-layer transformer Network; spec: a PrecisionSpec; split: a SplitInput.")
+      .def("bob_message", &protocol::bob_message, py::arg("y"), "Bob's message for y (codes of his row maxima).")
+      .def("alice_state", &protocol::alice_state, py::arg("x"), py::arg("message"),
+           "Alice's state (codes of her partial sums) for x given Bob's message.")
+      .def("final_state", &protocol::final_state, py::arg("alice"), py::arg("y"),
+           "The state after Bob adds his part to Alice's state.")
+      .def("evaluate_pair", &protocol::evaluate_pair, py::arg("x"), py::arg("y"), py::arg("trace") = false,
+           "The model evaluated on the pair (an Evaluation), as Network.evaluate would.")
+      .def_property_readonly("heads", &protocol::heads, "Attention heads of the model.")
+      .def_property_readonly("value_dim", &protocol::value_dim, "Total value width of the heads.")
+      .def_property_readonly("scores_position_only", &protocol::scores_position_only,
+                             "Whether the attention scores depend on positions only.")
       .def("verify", [](const protocol& p, const py::object& target, std::size_t cap, unsigned threads) {
         const verification v = verify(p, target_of(p, target), cap, threads);
         return py::dict(py::arg("pairs") = v.pairs, py::arg("failures") = v.failures,
                         py::arg("failing") = pairs_list(v.failing), py::arg("alice_states") = v.alice_states,
                         py::arg("final_states") = v.final_states);
-      }, py::arg("target") = "equality", py::arg("failure_cap") = 16, py::arg("threads") = 0)
+      }, py::arg("target") = "equality", py::arg("failure_cap") = 16, py::arg("threads") = 0, R"doc(Checks the model on every pair (x, y).
+
+Args:
+    target: "equality", a Boolean table (2^alice_bits x 2^bob_bits), or a callable f(x, y).
+    failure_cap: how many failing pairs to return.
+    threads: threads (0: every core); the result does not depend on it.
+
+Returns:
+    A dict with "pairs" (pairs checked), "failures" (pairs whose output is wrong), "failing"
+    (the first failure_cap failing (x, y) pairs), "alice_states" and "final_states" (distinct
+    states seen).)doc")
       .def("check_simulation", [](const protocol& p) {
         const simulation_check c = check_simulation(p);
         return py::dict(py::arg("pairs") = c.pairs, py::arg("alice_states") = c.alice_states,
                         py::arg("violation") = c.violation);
-      })
+      }, R"doc(Checks that the protocol's output equals the evaluator's on every pair.
+
+Returns a dict with "pairs" (checked), "alice_states" (distinct states) and "violation" (the
+first disagreement in words, or None).)doc")
       .def("find_collision", [](const protocol& p, const py::object& target) -> py::object {
         const auto c = find_collision(p, target_of(p, target));
         if (!c) return py::none();
@@ -123,7 +173,11 @@ void register_claims(py::module_& m) {
                         py::arg("target") = c->target, py::arg("target_other") = c->target_other,
                         py::arg("output") = to_fraction(c->output(0, 0)),
                         py::arg("wrong") = py::make_tuple(c->wrong.first, c->wrong.second));
-      }, py::arg("target") = "equality");
+      }, py::arg("target") = "equality", R"doc(Two inputs of Alice the model cannot tell apart where the target must.
+
+Returns None, or a dict with "x" and "x_other" (Alice's inputs with equal final states), "y"
+(Bob's input where their targets differ), "target" and "target_other" (the target's values),
+"output" (the model's common output, a Fraction) and "wrong" (the (x, y) pair it gets wrong).)doc");
 
   m.def("equality_construction", [](int n, const std::string& kind, const std::string& readout) {
     equality_readout r;
@@ -135,7 +189,8 @@ void register_claims(py::module_& m) {
     equality_construction c = kind == "dyadic" ? dyadic_equality(n, r) : integer_equality(n, r);
     return py::dict(py::arg("name") = c.name, py::arg("model") = model{std::move(c.model)},
                     py::arg("split") = std::move(c.split));
-  }, py::arg("n"), py::arg("kind") = "dyadic", py::arg("readout") = "step");
+  }, py::arg("n"), py::arg("kind") = "dyadic", py::arg("readout") = "step",
+     "The equality construction for EQ_n; use fpx.equality_construction.");
 
   m.def("search_equality_separation", [](const format& f, int n, std::uint64_t budget, unsigned threads) {
     separation_search s;
@@ -148,7 +203,18 @@ void register_claims(py::module_& m) {
     return py::dict(py::arg("n") = s.n, py::arg("found") = s.found, py::arg("complete") = s.complete,
                     py::arg("values") = values, py::arg("nodes") = s.nodes,
                     py::arg("settings_total") = s.settings_total);
-  }, py::arg("format"), py::arg("n"), py::arg("node_budget") = 0, py::arg("threads") = 0);
+  }, py::arg("format"), py::arg("n"), py::arg("node_budget") = 0, py::arg("threads") = 0, R"doc(The exhaustive search for a position-only one-layer model in format that separates EQ_n.
+
+Args:
+    format: the one format of every quantity (a Format or a name).
+    n: bits of each of x and y.
+    node_budget: most search-tree nodes to visit (0: no limit).
+    threads: threads (0: every core); the result does not depend on it.
+
+Returns:
+    A dict with "n", "found" (a separating setting exists), "complete" (the search ran to the
+    end: a "not found" is then a proof for this class and format), "values" (the setting
+    found, as floats), "nodes" (nodes visited) and "settings_total" (settings of the class).)doc");
 }
 
 }  // namespace fpx::python

@@ -38,7 +38,8 @@ void register_experiments(py::module_& m) {
     for (const auto& e : experiments::registry())
       out.append(py::dict(py::arg("name") = e.name, py::arg("claim") = e.claim,
                           py::arg("description") = e.description, py::arg("columns") = e.body.columns,
-                          py::arg("defaults") = e.parameters.dump(), py::arg("configs") = e.configs.dump(),
+                          py::arg("defaults") = e.parameters.dump(), py::arg("documentation") = e.documentation.dump(),
+                          py::arg("configs") = e.configs.dump(),
                           py::arg("script") = e.script));
     return out;
   });

@@ -151,35 +151,55 @@ py::object quantize_mx_rows(const mx_format& f, const double_array& x, const std
 void register_formats(py::module_& m) {
   py::class_<format>(m, "Format", "A scalar number format (minifloat or grid) with its overflow policy.")
       .def(py::init([](const std::string& name) { return parse_format(name); }), py::arg("name"),
-           "A preset (fp16, e4m3, ...) or any name parse_format accepts (e3m2_fn:bias=4, fixed:s:3:4, int4:scale=1/8, ternary).")
+           "A format by name: a preset (fp16, e4m3, ...), an alias (float8_e4m3fn, bfloat16, ...) or any name\n"
+           "of the grammar (e3m2_fn:bias=4, fixed:s:3:4, int4:scale=1/8, ternary; docs/names.md).")
       .def_static("minifloat", &make_minifloat, py::arg("exponent_bits"), py::arg("mantissa_bits"),
                   py::arg("bias") = py::none(), py::arg("specials") = "ieee",
-                  py::arg("subnormals") = true, py::arg("signed") = true)
-      .def_static("fixed", &format::fixed_point, py::arg("signed"), py::arg("int_bits"), py::arg("frac_bits"))
-      .def_static("int", [](int bits, py::handle scale) { return format::int_symmetric(bits, to_rational(scale)); },
-                  py::arg("bits"), py::arg("scale") = 1)
-      .def_static("uint", [](int bits, std::int64_t zero, py::handle scale) { return format::int_asymmetric(bits, zero, to_rational(scale)); },
-                  py::arg("bits"), py::arg("zero_point") = 0, py::arg("scale") = 1)
-      .def_static("ternary", [](py::handle scale) { return format::ternary(to_rational(scale)); }, py::arg("scale") = 1)
-      .def_static("s1", [](py::handle scale) { return format::s1(to_rational(scale)); }, py::arg("scale") = 1)
-      .def_static("u1", [](py::handle scale) { return format::u1(to_rational(scale)); }, py::arg("scale") = 1)
-      .def_property_readonly("name", &format::name)
-      .def_property_readonly("kind", [](const format& f) { return f.kind() == format_kind::minifloat ? "minifloat" : "grid"; })
-      .def_property_readonly("bits", &format::bits)
-      .def_property_readonly("information_bits", &format::information_bits)
-      .def_property_readonly("overflow", [](const format& f) { return std::string(to_string(f.overflow())); })
+                  py::arg("subnormals") = true, py::arg("signed") = true,
+                  "A minifloat with exponent_bits and mantissa_bits stored bits; bias (None: 2^(E-1) - 1, or\n"
+                  "2^(E-1) for fnuz); specials: ieee (Inf and NaN), fn (NaN only, OCP E4M3's), fnuz (NaN is\n"
+                  "the -0 pattern) or finite; subnormals and a sign bit on or off.")
+      .def_static("fixed", &format::fixed_point, py::arg("signed"), py::arg("int_bits"), py::arg("frac_bits"),
+                  "Fixed point with int_bits integer and frac_bits fraction bits (and a sign bit when signed),\n"
+                  "two's complement, step 2^-frac_bits.")
+      .def_static("int", [](int bits, const py::object& scale) { return format::int_symmetric(bits, to_rational(scale)); },
+                  py::arg("bits"), py::arg("scale") = 1,
+                  "Symmetric INTn: the levels -(2^(bits-1) - 1) .. 2^(bits-1) - 1 times scale (read exactly).")
+      .def_static("uint", [](int bits, std::int64_t zero, const py::object& scale) { return format::int_asymmetric(bits, zero, to_rational(scale)); },
+                  py::arg("bits"), py::arg("zero_point") = 0, py::arg("scale") = 1,
+                  "Asymmetric UINTn: the levels -zero_point .. 2^bits - 1 - zero_point times scale.")
+      .def_static("ternary", [](const py::object& scale) { return format::ternary(to_rational(scale)); }, py::arg("scale") = 1,
+                  "The ternary grid {-scale, 0, scale} (2 bits of storage, log2 3 of information).")
+      .def_static("s1", [](const py::object& scale) { return format::s1(to_rational(scale)); }, py::arg("scale") = 1,
+                  "Signed one-bit weights {-scale, +scale}.")
+      .def_static("u1", [](const py::object& scale) { return format::u1(to_rational(scale)); }, py::arg("scale") = 1,
+                  "Unsigned one-bit weights {0, scale}.")
+      .def_property_readonly("name", &format::name, "The canonical name (it parses back to this format).")
+      .def_property_readonly("kind", [](const format& f) { return f.kind() == format_kind::minifloat ? "minifloat" : "grid"; },
+                             "minifloat or grid.")
+      .def_property_readonly("bits", &format::bits, "Bits of storage per value.")
+      .def_property_readonly("information_bits", &format::information_bits,
+                             "log2 of the number of distinct finite values (1.585 for ternary).")
+      .def_property_readonly("overflow", [](const format& f) { return std::string(to_string(f.overflow())); },
+                             "What a result beyond the range becomes: saturate, inf, nan or error (OverflowError).")
       .def("with_overflow", [](const format& f, const std::string& p) { return f.with_overflow(parse_overflow_policy(p)); },
-           py::arg("policy"))
-      .def_property_readonly("has_inf", &format::has_inf)
-      .def_property_readonly("has_nan", &format::has_nan)
-      .def_property_readonly("has_negative_zero", &format::has_negative_zero)
-      .def_property_readonly("is_signed", &format::is_signed)
-      .def_property_readonly("is_dyadic", &format::is_dyadic)
-      .def_property_readonly("max", [](const format& f) { return to_fraction(max_value(f)); })
-      .def_property_readonly("lowest", [](const format& f) { return to_fraction(lowest_value(f)); })
-      .def_property_readonly("min_positive", [](const format& f) { return to_fraction(min_positive(f)); })
-      .def_property_readonly("min_normal", [](const format& f) { return to_fraction(min_normal(f)); })
-      .def_property_readonly("epsilon", [](const format& f) { return to_fraction(epsilon(f)); })
+           py::arg("policy"), "The same format with another overflow policy (saturate, inf, nan, error).")
+      .def_property_readonly("has_inf", &format::has_inf, "Whether the format has infinities.")
+      .def_property_readonly("has_nan", &format::has_nan, "Whether the format has a NaN.")
+      .def_property_readonly("has_negative_zero", &format::has_negative_zero, "Whether -0 is a value of its own.")
+      .def_property_readonly("is_signed", &format::is_signed, "Whether the format has negative values.")
+      .def_property_readonly("is_dyadic", &format::is_dyadic,
+                             "Whether every value is a dyadic rational (a double can hold it); arithmetic needs this.")
+      .def_property_readonly("max", [](const format& f) { return to_fraction(max_value(f)); },
+                             "The largest finite value, exactly (a Fraction).")
+      .def_property_readonly("lowest", [](const format& f) { return to_fraction(lowest_value(f)); },
+                             "The smallest finite value (the most negative), exactly.")
+      .def_property_readonly("min_positive", [](const format& f) { return to_fraction(min_positive(f)); },
+                             "The smallest positive value (a subnormal where the format has them), exactly.")
+      .def_property_readonly("min_normal", [](const format& f) { return to_fraction(min_normal(f)); },
+                             "The smallest positive normal value (grids: min_positive), exactly.")
+      .def_property_readonly("epsilon", [](const format& f) { return to_fraction(epsilon(f)); },
+                             "The distance from 1 to the next larger value (grids: the step), exactly.")
       .def(py::self == py::self)
       .def("__hash__", [](const format& f) { return py::hash(py::str(f.name())); })
       .def("__repr__", [](const format& f) { return "Format('" + f.name() + "')"; })
@@ -188,6 +208,7 @@ void register_formats(py::module_& m) {
   py::implicitly_convertible<py::str, format>();
 
   m.def("preset_names", &preset_names);
+  m.def("format_aliases", &format_aliases);
   m.def("round_texts", [](const format& f, const std::vector<std::string>& texts, const std::string& mode,
                           std::optional<std::uint64_t> seed, std::uint64_t first_site) {
     const auto codes = round_texts(f, texts, mode, seed, first_site);
@@ -212,11 +233,12 @@ void register_formats(py::module_& m) {
   m.def("exact_value", [](const format& f, code_t c) { return to_fraction(fpx::to_rational(f, c)); },
         py::arg("format"), py::arg("code"));
 
-  py::class_<mx_format>(m, "MXFormat", "An OCP MX block format: blocks share one E8M0 scale.")
-      .def(py::init([](const std::string& name) { return parse_mx_format(name); }), py::arg("name"))
-      .def_readonly("name", &mx_format::name)
-      .def_readonly("element", &mx_format::element)
-      .def_readonly("block_size", &mx_format::block_size)
+  py::class_<mx_format>(m, "MXFormat", "An OCP MX block format: blocks of block_size elements share one E8M0 scale.")
+      .def(py::init([](const std::string& name) { return parse_mx_format(name); }), py::arg("name"),
+           "An MX format by name: mxfp8_e4m3, mxfp6_e3m2, mxfp4, mxint8, mxintN, with _K or :block=K for blocks of K.")
+      .def_readonly("name", &mx_format::name, "The name it was made from.")
+      .def_readonly("element", &mx_format::element, "The element Format (saturating to its largest normal).")
+      .def_readonly("block_size", &mx_format::block_size, "Elements per block (32 by default).")
       .def("__repr__", [](const mx_format& f) { return "MXFormat('" + f.name + "')"; })
       .def("__eq__", [](const mx_format& a, const mx_format& b) {
         return a.element == b.element && a.block_size == b.block_size;

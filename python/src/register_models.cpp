@@ -479,7 +479,17 @@ Both evaluations need trace=True.)doc");
     const bit_allocation a = allocate_bits(choices, budget_bits);
     return py::dict(py::arg("choice") = a.choice, py::arg("total_bits") = a.total_bits,
                     py::arg("total_cost") = a.total_cost);
-  }, py::arg("layers"), py::arg("budget_bits"));
+  }, py::arg("layers"), py::arg("budget_bits"), R"doc(One choice per layer under a storage budget, minimising the total cost.
+
+Args:
+    layers: per layer, (parameters, options): the layer's number of parameters and its options
+        as (bits_per_parameter, cost) pairs (cost: any additive damage, e.g. a loss increase).
+    budget_bits: the budget in total bits over all layers (sum of parameters x bits per
+        parameter), not bits per parameter.
+
+Returns:
+    A dict with "choice" (the option index chosen per layer), "total_bits" (the total storage
+    in bits) and "total_cost".)doc");
 }
 
 }  // namespace fpx::python

@@ -31,11 +31,12 @@ def test_python_block_runs(block, tmp_path, monkeypatch):
     exec(compile(block[3], str(block[0]), "exec"), {"__name__": "__doc_block__"})
 
 
-def test_json_blocks_are_specs():
+def test_json_blocks_are_specs_or_networks():
     found = blocks("json")
     assert found
     for path, line, _, text in found:
-        fpx.spec(json.loads(text))
+        described = json.loads(text)
+        (fpx.network if "type" in described else fpx.spec)(described)
 
 
 def commands(text):
