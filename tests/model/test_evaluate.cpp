@@ -591,3 +591,47 @@ TEST_CASE("a batch's error is its lowest failing input's, whatever the thread co
     }
   }
 }
+
+TEST_CASE("the evaluator's cache (rounded weights, repeated rows) gives evaluate()'s bits and sites") {
+  // Two blocks (the second's rows differ between inputs, the first's repeat), a causal mask, a
+  // hard-attention variant, an MLP and a readout, under deterministic rules where the cache is
+  // on: every input, evaluated through one evaluator on 1 and 3 threads, against evaluate().
+  random_parameters random(9, 1.0);
+  fpx::transformer t;
+  fpx::attention_layer a = random_embeddings_and_heads(random, t);
+  a.output = map(random.matrix(4, 4));
+  a.mask = fpx::attention_mask::causal;
+  fpx::attention_layer second = a;
+  second.kind = fpx::attention_kind::hard;
+  fpx::mlp ff;
+  ff.layers.push_back({map(random.matrix(6, 4), random.vector(6)), fpx::activation::relu});
+  ff.layers.push_back({map(random.matrix(4, 6)), fpx::activation::identity});
+  t.blocks.push_back({a, true, ff, true});
+  t.blocks.push_back({second, true, {}, true});
+  t.readout.layers.push_back({map(random.matrix(2, 4), random.vector(2)), fpx::activation::identity});
+  std::vector<std::vector<int>> tokens;
+  for (int k = 0; k < 125; ++k) tokens.push_back({k % 5, (k / 5) % 5, (k / 25) % 5, k % 5});
+  for (const char* preset : {"fixed(12,6)", "float(4,5)"})
+    for (fpx::round_mode mode : {fpx::round_mode::rne, fpx::round_mode::down}) {
+      fpx::precision_spec spec = with_formats(preset);
+      spec.rule = {mode, 0};
+      spec.subtract_max = true;  // the largest exponential is 1: no 0 / 0
+      for (bool last_only : {false, true}) {
+        const fpx::evaluation_options options{false, last_only, 0};
+        const auto one = fpx::evaluate_batch(t, tokens, spec, options, 1);
+        const auto three = fpx::evaluate_batch(t, tokens, spec, options, 3);
+        for (std::size_t k = 0; k < tokens.size(); ++k) {
+          fpx::evaluation_options alone = options;
+          alone.first_site = k * fpx::batch_site_stride;
+          const auto single = fpx::evaluate(t, tokens[k], spec, alone);
+          CAPTURE(preset);
+          CAPTURE(k);
+          REQUIRE(single.exact_output);
+          CHECK(fpx::equal(*one[k].exact_output, *single.exact_output));
+          CHECK(fpx::equal(*three[k].exact_output, *single.exact_output));
+          CHECK(one[k].roundings == single.roundings);
+          CHECK(three[k].roundings == single.roundings);
+        }
+      }
+    }
+}

@@ -9,7 +9,12 @@
 #include <numeric>
 #include <stdexcept>
 #include <string>
+#include <map>
+#include <memory>
+#include <mutex>
 #include <string_view>
+#include <thread>
+#include <variant>
 
 #include "fpx/model/detail/arithmetics.hpp"
 #include "fpx/model/detail/rules.hpp"
@@ -59,17 +64,37 @@ class forward_pass {
         throw std::invalid_argument("evaluate: token " + std::to_string(token) + " at position " +
                                     std::to_string(i) + " is outside the vocabulary [0, " +
                                     std::to_string(t.token_embedding.rows()) + ")");
+      // With the evaluator's cache, the row of (token, position) once, with its sites.
+      detail::parameter_cache* cache = nullptr;
+      const std::array<double, 2> key{static_cast<double>(token), static_cast<double>(i)};
+      detail::parameter_cache::row_result cached;
+      std::uint64_t first_site = 0;
+      if constexpr (std::is_same_v<Arith, double_arith>) {
+        cache = tracing_ ? nullptr : a_.cache;
+        if (cache && cache->find_row(&t.token_embedding, quantity::activation, key, cached)) {
+          for (Index k = 0; k < out.cols(); ++k) out(i, k) = cached.out[static_cast<std::size_t>(k)];
+          a_.site += cached.sites;
+          continue;
+        }
+        first_site = a_.site;
+      }
       for (Index k = 0; k < out.cols(); ++k) {
-        const S e = a_.param(t.token_embedding(token, k), quantity::embedding);
+        const S e = model_param(t.token_embedding(token, k), quantity::embedding);
         if (tracing_) tokens_used(i, k) = e;
         if (t.positional.size() == 0) {
           out(i, k) = a_.convert(e, quantity::activation);
         } else {
-          const S p = a_.param(t.positional(i, k), quantity::position);
+          const S p = model_param(t.positional(i, k), quantity::position);
           if (tracing_) positions_used(i, k) = p;
           out(i, k) = a_.add(e, p, quantity::activation);
         }
       }
+      if constexpr (std::is_same_v<Arith, double_arith>)
+        if (cache) {
+          cached.out.assign(out.data() + i * out.cols(), out.data() + (i + 1) * out.cols());
+          cached.sites = a_.site - first_site;
+          cache->insert_row(&t.token_embedding, quantity::activation, key, std::move(cached));
+        }
     }
     if (tracing_) {  // the rounded parameters, then their sum
       step_ = "embedding.tokens";
@@ -116,6 +141,13 @@ class forward_pass {
   const std::string& step() const { return step_; }
 
  private:
+  // A parameter of the model (x lives in it): rounded once per evaluator where the arithmetic
+  // keeps a cache (double_arith under a deterministic rule), else rounded here.
+  S model_param(const rational& x, quantity q) {
+    if constexpr (std::is_same_v<Arith, double_arith>) return a_.model_param(x, q);
+    else return a_.param(x, q);
+  }
+
   mat run_block(const transformer_block& block, mat x, const std::string& name, Index first_query) {
     if (block.attention) {
       mat y = attend(*block.attention, x, name + ".attention", first_query);
@@ -140,12 +172,14 @@ class forward_pass {
 
   // y_i = W x_i + b for every row x_i, each entry one dot product.
   mat apply(const linear& l, const mat& x, quantity q, const std::string& name, std::string_view part) {
+    if constexpr (std::is_same_v<Arith, double_arith>)
+      if (a_.cache && !tracing_) return apply_cached(l, x, q, name, part);
     enter(name, part);
     mat w(l.weight.rows(), l.weight.cols());
     for (Index i = 0; i < w.size(); ++i)
-      w.data()[i] = a_.param(l.weight(i / w.cols(), i % w.cols()), quantity::weight);
+      w.data()[i] = model_param(l.weight(i / w.cols(), i % w.cols()), quantity::weight);
     std::vector<S> bias;
-    for (Index i = 0; i < l.bias.size(); ++i) bias.push_back(a_.param(l.bias(i), quantity::bias));
+    for (Index i = 0; i < l.bias.size(); ++i) bias.push_back(model_param(l.bias(i), quantity::bias));
     if (tracing_) {  // the rounded parameters, then the step that uses them
       const std::string step = step_;
       step_.append(".weight");
@@ -162,6 +196,48 @@ class forward_pass {
       for (Index o = 0; o < w.rows(); ++o)
         out(i, o) = a_.dot(row(x, i), row(w, o), bias.empty() ? nullptr : &bias[o], q, rule);
     record(out);
+    return out;
+  }
+
+  // apply with the evaluator's cache (double_arith, deterministic rule, no trace): the map's
+  // rounded weights once, and each input row's outputs once, with the sites they used.
+  mat apply_cached(const linear& l, const mat& x, quantity q, const std::string& name, std::string_view part) {
+    enter(name, part);
+    detail::parameter_cache& cache = *a_.cache;
+    const detail::parameter_cache::weights* rounded = cache.find_weights(&l);
+    if (!rounded) {
+      detail::parameter_cache::weights fresh;
+      const std::uint64_t first = a_.site;
+      fresh.w.resize(static_cast<std::size_t>(l.weight.size()));
+      for (Index i = 0; i < l.weight.size(); ++i)
+        fresh.w[static_cast<std::size_t>(i)] = a_.param(l.weight(i / l.weight.cols(), i % l.weight.cols()), quantity::weight);
+      for (Index i = 0; i < l.bias.size(); ++i) fresh.bias.push_back(a_.param(l.bias(i), quantity::bias));
+      fresh.sites = a_.site - first;
+      rounded = &cache.insert_weights(&l, std::move(fresh));
+    } else {
+      a_.site += rounded->sites;
+    }
+    const accumulation rule = detail::feature_rule<Arith>(spec_);
+    const Index outputs = l.weight.rows(), inputs = l.weight.cols();
+    mat out(x.rows(), outputs);
+    detail::parameter_cache::row_result result;
+    for (Index i = 0; i < x.rows(); ++i) {
+      const std::span<const double> in = row(x, i);
+      if (cache.find_row(&l, q, in, result)) {
+        for (Index o = 0; o < outputs; ++o) out(i, o) = result.out[static_cast<std::size_t>(o)];
+        a_.site += result.sites;
+        continue;
+      }
+      const std::uint64_t first = a_.site;
+      result.out.resize(static_cast<std::size_t>(outputs));
+      for (Index o = 0; o < outputs; ++o) {
+        const std::span<const double> w(rounded->w.data() + o * inputs, static_cast<std::size_t>(inputs));
+        out(i, o) = result.out[static_cast<std::size_t>(o)] =
+            a_.dot(in, w, rounded->bias.empty() ? nullptr : &rounded->bias[static_cast<std::size_t>(o)], q, rule);
+      }
+      result.sites = a_.site - first;
+      cache.insert_row(&l, q, in, result);
+    }
     return out;
   }
 
@@ -395,8 +471,8 @@ class forward_pass {
 // Runs `body(pass)` in the spec's arithmetic and packages the result. Errors from the
 // arithmetic are rethrown with the step where they happened.
 template <class Body>
-evaluation run(const precision_spec& spec, const evaluation_options& options, Body body) {
-  spec.validate();
+evaluation run(const precision_spec& spec, const evaluation_options& options, Body body,
+               detail::parameter_cache* cache = nullptr) {
   auto go = [&](auto& arith) {
     forward_pass pass(arith, spec, options.trace);
     auto rethrow = [&](const auto& e) {
@@ -440,6 +516,7 @@ evaluation run(const precision_spec& spec, const evaluation_options& options, Bo
   }
   if (!options.reference_arithmetic)
     if (auto fast = double_arith::make(spec, options.first_site)) {
+      fast->cache = cache;
       evaluation result = go(*fast);
       result.roundings = fast->site - options.first_site;
       return result;
@@ -465,9 +542,10 @@ std::optional<rational> trace_step::exact_at(Index row, Index col) const {
   return exact[static_cast<std::size_t>(row * values.cols() + col)];
 }
 
-evaluation evaluate(const mlp& model, const rvector& input, const precision_spec& spec,
-                    const evaluation_options& options) {
-  validate(model);
+namespace {
+
+evaluation evaluate_mlp(const mlp& model, const rvector& input, const precision_spec& spec,
+                        const evaluation_options& options, detail::parameter_cache* cache) {
   if (input.size() != model.inputs())
     throw std::invalid_argument("evaluate: input has " + std::to_string(input.size()) +
                                 " entries, the MLP takes " + std::to_string(model.inputs()));
@@ -478,28 +556,110 @@ evaluation evaluate(const mlp& model, const rvector& input, const precision_spec
     decltype(y) column(y.cols(), 1);
     for (Index k = 0; k < y.cols(); ++k) column(k, 0) = y(0, k);
     return column;
-  });
+  }, cache);
 }
 
-evaluation evaluate(const transformer& model, std::span<const int> tokens,
-                    const precision_spec& spec, const evaluation_options& options) {
-  validate(model);
+evaluation evaluate_tokens(const transformer& model, std::span<const int> tokens, const precision_spec& spec,
+                           const evaluation_options& options, detail::parameter_cache* cache) {
   if (tokens.empty()) throw std::invalid_argument("evaluate: empty token sequence");
   return run(spec, options, [&](auto& pass) {
     return pass.run_transformer(model, pass.embed(model, tokens), options.last_position_only);
-  });
+  }, cache);
 }
 
-evaluation evaluate(const transformer& model, const rmatrix& inputs, const precision_spec& spec,
-                    const evaluation_options& options) {
-  validate(model);
+evaluation evaluate_vectors(const transformer& model, const rmatrix& inputs, const precision_spec& spec,
+                            const evaluation_options& options, detail::parameter_cache* cache) {
   if (inputs.rows() == 0) throw std::invalid_argument("evaluate: empty input sequence");
   if (inputs.cols() != model.d_model())
     throw std::invalid_argument("evaluate: inputs have " + std::to_string(inputs.cols()) +
                                 " columns, d_model is " + std::to_string(model.d_model()));
   return run(spec, options, [&](auto& pass) {
     return pass.run_transformer(model, pass.inputs(inputs), options.last_position_only);
-  });
+  }, cache);
+}
+
+}  // namespace
+
+evaluation evaluate(const mlp& model, const rvector& input, const precision_spec& spec,
+                    const evaluation_options& options) {
+  validate(model);
+  spec.validate();
+  return evaluate_mlp(model, input, spec, options, nullptr);
+}
+
+evaluation evaluate(const transformer& model, std::span<const int> tokens,
+                    const precision_spec& spec, const evaluation_options& options) {
+  validate(model);
+  spec.validate();
+  return evaluate_tokens(model, tokens, spec, options, nullptr);
+}
+
+evaluation evaluate(const transformer& model, const rmatrix& inputs, const precision_spec& spec,
+                    const evaluation_options& options) {
+  validate(model);
+  spec.validate();
+  return evaluate_vectors(model, inputs, spec, options, nullptr);
+}
+
+struct evaluator::state {
+  std::variant<const mlp*, const transformer*> model;
+  precision_spec spec;
+  // One cache per thread, so that no lookup locks (a shared lock bounces its cache line between
+  // the cores at every read).
+  std::mutex mutex;
+  std::map<std::thread::id, std::unique_ptr<detail::parameter_cache>> caches;
+
+  detail::parameter_cache* cache() {
+    const std::lock_guard lock(mutex);
+    auto& c = caches[std::this_thread::get_id()];
+    if (!c) c = std::make_unique<detail::parameter_cache>();
+    return c.get();
+  }
+};
+
+evaluator::evaluator(const mlp& model, const precision_spec& spec) {
+  validate(model);
+  spec.validate();
+  state_ = std::make_shared<state>();
+  state_->model = &model;
+  state_->spec = spec;
+}
+
+evaluator::evaluator(const transformer& model, const precision_spec& spec) {
+  validate(model);
+  spec.validate();
+  state_ = std::make_shared<state>();
+  state_->model = &model;
+  state_->spec = spec;
+}
+
+evaluator::~evaluator() = default;
+
+const precision_spec& evaluator::spec() const { return state_->spec; }
+
+namespace {
+
+template <class T>
+const T& model_of(const std::variant<const mlp*, const transformer*>& m, const char* wanted) {
+  if (const auto* p = std::get_if<const T*>(&m)) return **p;
+  throw std::invalid_argument(std::string("evaluator: this model takes ") + wanted);
+}
+
+}  // namespace
+
+evaluation evaluator::operator()(const rvector& input, const evaluation_options& options) const {
+  return evaluate_mlp(model_of<mlp>(state_->model, "token ids or vectors (it is a transformer)"), input, state_->spec,
+                      options, state_->cache());
+}
+
+evaluation evaluator::operator()(std::span<const int> tokens, const evaluation_options& options) const {
+  return evaluate_tokens(model_of<transformer>(state_->model, "an input vector (it is an MLP)"), tokens,
+                         state_->spec, options, state_->cache());
+}
+
+evaluation evaluator::operator()(const rmatrix& inputs, const evaluation_options& options) const {
+  return evaluate_vectors(model_of<transformer>(state_->model, "an input vector (it is an MLP)"), inputs,
+                          state_->spec, options, state_->cache());
 }
 
 namespace {
@@ -507,6 +667,7 @@ namespace {
 template <class Input, class Model>
 std::vector<evaluation> batch(const Model& model, std::span<const Input> inputs, const precision_spec& spec,
                               const evaluation_options& options, unsigned threads) {
+  const evaluator evaluate_one(model, spec);
   std::vector<evaluation> results(inputs.size());
   detail::for_each_batch(inputs.size(), threads, [&](std::size_t lo, std::size_t hi) {
     for (std::size_t k = lo; k < hi; ++k) {
@@ -517,8 +678,8 @@ std::vector<evaluation> batch(const Model& model, std::span<const Input> inputs,
         throw error("input " + std::to_string(k) + ": " + e.what());
       };
       try {
-        if constexpr (std::is_same_v<Input, std::vector<int>>) results[k] = evaluate(model, std::span<const int>(inputs[k]), spec, o);
-        else results[k] = evaluate(model, inputs[k], spec, o);
+        if constexpr (std::is_same_v<Input, std::vector<int>>) results[k] = evaluate_one(std::span<const int>(inputs[k]), o);
+        else results[k] = evaluate_one(inputs[k], o);
       } catch (const std::domain_error& e) {
         prefixed(e);
       } catch (const std::overflow_error& e) {

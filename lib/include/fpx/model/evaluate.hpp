@@ -9,6 +9,7 @@
 ///   if (auto d = fpx::first_divergence(low, ref)) ...  // divergence.hpp: where the runs part
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -79,6 +80,31 @@ evaluation evaluate(const transformer& model, std::span<const int> tokens,
 evaluation evaluate(const transformer& model, const rmatrix& inputs, const precision_spec& spec,
                     const evaluation_options& options = {});
 
+
+namespace detail {
+class parameter_cache;
+}
+
+/// Many evaluations of one model under one spec: the model and spec are checked once, and
+/// under a deterministic rule on the fast path each parameter of the model is rounded once and
+/// reused (the results, sites and exceptions are evaluate()'s). Thread-safe; the model must
+/// outlive the evaluator. evaluate_batch and the claim checks (theory/verify.hpp) use it.
+class evaluator {
+ public:
+  evaluator(const mlp& model, const precision_spec& spec);
+  evaluator(const transformer& model, const precision_spec& spec);
+  ~evaluator();
+
+  const precision_spec& spec() const;
+  /// evaluate(model, input, spec, options); std::invalid_argument for an input of the other kind.
+  evaluation operator()(const rvector& input, const evaluation_options& options = {}) const;
+  evaluation operator()(std::span<const int> tokens, const evaluation_options& options = {}) const;
+  evaluation operator()(const rmatrix& inputs, const evaluation_options& options = {}) const;
+
+ private:
+  struct state;
+  std::shared_ptr<state> state_;
+};
 
 /// Evaluations of many inputs in one call, on `threads` threads (0: every core), in input
 /// order and with the same bits at any thread count: input k is evaluated exactly as

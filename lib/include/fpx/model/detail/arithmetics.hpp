@@ -7,11 +7,14 @@
 
 #include <array>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <numeric>
 #include <optional>
 #include <span>
 #include <stdexcept>
+#include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "fpx/arith/codec.hpp"
@@ -152,6 +155,75 @@ struct rounded_arith {
   }
 };
 
+/// What stays the same across many evaluations of one model under one deterministic rule (the
+/// `evaluator` of evaluate.hpp), shared by threads: each parameter's rounded value (by its
+/// address in the model, which outlives the cache), each linear map's rounded weights, and the
+/// outputs of a linear map for input rows already seen (by the rows' values: the first block's
+/// rows depend on a token and a position only, so every input of a check reuses them), each with
+/// the rounding sites its computation used, so that the site numbering stays evaluate()'s. One
+/// cache per thread (the evaluator keeps them): nothing here locks.
+class parameter_cache {
+ public:
+  bool find(const rational* p, quantity q, double& value) const {
+    const auto it = values_.find(key(p, q));
+    if (it == values_.end()) return false;
+    value = it->second;
+    return true;
+  }
+  void insert(const rational* p, quantity q, double value) {
+    values_.emplace(key(p, q), value);
+  }
+
+  /// A linear map's rounded weights (row-major) and bias, and the sites rounding them used.
+  struct weights {
+    std::vector<double> w, bias;
+    std::uint64_t sites = 0;
+  };
+  const weights* find_weights(const void* map) const {
+    const auto it = weights_.find(map);
+    return it == weights_.end() ? nullptr : &it->second;  // map nodes do not move
+  }
+  const weights& insert_weights(const void* map, weights w) {
+    return weights_.emplace(map, std::move(w)).first->second;
+  }
+
+  /// The outputs of `map` (rounded into quantity q) for an input row, and the sites they used.
+  struct row_result {
+    std::vector<double> out;
+    std::uint64_t sites = 0;
+  };
+  bool find_row(const void* map, quantity q, std::span<const double> row, row_result& result) {
+    row_key(map, q, row, key_);
+    const auto it = rows_.find(key_);
+    if (it == rows_.end()) return false;
+    result = it->second;
+    return true;
+  }
+  void insert_row(const void* map, quantity q, std::span<const double> row, row_result result) {
+    if (rows_.size() >= max_rows) return;
+    row_key(map, q, row, key_);
+    rows_.emplace(key_, std::move(result));
+  }
+  /// Rows kept at most: enough for every (token, position) of a check's first block; the rows of
+  /// later blocks rarely repeat and are not worth the memory beyond this.
+  static constexpr std::size_t max_rows = 1 << 16;
+
+ private:
+  static std::uintptr_t key(const rational* p, quantity q) {
+    return reinterpret_cast<std::uintptr_t>(p) * quantity_count + static_cast<std::uintptr_t>(q);
+  }
+  static void row_key(const void* map, quantity q, std::span<const double> row, std::string& k) {
+    k.resize(sizeof(map) + 1 + row.size_bytes());
+    std::memcpy(k.data(), &map, sizeof(map));
+    k[sizeof(map)] = static_cast<char>(q);
+    std::memcpy(k.data() + sizeof(map) + 1, row.data(), row.size_bytes());  // bit patterns: -0 and +0 differ
+  }
+  std::string key_;  // reused by every lookup
+  std::unordered_map<std::uintptr_t, double> values_;
+  std::unordered_map<const void*, weights> weights_;
+  std::unordered_map<std::string, row_result> rows_;
+};
+
 /// The same as rounded_arith on doubles, when every quantity's format fits the fast path
 /// (fast/detail/scalar.hpp): the same values, exceptions and site numbering, at hardware speed.
 struct double_arith {
@@ -160,6 +232,7 @@ struct double_arith {
   std::uint64_t site;
   std::array<const fast_target*, quantity_count> targets{};  ///< indexed by quantity
   bool product_is_accumulator = false;
+  parameter_cache* cache = nullptr;  ///< rounded model parameters shared by evaluations, or none
 
   static std::optional<double_arith> make(const precision_spec& spec, std::uint64_t first_site) {
     double_arith a{spec, first_site};
@@ -177,6 +250,19 @@ struct double_arith {
   scalar param(const rational& x, quantity q) {
     if (const auto v = exactly_double(x)) return convert(*v, q);
     return fpx::to_double(target(q).f, from_rational(target(q).f, x, rule(), site++));
+  }
+  /// param for a parameter of the model (x lives in it): from the cache where there is one.
+  /// A cached value uses its rounding site as param would, so the site numbering is the same.
+  scalar model_param(const rational& x, quantity q) {
+    if (!cache) return param(x, q);
+    double v;
+    if (cache->find(&x, q, v)) {
+      ++site;
+      return v;
+    }
+    v = param(x, q);
+    cache->insert(&x, q, v);
+    return v;
   }
   scalar integer(long n) { return static_cast<double>(n); }
   scalar convert(scalar x, quantity q) { return fast::convert(target(q), x, rule(), site++); }
