@@ -1,5 +1,6 @@
 #pragma once
-// The fpx program: one source file per subcommand (formats.cpp, round.cpp, eval.cpp, quantize.cpp, run.cpp),
+// The fpx program: one source file per subcommand (formats.cpp, round.cpp, eval.cpp, quantize.cpp, verify.cpp,
+// run.cpp),
 // each adding its subcommand to the application, and what they share.
 
 #include <CLI/CLI.hpp>
@@ -17,6 +18,7 @@ void add_round(CLI::App& app);
 void add_eval(CLI::App& app);
 void add_run(CLI::App& app);
 void add_quantize(CLI::App& app);
+void add_verify(CLI::App& app);
 
 /// The program's command line, as given (recorded in experiment manifests).
 extern std::vector<std::string> arguments;

@@ -3,6 +3,7 @@
 //   fpx round --format NAME [--mode MODE] [--seed S] [--json] VALUE...
 //   fpx eval --model FILE --spec SPEC (--tokens 0,1,2 | --inputs JSON) [--last_position_only] [--trace] [--threads T]
 //   fpx quantize --quantizer NAME [--matrix FILE|JSON|-]
+//   fpx verify --model FILE --spec SPEC (--task NAME | --table JSON) --inputs SPACE [--readout R] [--threads T]
 //   fpx run (NAME | --all | --list) [--config JSON|NAME] [--out DIR] [--threads T]
 #include <iostream>
 
@@ -16,6 +17,7 @@ int main(int argc, char** argv) {
   fpx::cli::add_round(app);
   fpx::cli::add_eval(app);
   fpx::cli::add_quantize(app);
+  fpx::cli::add_verify(app);
   fpx::cli::add_run(app);
   app.positionals_at_end();
   try {

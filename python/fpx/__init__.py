@@ -17,6 +17,7 @@ from ._core import (
     Evaluation,
     Evaluations,
     Format,
+    InputSpace,
     MXFormat,
     Network,
     PrecisionSpec,
@@ -51,7 +52,8 @@ from .arithmetic import (
 )
 from . import _retired, figures, runner
 from .experiments import experiments, run_experiment
-from .models import mlp, network, spec
+from .claims import bit_strings, inputs, interval, precision_search, sequences, verify
+from .models import attention, attention_head, block, layer, linear, mlp, network, spec, transformer
 from .quant import gptq, quantize
 
 
@@ -76,7 +78,9 @@ def __getattr__(name: str):
 
 
 __all__ = [
-    "CommunicationBounds", "CountingBound", "Evaluation", "Evaluations", "Format", "MXFormat", "Network",
+    "CommunicationBounds", "CountingBound", "Evaluation", "Evaluations", "Format", "InputSpace",
+    "attention", "attention_head", "bit_strings", "block", "inputs", "interval", "layer", "linear",
+    "precision_search", "sequences", "transformer", "verify", "MXFormat", "Network",
     "PrecisionSpec", "Protocol", "SplitInput", "add", "allocate_bits", "check_fooling_set",
     "decode", "div", "dot", "encode", "equality_construction",
     "exact_value", "exp", "experiments", "first_divergence", "fma", "formats", "gptq", "log", "mlp",

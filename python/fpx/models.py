@@ -80,3 +80,97 @@ def mlp(layers: Sequence) -> _core.Network:
 # The name lists in the docstrings come from the C++ tables the parsers read.
 spec.__doc__ = spec.__doc__.replace("{PRESETS}", _core.spec_preset_grammar())
 mlp.__doc__ = mlp.__doc__.replace("{ACTIVATIONS}", _core.activation_names())
+
+
+# --- a transformer, piece by piece (docs/networks.md has the layout) ---------------------------
+
+def _matrix(m):
+    a = np.asarray(m, dtype=object)
+    if a.ndim == 1:
+        a = a.reshape(1, -1)
+    if a.ndim != 2:
+        raise ValueError(f"a weight matrix is 2-D (out x in), not of shape {a.shape}")
+    return a
+
+
+def linear(weight, bias=None) -> dict:
+    """A linear map y = W x + b: weight out x in (exact numbers as for fpx.network), bias of
+    length out or None."""
+    m = {"weight": _matrix(weight)}
+    if bias is not None:
+        m["bias"] = np.asarray(bias, dtype=object).reshape(-1)
+    return m
+
+
+def layer(weight, bias=None, activation: str = "identity") -> dict:
+    """A dense layer: linear(weight, bias) then an activation ({ACTIVATIONS})."""
+    return {**linear(weight, bias), "activation": activation}
+
+
+def _map(m) -> dict:
+    return m if isinstance(m, dict) else linear(m)
+
+
+def attention_head(query, key, value) -> dict:
+    """One attention head: query, key and value maps, each a weight matrix (out x d_model) or a
+    linear(...) dict. Query and key have one width d_k, value its own d_v; the logits are q . k
+    with no implicit 1/sqrt(d_k) (fold a scale into the query)."""
+    return {"query": _map(query), "key": _map(key), "value": _map(value)}
+
+
+def attention(heads, output=None, kind: str = "softmax", mask: str = "full") -> dict:
+    """An attention layer: heads (attention_head dicts), an output map (a weight d_model x the
+    heads' total d_v, or linear(...); None when the concatenation already has width d_model),
+    kind "softmax" or "hard" (ties as the spec says) and mask "full" or "causal"."""
+    a = {"heads": list(heads), "kind": kind, "mask": mask}
+    if output is not None:
+        a["output"] = _map(output)
+    return a
+
+
+def _layers(layers):
+    out = []
+    for item in layers:
+        if isinstance(item, dict):
+            out.append(item)
+        else:
+            weight, bias, act = item
+            out.append(layer(weight, bias, act))
+    return out
+
+
+def block(attention=None, mlp=None, attention_residual: bool = True, mlp_residual: bool = True) -> dict:
+    """A transformer block: x -> x + attention(x) (or attention(x) without the residual), then
+    x -> x + mlp(x). attention: an attention(...) dict or None; mlp: a list of layers (layer(...)
+    dicts or (weight, bias, activation) triples, the hidden width free, the last back to
+    d_model) or None."""
+    b = {"attention_residual": attention_residual, "mlp_residual": mlp_residual}
+    if attention is not None:
+        b["attention"] = attention
+    if mlp:
+        b["mlp"] = {"layers": _layers(mlp)}
+    return b
+
+
+def transformer(token_embedding, blocks=(), positional=None, readout=None) -> _core.Network:
+    """A transformer Network.
+
+    Args:
+        token_embedding: vocabulary x d_model (row t: token t's vector).
+        blocks: block(...) dicts, applied in order.
+        positional: max_length x d_model, added to the token embedding at each position, or None.
+        readout: layers applied at every position after the blocks (layer(...) dicts or
+            (weight, bias, activation) triples), or None for the last block's output.
+
+    Raises:
+        ValueError: widths that do not match, naming the parameter.
+    """
+    t = {"type": "transformer", "token_embedding": _matrix(token_embedding), "blocks": list(blocks)}
+    if positional is not None:
+        t["positional"] = _matrix(positional)
+    if readout:
+        t["readout"] = {"layers": _layers(readout)}
+    return network(t)
+
+
+layer.__doc__ = layer.__doc__.replace("{ACTIVATIONS}", _core.activation_names())

@@ -10,6 +10,7 @@ void register_arithmetic(py::module_& m);
 void register_models(py::module_& m);
 void register_claims(py::module_& m);
 void register_experiments(py::module_& m);
+void register_verify(py::module_& m);
 }  // namespace fpx::python
 
 namespace py = pybind11;
@@ -29,4 +30,5 @@ PYBIND11_MODULE(_core, m) {
   fpx::python::register_models(m);
   fpx::python::register_claims(m);
   fpx::python::register_experiments(m);
+  fpx::python::register_verify(m);
 }

@@ -97,3 +97,14 @@ expect_output("quantize;--quantizer;int4:channel;--matrix;[[7, -3.5, 0, 1]]" "-4
 expect_output("quantize;--quantizer;mxfp4;--matrix;[[0.1, -0.5, 0.25, 1]]" "0.125")
 expect_error("quantize;--quantizer;int4;--matrix;[[1, 2], [3]]" "row 1 has 1 entries")
 expect_error("quantize;--quantizer;int4;--matrix;[1, \"x\"]" "not a number")
+# fpx verify: a one-layer transformer for first = last over 3 tokens, length 5 (the query's bias
+# 4 puts weight e^4 / (e^4 + 4) on position 0, so the attended value is within 8 / 58.6 of t_0
+# and 1/2 - |t_0 - t_last| reads the answer). Exact arithmetic gets all 243 inputs right; in
+# fixed(6,3) the logit 4 is beyond the format's 3.875, and the first input wrong is 0 0 0 1 1.
+set(fel [=[{"blocks": [{"attention": {"heads": [{"key": {"weight": [["0", "1"]]}, "query": {"bias": ["4"], "weight": [["0", "0"]]}, "value": {"weight": [["1", "0"]]}}], "output": {"weight": [["-1"], ["0"]]}}, "mlp": {"layers": [{"activation": "relu", "weight": [["1", "0"], ["-1", "0"]]}, {"activation": "identity", "weight": [["-1", "-1"], ["0", "0"]]}]}, "mlp_residual": false}], "positional": [["0", "1"], ["0", "0"], ["0", "0"], ["0", "0"], ["0", "0"]], "readout": {"layers": [{"activation": "identity", "bias": ["1/2"], "weight": [["1", "0"]]}]}, "token_embedding": [["0", "0"], ["1", "0"], ["2", "0"]], "type": "transformer"}]=])
+expect_output("verify;--model;${fel};--spec;exact;--task;first_equals_last;--inputs;sequences:3:5;--readout;threshold=0" "\"wrong\": 0")
+expect_output("verify;--model;${fel};--spec;exact;--task;first_equals_last;--inputs;sequences:3:5;--readout;threshold=0" "\"checked\": 243")
+expect_output("verify;--model;${fel};--spec;fixed(6,3);--task;first_equals_last;--inputs;sequences:3:5;--readout;threshold=0" "\"input\": \"0 0 0 1 1\"")
+expect_output("verify;--model;${fel};--spec;fixed(6,3);--task;first_equals_last;--inputs;sequences:3:5;--readout;threshold=0" "\"step\": \"blocks[0].attention.heads[0].query.bias\"")
+expect_error("verify;--model;${fel};--spec;exact;--task;first_equals_last;--inputs;sequences:4:5" "vocabulary has 3")
+expect_error("verify;--model;${fel};--spec;exact;--task;palindrome;--inputs;sequences:3:5" "unknown task")

@@ -34,6 +34,7 @@
 #include "fpx/theory/protocol_checks.hpp"
 #include "fpx/theory/statistics.hpp"
 #include "fpx/theory/threshold_search.hpp"
+#include "fpx/theory/verify.hpp"
 #include "fpx/construct/equality.hpp"
 #include "fpx/construct/monotone.hpp"
 #include "fpx/construct/signed_binary.hpp"

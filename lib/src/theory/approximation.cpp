@@ -49,15 +49,19 @@ target_function target(std::string_view name) {
     t.value = [](double x, double) { return std::abs(x - 0.5); };
     t.exact = interpolate([](const rational& x) { return rational(abs(x - rational(1, 2))); },
                           {0, rational(1, 2), 1});
+    t.lipschitz = 1;
   } else if (name == "descending") {
     t.value = [](double x, double) { return 1 - x; };
     t.exact = interpolate([](const rational& x) { return 1 - x; }, {0, 1});
+    t.lipschitz = 1;
   } else if (name == "square") {
     t.value = [](double x, double) { return x * x; };
     t.curvature = 2;
+    t.lipschitz = 2;  // |2x| on [0, 1]
   } else if (name == "sine") {
     t.value = [](double x, double) { return std::sin(2 * std::numbers::pi * x); };
     t.curvature = 4 * std::numbers::pi * std::numbers::pi;
+    t.lipschitz = 2 * std::numbers::pi;
   } else if (name == "bump") {
     t.inputs = 2;
     t.value = [](double x, double y) {
@@ -65,6 +69,7 @@ target_function target(std::string_view name) {
       return u > 0 ? u * u : 0.0;
     };
     t.curvature = 48;  // |f_xx| <= 2 u_x^2 + 2 |u u_xx| <= 2 * 16 + 16
+    t.lipschitz = 8;   // |grad f| = 2 u |grad u| <= 2 * 1 * 4 where u > 0
   } else {
     std::string names;
     for (const auto& n : target_names()) names += (names.empty() ? "" : ", ") + n;

@@ -28,6 +28,7 @@ struct target_function {
   /// Piecewise-linear one-input targets: exactly, with the knots it bends at.
   std::optional<piecewise_linear> exact;
   double curvature = 0;  ///< a bound on |f''| (one input) or on every second partial (two)
+  double lipschitz = 0;  ///< a Lipschitz constant on [0,1]^inputs (Euclidean; 0: none known)
 };
 
 /// "abs" |x - 1/2|, "descending" 1 - x, "square" x^2, "sine" sin(2 pi x),

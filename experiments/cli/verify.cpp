@@ -1,0 +1,135 @@
+// fpx verify: a network checked on a task over a whole input space (theory/verify.hpp), JSON out.
+#include <fmt/format.h>
+
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "cli.hpp"
+#include "fpx/model/json.hpp"
+#include "fpx/theory/verify.hpp"
+
+namespace fpx::cli {
+namespace {
+
+struct request {
+  std::string model, spec, task, table, inputs, readout = "exact";
+  unsigned threads = 0;
+  std::size_t counterexamples = 4;
+  std::uint64_t begin = 0, end = UINT64_MAX;
+};
+
+// sequences:V:N, bits:W1,W2,..., or JSON (text or file): token sequences, or an MLP's input rows.
+input_space space_argument(const std::string& arg) {
+  if (arg.starts_with("sequences:")) {
+    const auto colon = arg.find(':', 10);
+    if (colon == std::string::npos) throw std::invalid_argument("--inputs sequences:V:N (vocabulary V, length N)");
+    return input_space::sequences(std::stoi(arg.substr(10, colon - 10)), std::stoi(arg.substr(colon + 1)));
+  }
+  if (arg.starts_with("bits:")) {
+    std::vector<int> widths;
+    std::size_t at = 5;
+    while (at <= arg.size()) {
+      const auto comma = arg.find(',', at);
+      widths.push_back(std::stoi(arg.substr(at, comma == std::string::npos ? std::string::npos : comma - at)));
+      if (comma == std::string::npos) break;
+      at = comma + 1;
+    }
+    return input_space::bit_strings(widths);
+  }
+  const nlohmann::json j = nlohmann::json::parse(json_argument(arg));
+  if (!j.is_array()) throw std::invalid_argument("--inputs: a JSON list of inputs");
+  bool tokens = true;
+  for (const auto& row : j)
+    for (const auto& x : row) tokens = tokens && x.is_number_integer();
+  if (tokens) return input_space::token_list(j.get<std::vector<std::vector<int>>>());
+  std::vector<rvector> vectors;
+  for (const auto& row : j) {
+    const rmatrix m = rmatrix_from_json(row.dump());
+    rvector v(m.cols());
+    for (Eigen::Index k = 0; k < m.cols(); ++k) v(k) = m(0, k);
+    vectors.push_back(std::move(v));
+  }
+  return input_space::vector_list(std::move(vectors));
+}
+
+task task_argument(const request& req) {
+  if (req.task.empty() == req.table.empty()) throw std::invalid_argument("give exactly one of --task and --table");
+  if (!req.task.empty()) return named_task(req.task);
+  const nlohmann::json j = nlohmann::json::parse(json_argument(req.table));
+  std::vector<std::vector<rational>> table;
+  bool every = false;
+  for (const auto& row : j) {
+    auto& r = table.emplace_back();
+    const auto read = [](const nlohmann::json& x) {
+      return x.is_string() ? parse_rational(x.get<std::string>()) : parse_rational(x.dump());
+    };
+    if (row.is_array()) {
+      every = true;
+      for (const auto& x : row) r.push_back(read(x));
+    } else {
+      r.push_back(read(row));
+    }
+  }
+  return table_task(std::move(table), every);
+}
+
+nlohmann::json texts(const std::vector<rational>& v) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& x : v) out.push_back(to_fraction_string(x));
+  return out;
+}
+
+void verify_claim(const request& req) {
+  const network net = network_from_json(json_argument(req.model));
+  const precision_spec spec = spec_argument(req.spec);
+  const input_space space = space_argument(req.inputs);
+  const task t = task_argument(req);
+  const readout r = readout::parse(req.readout);
+  const task_check c = verify(net, spec, t, space, r,
+                              {req.threads, req.counterexamples, true, req.begin, req.end, 4096, 0});
+  nlohmann::json classes = nlohmann::json::object();
+  for (const auto& [key, counts] : c.by_class) classes[key] = {{"checked", counts.checked}, {"wrong", counts.wrong}};
+  nlohmann::json examples = nlohmann::json::array();
+  for (const auto& ce : c.counterexamples) {
+    nlohmann::json e{{"index", ce.index}, {"input", ce.input}, {"expected", texts(ce.expected)},
+                     {"output", ce.output ? nlohmann::json::parse(to_json(*ce.output)) : nlohmann::json(nullptr)},
+                     {"error", ce.error.empty() ? nlohmann::json(nullptr) : nlohmann::json(ce.error)}};
+    if (ce.first_divergence)
+      e["divergence"] = {{"step", ce.first_divergence->step}, {"row", ce.first_divergence->row},
+                         {"col", ce.first_divergence->col}, {"first", ce.first_divergence->first},
+                         {"second", ce.first_divergence->second}};
+    else
+      e["divergence"] = nullptr;
+    examples.push_back(e);
+  }
+  const nlohmann::json out{{"task", t.name}, {"inputs", space.name()}, {"readout", r.name()}, {"spec", spec.name},
+                           {"checked", c.checked}, {"wrong", c.wrong}, {"correct", c.correct()},
+                           {"begin", c.begin}, {"end", c.end}, {"by_class", classes}, {"counterexamples", examples}};
+  std::cout << out.dump(1) << "\n";
+}
+
+}  // namespace
+
+void add_verify(CLI::App& app) {
+  auto req = std::make_shared<request>();
+  auto* sub = app.add_subcommand("verify", "Check a network on a task over a whole input space (JSON out)");
+  sub->add_option("--model", req->model, "Network JSON (file or text)")->required();
+  sub->add_option("--spec", req->spec,
+                  std::string("Precision spec: a preset (") + std::string(spec_preset_grammar()) + ") or JSON (file or text)")
+      ->required();
+  sub->add_option("--task", req->task, "A named task: " + task_grammar());
+  sub->add_option("--table", req->table,
+                  "Or the expected value of each input, as a JSON list (file or text; a list per input for every position)");
+  sub->add_option("--inputs", req->inputs,
+                  "sequences:V:N (every sequence of N tokens over V), bits:W1,W2,... (bit strings), or a JSON list of "
+                  "token sequences or MLP input rows (file or text)")
+      ->required();
+  sub->add_option("--readout", req->readout, "How an output is read: " + readout_grammar());
+  sub->add_option("--threads", req->threads, "Threads (0: every core); the result does not depend on it");
+  sub->add_option("--counterexamples", req->counterexamples, "Failing inputs to report (lowest index first)");
+  sub->add_option("--begin", req->begin, "First input index checked (a shard)");
+  sub->add_option("--end", req->end, "One past the last input index checked");
+  sub->final_callback([req] { verify_claim(*req); });
+}
+
+}  // namespace fpx::cli
