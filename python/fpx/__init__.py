@@ -26,6 +26,7 @@ from ._core import (
     allocate_bits,
     check_fooling_set,
     first_divergence,
+    first_equals_last_construction,
     search_equality_separation,
     simulation_bound,
 )
@@ -82,7 +83,7 @@ __all__ = [
     "attention", "attention_head", "bit_strings", "block", "inputs", "interval", "layer", "linear",
     "precision_search", "sequences", "transformer", "verify", "MXFormat", "Network",
     "PrecisionSpec", "Protocol", "SplitInput", "add", "allocate_bits", "check_fooling_set",
-    "decode", "div", "dot", "encode", "equality_construction",
+    "decode", "div", "dot", "encode", "equality_construction", "first_equals_last_construction",
     "exact_value", "exp", "experiments", "first_divergence", "fma", "formats", "gptq", "log", "mlp",
     "mul", "mx_formats", "negate", "network", "quantize", "quantize_mx", "reciprocal", "round",
     "run_experiment", "search_equality_separation", "simulation_bound", "spec", "sqrt", "sub",

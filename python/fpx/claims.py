@@ -174,7 +174,9 @@ def precision_search(network, spec, task: TaskLike, inputs: InputsLike, families
         {"levels": [{"format", "bits", "wrong", "correct",
         "counterexample"}], "minimal_bits" (the fewest bits from which every level up is
         correct, or None), "minimal_format", "below" (the format one level below it),
-        "counterexample_below" (its first failing input, traced, with its divergence),
+        "counterexample_below" (its first failing input, traced, with its divergence from exact
+        arithmetic and its "reference_divergence": the first step where it departs from the
+        reference spec's evaluation of the same input, the quantity under test's doing),
         "non_monotone" (a level below that is correct)}), "bottleneck" (the quantity needing the
         most bits, or the first correct at no level) and "joint" ({"found", "formats",
         "total_bits", "assignments_checked"}).

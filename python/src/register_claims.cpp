@@ -6,6 +6,7 @@
 
 #include "convert.hpp"
 #include "fpx/construct/equality.hpp"
+#include "fpx/construct/first_equals_last.hpp"
 #include "fpx/theory/protocol_checks.hpp"
 #include "fpx/theory/threshold_search.hpp"
 
@@ -191,6 +192,16 @@ Returns None, or a dict with "x" and "x_other" (Alice's inputs with equal final 
                     py::arg("split") = std::move(c.split));
   }, py::arg("n"), py::arg("kind") = "dyadic", py::arg("readout") = "step",
      "The equality construction for EQ_n; use fpx.equality_construction.");
+
+  m.def("first_equals_last_construction", [](int vocabulary, int length, int scale) {
+    return model{first_equals_last(vocabulary, length, scale)};
+  }, py::arg("vocabulary"), py::arg("length"), py::arg("scale") = 0, R"doc(The one-layer transformer for first = last (proofs/first_equals_last.md).
+
+Over the tokens 0 .. vocabulary - 1 at the given length; read its last position with the
+readout threshold=0. scale: the query's logit on position 0 (0: the smallest integer s with
+e^s > 4 (n-1)(V-1) - (n-1), which keeps the attention's leak below 1/4).)doc");
+  m.def("first_equals_last_scale", &first_equals_last_scale, py::arg("vocabulary"), py::arg("length"),
+        "The default logit scale of first_equals_last_construction.");
 
   m.def("search_equality_separation", [](const format& f, int n, std::uint64_t budget, unsigned threads) {
     separation_search s;

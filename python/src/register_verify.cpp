@@ -34,16 +34,18 @@ py::dict counterexample_dict(const counterexample& c, const input_space& space) 
     for (Eigen::Index i = 0; i < x.size(); ++i) v.append(to_fraction(x(i)));
     input = v;
   }
-  py::object divergence = py::none();
-  if (c.first_divergence)
-    divergence = py::dict(py::arg("step") = c.first_divergence->step, py::arg("row") = c.first_divergence->row,
-                          py::arg("col") = c.first_divergence->col, py::arg("first") = c.first_divergence->first,
-                          py::arg("second") = c.first_divergence->second);
+  const auto divergence_dict = [](const std::optional<fpx::divergence>& d) -> py::object {
+    if (!d) return py::none();
+    return py::dict(py::arg("step") = d->step, py::arg("row") = d->row, py::arg("col") = d->col,
+                    py::arg("first") = d->first, py::arg("second") = d->second);
+  };
+  const py::object divergence = divergence_dict(c.first_divergence);
   return py::dict(py::arg("index") = c.index, py::arg("input") = input, py::arg("text") = c.input,
                   py::arg("expected") = expected, py::arg("output") = rows_of(c.output),
                   py::arg("error") = c.error.empty() ? py::object(py::none()) : py::object(py::str(c.error)),
                   py::arg("evaluation") = c.traced ? py::cast(*c.traced) : py::object(py::none()),
-                  py::arg("divergence") = divergence);
+                  py::arg("divergence") = divergence,
+                  py::arg("reference_divergence") = divergence_dict(c.reference_divergence));
 }
 
 py::dict check_dict(const task_check& c, const input_space& space) {

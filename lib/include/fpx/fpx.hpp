@@ -36,6 +36,7 @@
 #include "fpx/theory/threshold_search.hpp"
 #include "fpx/theory/verify.hpp"
 #include "fpx/construct/equality.hpp"
+#include "fpx/construct/first_equals_last.hpp"
 #include "fpx/construct/monotone.hpp"
 #include "fpx/construct/signed_binary.hpp"
 #include "fpx/construct/ternary.hpp"

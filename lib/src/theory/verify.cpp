@@ -564,6 +564,25 @@ format_family format_family::list(const std::vector<std::string>& names) {
 
 namespace {
 
+// Input k traced under `spec` (as verify evaluates it).
+evaluation traced_run(const network& model, const precision_spec& spec, const task& t, const input_space& space,
+                      std::uint64_t k, std::uint64_t first_site) {
+  evaluation_options o;
+  o.trace = true;
+  o.first_site = first_site + k * batch_site_stride;
+  return std::visit(
+      [&](const auto& m) -> evaluation {
+        const evaluator e(m, spec);
+        if constexpr (std::is_same_v<std::decay_t<decltype(m)>, mlp>) {
+          return e(space.vector(k), o);
+        } else {
+          o.last_position_only = !t.every_position;
+          return e(std::span<const int>(space.tokens(k)), o);
+        }
+      },
+      model);
+}
+
 precision_spec with_format(const precision_spec& reference, quantity q, const format& f) {
   precision_spec s = reference;
   s.formats[static_cast<std::size_t>(q)] = f;
@@ -595,7 +614,18 @@ precision_search search_precision(const network& model, const precision_spec& re
     for (const format& f : family.levels) {
       const task_check c = verify(model, with_format(reference, q, f), t, space, r, check);
       precision_level level{f.name(), f.bits(), c.wrong, c.correct(), std::nullopt};
-      if (!c.counterexamples.empty()) level.first_failure = c.counterexamples.front();
+      if (!c.counterexamples.empty()) {
+        level.first_failure = c.counterexamples.front();
+        counterexample& ce = *level.first_failure;
+        if (ce.traced) {
+          try {
+            ce.reference_divergence =
+                first_divergence(*ce.traced, traced_run(model, reference, t, space, ce.index, check.first_site));
+          } catch (const std::domain_error&) {  // the reference fails on it too: no comparison
+          } catch (const std::overflow_error&) {
+          }
+        }
+      }
       qp.levels.push_back(std::move(level));
     }
     // The lowest level from which every level up is correct.

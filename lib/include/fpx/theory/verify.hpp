@@ -128,6 +128,9 @@ struct counterexample {
   /// (verify_options::trace_counterexamples).
   std::optional<evaluation> traced;
   std::optional<fpx::divergence> first_divergence;
+  /// search_precision only: where it first departs from the reference spec's evaluation of the
+  /// same input (which is correct there): the step the quantity under test changes first.
+  std::optional<fpx::divergence> reference_divergence;
 };
 
 struct task_counts {
