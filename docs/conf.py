@@ -86,6 +86,8 @@ class GrammarDirective(Directive):
             "orders": _core.summation_order_names(),
             "activations": _core.activation_names(),
             "aliases": ", ".join(f"{a} = {p}" for a, p in _core.format_aliases()),
+            "tasks": _core.task_grammar(),
+            "readouts": _core.readout_grammar(),
         }
         name = self.arguments[0]
         if name not in texts:

@@ -23,7 +23,7 @@ from .models import spec as _spec
 
 
 def sequences(vocabulary: int, length: int) -> _core.InputSpace:
-    """Every token sequence of `length` over the tokens 0 .. vocabulary - 1 (vocabulary**length
+    """Every token sequence of `length` over the tokens 0 .. vocabulary - 1 (vocabulary^length
     inputs), numbered lexicographically: position 0 varies slowest."""
     return _core.InputSpace.sequences(vocabulary, length)
 
@@ -100,17 +100,17 @@ def verify(network, spec, task: TaskLike, inputs: InputsLike, readout: str = "ex
         network: a Network (a transformer reads token sequences at its last position, or every
             position for tasks that return a value per position; an MLP reads input vectors).
         spec: the PrecisionSpec (or a preset name or dict) to evaluate under.
-        task: a named task ({TASKS}); a callable taking the input (a tuple of tokens, or the
+        task: a named task (``{TASKS}``); a callable taking the input (a tuple of tokens, or the
             input's text for vector inputs) and returning the expected value (a number, or a
             list with one value per position); or a table with one such value per input. For an
             interval: a named target (abs, descending, square, sine) or a callable f(x).
-        inputs: an input space: fpx.sequences(vocabulary, length), fpx.bit_strings(*widths), an
+        inputs: an input space: fpx.sequences(vocabulary, length), fpx.bit_strings(w1, w2, ...), an
             explicit list (fpx.inputs), or fpx.interval(low, high) for a one-input MLP.
-        readout: how an output is read: {READOUTS}.
+        readout: how an output is read: ``{READOUTS}``.
         threads: threads (0: every core); the result does not depend on it.
         counterexamples: how many failing inputs to return (those of lowest index).
         trace: trace the counterexamples and find where they first leave exact arithmetic.
-        first_site: stochastic rounding: input k numbers its sites from first_site + k * 2**32.
+        first_site: stochastic rounding: input k numbers its sites from first_site + k 2^32.
         begin, end: check only inputs begin <= k < end (a shard; results of consecutive shards
             add up).
         lipschitz: for an interval, a Lipschitz constant of the target on it.
@@ -123,7 +123,7 @@ def verify(network, spec, task: TaskLike, inputs: InputsLike, readout: str = "ex
         error, or None), "evaluation" (the traced Evaluation, or None) and "divergence" (where it
         first leaves exact arithmetic: {"step", "row", "col", "first", "second"}, or None).
         For an interval: {"low", "high", "values" (the input format's values checked),
-        "sup_error" (a bound on sup |network - target| over the interval), "largest_at_values",
+        "sup_error" (a bound on the sup of abs(network - target) over the interval), "largest_at_values",
         "worst", "kind"}.
     """
     s = _spec(spec)

@@ -261,7 +261,7 @@ readout readout::parse(std::string_view text) {
 std::string readout_grammar() {
   return "exact (the one output equals the expected value), argmax (the unique largest output's index is the "
          "expected class), sign (expected 1 iff the output is > 0), threshold=T (expected 1 iff the output is >= T), "
-         "tolerance=E (|output - expected| <= E); T and E exact (1/2, 0.25)";
+         "tolerance=E (abs(output - expected) <= E); T and E exact (1/2, 0.25)";
 }
 
 std::string readout::name() const {
