@@ -89,8 +89,28 @@ def main(parity_program, repetitions=7):
         "batch, 2 threads": (len(inputs), lambda: net.evaluate(inputs, spec, threads=2)),
         "Python loop": (len(loop_inputs), lambda: [net.evaluate(v, spec) for v in loop_inputs]),
     }, max(3, repetitions // 2))
+    # Checking a claim (fpx.verify): a one-layer, 2-head, d = 8 transformer on every sequence of
+    # 10 tokens over 4 (2^20 inputs), on 1 and 2 threads, against Network.evaluate in a loop.
+    import itertools
+    w = lambda r, c: rng.standard_normal((r, c)) / 3  # noqa: E731
+    heads = [fpx.attention_head(w(4, 8), w(4, 8), w(4, 8)) for _ in range(2)]
+    claim_net = fpx.transformer(w(4, 8), [fpx.block(fpx.attention(heads, output=w(8, 8)),
+                                                    mlp=[(w(16, 8), None, "relu"), (w(8, 16), None, "identity")])],
+                                positional=w(10, 8), readout=[(w(1, 8), None, "identity")])
+    claim_spec = fpx.spec("fixed(12,8)")
+    space = fpx.sequences(4, 10)
+    checks = {}
+    for threads in (1, 2):
+        t0 = time.perf_counter()
+        fpx.verify(claim_net, claim_spec, "first_equals_last", space, readout="sign", threads=threads)
+        checks[f"verify, {threads} thread{'s' if threads > 1 else ''}"] = len(space) / (time.perf_counter() - t0)
+    sample = list(itertools.islice(itertools.product(range(4), repeat=10), 2000))
+    t0 = time.perf_counter()
+    for x in sample:
+        claim_net.evaluate(list(x), claim_spec, last_position_only=True)
+    checks["Network.evaluate in a Python loop"] = len(sample) / (time.perf_counter() - t0)
     print(json.dumps({"elements": N, "repetitions": repetitions, "python": python, "cpp": cpp,
-                      "evaluations": evaluations}))
+                      "evaluations": evaluations, "verify": checks, "verify_inputs": len(space)}))
 
 
 if __name__ == "__main__":

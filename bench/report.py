@@ -127,6 +127,16 @@ def python_section(path):
     for name in ("batch, 1 thread", "batch, 2 threads", "Python loop"):
         print(f"| {name} | {ev[name]:,.0f} | {ev[name] / loop:.2f} |")
     print()
+    if "verify" in data:
+        v = data["verify"]
+        loop = v["Network.evaluate in a Python loop"]
+        print(f"Checking a claim (`fpx.verify`): a one-layer, 2-head, d = 8 transformer with an MLP, every one of")
+        print(f"the {data['verify_inputs']:,} sequences of 10 tokens over 4, under fixed(12,8), inputs per second:\n")
+        print("| call | inputs/s | seconds for all | / Python loop |")
+        print("|---|---|---|---|")
+        for name, rate in v.items():
+            print(f"| {name} | {rate:,.0f} | {data['verify_inputs'] / rate:.1f} | {rate / loop:.2f} |")
+        print()
 
 
 if __name__ == "__main__":
