@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "support.hpp"
-#include "fpx/exact/parallel.hpp"
+#include "fpx/exact/distributed.hpp"
 #include "fpx/exact/random_stream.hpp"
 
 namespace fpx {
@@ -47,14 +47,28 @@ struct candidate {
 // The best (smallest error, then smallest index) over [0, count), with a deterministic merge.
 template <class Make>
 unsigned_search best_of(const target_function& f, std::uint64_t count, unsigned threads, Make make) {
-  const auto ranges = map_ranges(count, 64, threads, [&](std::uint64_t begin, std::uint64_t end) {
-    candidate best{std::numeric_limits<double>::infinity(), begin};
-    for (std::uint64_t i = begin; i < end; ++i) {
-      const double e = shifted_error(make(i), f, search_grid);
-      if (e < best.error) best = {e, i};
-    }
-    return best;
-  });
+  const auto ranges = map_units(
+      count, 64, threads,
+      [&](std::uint64_t begin, std::uint64_t end) {
+        candidate best{std::numeric_limits<double>::infinity(), begin};
+        for (std::uint64_t i = begin; i < end; ++i) {
+          const double e = shifted_error(make(i), f, search_grid);
+          if (e < best.error) best = {e, i};
+        }
+        return best;
+      },
+      [](const candidate& c) {
+        byte_writer w;
+        w.put(c.error).put(c.index);
+        return w.take();
+      },
+      [](const std::string& bytes) {
+        byte_reader r(bytes);
+        candidate c;
+        c.error = r.get<double>();
+        c.index = r.get<std::uint64_t>();
+        return c;
+      });
   unsigned_search out;
   out.best_error = std::numeric_limits<double>::infinity();
   for (const candidate& c : ranges)

@@ -10,7 +10,7 @@
 #include <set>
 #include <stdexcept>
 
-#include "fpx/exact/parallel.hpp"
+#include "fpx/exact/distributed.hpp"
 
 namespace fpx {
 namespace {
@@ -104,6 +104,20 @@ class function_set {
   }
   bool full() const { return count_ == possible_; }
   std::uint64_t count() const { return count_; }
+  // Bytes of the set, for map_units (exact/distributed.hpp).
+  std::string encode() const {
+    byte_writer w;
+    w.put(possible_).put(count_).put_all(bits_);
+    return w.take();
+  }
+  static function_set decode(const std::string& bytes) {
+    byte_reader r(bytes);
+    function_set f;
+    f.possible_ = r.get<std::uint64_t>();
+    f.count_ = r.get<std::uint64_t>();
+    f.bits_ = r.get_all<std::uint64_t>();
+    return f;
+  }
   std::vector<std::uint64_t> tables() const {
     std::vector<std::uint64_t> out;
     for (std::uint64_t t = 0; t < possible_; ++t)
@@ -180,16 +194,19 @@ census_result census(int inputs, int width, const std::vector<rational>& levels,
                      const std::vector<rational>& biases, unsigned threads) {
   const space s = make_space(inputs, width, levels, biases);
   std::atomic<bool> everything_found{false};
-  const auto parts = map_ranges(s.features.size(), 1, threads, [&](std::uint64_t begin, std::uint64_t end) {
-    function_set found(s.points);
-    std::vector<std::size_t> chosen(static_cast<std::size_t>(s.width));
-    for (std::uint64_t j = begin; j < end && !found.full() && !everything_found; ++j) {
-      chosen[0] = j;
-      walk(s, chosen, 1, found, everything_found);
-    }
-    if (found.full()) everything_found = true;
-    return found;
-  });
+  const auto parts = map_units(
+      s.features.size(), 1, threads,
+      [&](std::uint64_t begin, std::uint64_t end) {
+        function_set found(s.points);
+        std::vector<std::size_t> chosen(static_cast<std::size_t>(s.width));
+        for (std::uint64_t j = begin; j < end && !found.full() && !everything_found; ++j) {
+          chosen[0] = j;
+          walk(s, chosen, 1, found, everything_found);
+        }
+        if (found.full()) everything_found = true;
+        return found;
+      },
+      [](const function_set& f) { return f.encode(); }, &function_set::decode);
   function_set all(s.points);
   for (const function_set& part : parts) all.merge(part);
   census_result r;

@@ -1,5 +1,7 @@
 #include "fpx/theory/protocol_checks.hpp"
 
+#include "fpx/exact/distributed.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <map>
@@ -104,20 +106,38 @@ verification verify(const protocol& p, const boolean_function& target,
     std::vector<input_pair> failing;
   };
   const std::uint64_t range = std::max<std::uint64_t>(1, in.alice_inputs() / 64);
-  const auto parts = map_ranges(in.alice_inputs(), range, threads, [&](std::uint64_t lo, std::uint64_t hi) {
-    range_result r;
-    for (std::uint64_t x = lo; x < hi; ++x)
-      for (std::uint64_t y = 0; y < in.bob_inputs(); ++y) {
-        std::uint32_t id = alice_id[group_of[y]][x];
-        for (std::size_t k = 0; k < steps; ++k)
-          id = next[k][2 * id + (k < in.bob_bits ? bit_of(y, k) : 0)];
-        if (!equals_bit(outputs[id], target(x, y))) {
-          ++r.failures;
-          if (r.failing.size() < failure_cap) r.failing.emplace_back(x, y);
+  const auto parts = map_units(
+      in.alice_inputs(), range, threads,
+      [&](std::uint64_t lo, std::uint64_t hi) {
+        range_result r;
+        for (std::uint64_t x = lo; x < hi; ++x)
+          for (std::uint64_t y = 0; y < in.bob_inputs(); ++y) {
+            std::uint32_t id = alice_id[group_of[y]][x];
+            for (std::size_t k = 0; k < steps; ++k)
+              id = next[k][2 * id + (k < in.bob_bits ? bit_of(y, k) : 0)];
+            if (!equals_bit(outputs[id], target(x, y))) {
+              ++r.failures;
+              if (r.failing.size() < failure_cap) r.failing.emplace_back(x, y);
+            }
+          }
+        return r;
+      },
+      [](const range_result& r) {
+        byte_writer w;
+        w.put(r.failures).put<std::uint64_t>(r.failing.size());
+        for (const auto& [x, y] : r.failing) w.put(x).put(y);
+        return w.take();
+      },
+      [](const std::string& bytes) {
+        byte_reader rd(bytes);
+        range_result r;
+        r.failures = rd.get<std::uint64_t>();
+        for (auto k = rd.get<std::uint64_t>(); k > 0; --k) {
+          const auto x = rd.get<std::uint64_t>();
+          r.failing.emplace_back(x, rd.get<std::uint64_t>());
         }
-      }
-    return r;
-  });
+        return r;
+      });
   result.pairs = in.alice_inputs() * in.bob_inputs();
   for (const auto& r : parts) {
     result.failures += r.failures;

@@ -9,7 +9,7 @@
 #include <stdexcept>
 
 #include "fpx/arith/codec.hpp"
-#include "fpx/exact/parallel.hpp"
+#include "fpx/exact/distributed.hpp"
 #include "fpx/model/detail/rules.hpp"
 #include "fpx/model/evaluate.hpp"
 
@@ -302,15 +302,31 @@ separation_search search_equality_separation(const format& f, int n, std::uint64
     std::uint64_t nodes = 0;
   };
   const std::uint64_t per_range = node_budget == 0 ? 0 : std::max<std::uint64_t>(1, node_budget / first_choices);
-  const auto parts = map_ranges(first_choices, 1, threads, [&](std::uint64_t lo, std::uint64_t hi) {
-    searcher s(tables, n, per_range);
-    range_result r;
-    r.found = s.alice(0, {}, lo, hi);
-    r.complete = r.found || !s.out_of_budget;
-    r.nodes = s.nodes;
-    if (r.found) r.values = s.chosen;
-    return r;
-  });
+  const auto parts = map_units(
+      first_choices, 1, threads,
+      [&](std::uint64_t lo, std::uint64_t hi) {
+        searcher s(tables, n, per_range);
+        range_result r;
+        r.found = s.alice(0, {}, lo, hi);
+        r.complete = r.found || !s.out_of_budget;
+        r.nodes = s.nodes;
+        if (r.found) r.values = s.chosen;
+        return r;
+      },
+      [](const range_result& r) {
+        byte_writer w;
+        w.put<std::uint8_t>(r.found).put<std::uint8_t>(r.complete).put(r.nodes).put_all(r.values);
+        return w.take();
+      },
+      [](const std::string& bytes) {
+        byte_reader rd(bytes);
+        range_result r;
+        r.found = rd.get<std::uint8_t>() != 0;
+        r.complete = rd.get<std::uint8_t>() != 0;
+        r.nodes = rd.get<std::uint64_t>();
+        r.values = rd.get_all<code_t>();
+        return r;
+      });
   for (const auto& r : parts) {
     result.nodes += r.nodes;
     if (!result.found && r.found) {
