@@ -12,7 +12,7 @@ packages=(
   libopenblas0-serial  # a fast single-threaded BLAS for torch and numpy (the default is the reference BLAS)
   clang-14 libfuzzer-14-dev libclang-rt-14-dev  # the sanitizer build and the fuzzers (scripts/test.sh)
   python3-pip python3-venv python3-setuptools python3-wheel  # pip install . (offline, no build isolation)
-  python3-sphinx python3-breathe doxygen  # the documentation site (docs/, built by the tests)
+  python3-sphinx python3-breathe python3-myst-parser doxygen  # the documentation site (docs/, built by the tests)
   openmpi-bin libopenmpi-dev  # fpx run on many ranks (mpirun; FPX_WITH_MPI)
 )
 missing=()

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli.hpp"
+#include "processes.hpp"
 #include "runner/experiment.hpp"
 
 namespace fpx::cli {
@@ -33,21 +34,26 @@ nlohmann::json config_argument(const std::string& arg) {
 }
 
 void run(const request& req, const std::vector<std::string>& argv) {
-  if (req.list || (req.experiment.empty() && !req.all)) return list_experiments();
+  if (req.list || (req.experiment.empty() && !req.all)) {
+    if (processes().rank() == 0) list_experiments();
+    return;
+  }
   if (req.all && !req.experiment.empty())
     throw std::invalid_argument("fpx run: give one experiment or --all, not both");
   if (req.all && !req.config.empty())
     throw std::invalid_argument("fpx run --all runs every experiment with its defaults; --config is for one");
   const nlohmann::json config = config_argument(req.config);
   const auto progress = [](const std::string& line) { std::cerr << line << "\n" << std::flush; };
+  experiments::process_group& group = processes();  // rank 0 reports and writes
   std::vector<std::string> names;
   if (req.all)
     for (const auto& e : experiments::registry()) names.push_back(e.name);
   else
     names.push_back(req.experiment);
   for (const auto& name : names) {
-    if (req.all) std::cerr << "== " << name << "\n" << std::flush;
-    std::cout << experiments::run(name, config, req.out_dir, req.threads, argv, progress).string() << "\n";
+    if (req.all && group.rank() == 0) std::cerr << "== " << name << "\n" << std::flush;
+    const auto directory = experiments::run(name, config, req.out_dir, req.threads, argv, progress, group);
+    if (group.rank() == 0) std::cout << directory.string() << "\n";
   }
 }
 

@@ -2,9 +2,11 @@
 #include <fmt/format.h>
 
 #include <iostream>
+#include <optional>
 #include <nlohmann/json.hpp>
 
 #include "cli.hpp"
+#include "processes.hpp"
 #include "fpx/model/json.hpp"
 #include "fpx/theory/verify.hpp"
 
@@ -85,8 +87,15 @@ void verify_claim(const request& req) {
   const input_space space = space_argument(req.inputs);
   const task t = task_argument(req);
   const readout r = readout::parse(req.readout);
+  // Under MPI the units go to every rank (no unit files: a verify is one call); rank 0 prints.
+  experiments::process_group& group = processes();
+  experiments::unit_journal ranks(group, {}, [](const std::string&) {});
+  std::optional<unit_distributor_scope> scope;
+  if (group.size() > 1) scope.emplace(&ranks);
   const task_check c = verify(net, spec, t, space, r,
                               {req.threads, req.counterexamples, true, req.begin, req.end, 4096, 0});
+  scope.reset();
+  if (group.rank() != 0) return;
   nlohmann::json classes = nlohmann::json::object();
   for (const auto& [key, counts] : c.by_class) classes[key] = {{"checked", counts.checked}, {"wrong", counts.wrong}};
   nlohmann::json examples = nlohmann::json::array();

@@ -76,15 +76,18 @@ nlohmann::json versions() {
 // The cells an interrupted run finished, when its journal was written with the same header.
 // A line that does not parse as a cell (a torn last line where the interruption hit a write,
 // or one damaged later) is reported and not used: its cell is computed again.
+// `matched` says whether the journal was written with this header (its unit files may serve).
 std::map<std::string, nlohmann::json> read_journal(const std::filesystem::path& path,
                                                    const nlohmann::json& header,
-                                                   const progress_sink& progress) {
+                                                   const progress_sink& progress, bool& matched) {
   std::map<std::string, nlohmann::json> cells;
+  matched = false;
   std::ifstream in(path);
   std::string line;
   if (!in || !std::getline(in, line)) return cells;
   const nlohmann::json first = nlohmann::json::parse(line, nullptr, false);
   if (first != header) return cells;
+  matched = true;
   for (std::size_t number = 2; std::getline(in, line); ++number) {
     const nlohmann::json entry = nlohmann::json::parse(line, nullptr, false);
     const auto rows_are_rows = [&] {
@@ -233,36 +236,73 @@ nlohmann::json resolve_parameters(const experiment& e, const nlohmann::json& con
 }
 
 context::context(const experiment& e, const nlohmann::json& config, const std::filesystem::path& out_root,
-                 unsigned threads, std::vector<std::string> argv, progress_sink progress)
+                 unsigned threads, std::vector<std::string> argv, progress_sink progress, process_group& group)
     : experiment_(e),
+      group_(group),
       parameters_(resolve_parameters(e, config)),
       threads_(threads),
       argv_(std::move(argv)),
-      progress_(progress ? std::move(progress) : [](const std::string&) {}),
+      progress_(progress && group.rank() == 0 ? std::move(progress) : [](const std::string&) {}),
       directory_(out_root / e.name),
       journal_(directory_ / (e.name + ".cells.jsonl")),
-      source_(source_state(out_root)),
+      units_directory_(directory_ / (e.name + ".units")),
+      source_(group.rank() == 0 ? source_state(out_root) : nlohmann::json()),
       started_(utc_now()),
       clock_(seconds_now()) {
   if (!e.body.columns.empty()) table_.emplace(e.body.columns);
-  std::filesystem::create_directories(directory_);
-  const nlohmann::json header{{"experiment", e.name}, {"parameters", parameters_}, {"source", source_}};
-  const bool existed = std::filesystem::exists(journal_);
-  finished_ = read_journal(journal_, header, progress_);
-  std::string text = header.dump() + "\n";
-  for (const auto& [key, entry] : finished_) text += entry.dump() + "\n";
-  if (!finished_.empty())
-    progress_(fmt::format("resuming: {} cells finished by an interrupted run", finished_.size()));
-  else if (existed)
-    progress_("starting afresh: the journal there is from other parameters or another source");
-  write_atomically(journal_, text);  // the usable cells only, so that later appends follow whole lines
+  std::string finished_text;
+  if (group_.rank() == 0) {
+    std::filesystem::create_directories(directory_);
+    const nlohmann::json header{{"experiment", e.name}, {"parameters", parameters_}, {"source", source_}};
+    const bool existed = std::filesystem::exists(journal_);
+    bool matched = false;
+    finished_ = read_journal(journal_, header, progress_, matched);
+    std::string text = header.dump() + "\n";
+    for (const auto& [key, entry] : finished_) text += entry.dump() + "\n";
+    if (!finished_.empty())
+      progress_(fmt::format("resuming: {} cells finished by an interrupted run", finished_.size()));
+    else if (existed && !matched)
+      progress_("starting afresh: the journal there is from other parameters or another source");
+    if (!matched) std::filesystem::remove_all(units_directory_);  // units of another run
+    std::filesystem::create_directories(units_directory_);
+    write_atomically(journal_, text);  // the usable cells only, so that later appends follow whole lines
+    finished_text = nlohmann::json(finished_).dump();
+  }
+  if (group_.size() > 1) {  // every rank skips the same cells
+    group_.broadcast(finished_text);
+    if (group_.rank() != 0) finished_ = finished_text.empty() ? decltype(finished_){}
+                                                              : nlohmann::json::parse(finished_text).get<decltype(finished_)>();
+  }
+  units_.emplace(group_, units_directory_, progress_);
 }
 
-void context::record(const std::string& key, const nlohmann::json& entry, const std::string& how) {
+void context::record(const std::string& key, nlohmann::json entry, const std::string& how) {
+  ++done_;
+  if (group_.rank() != 0) return;
   std::ofstream out(journal_, std::ios::app);
   out << entry.dump() << "\n" << std::flush;
   if (!out) throw std::runtime_error("cannot append to " + journal_.string());
-  progress_(fmt::format("[{}] {} ({})", ++done_, key, how));
+  progress_(fmt::format("[{}] {} ({})", done_, key, how));
+}
+
+// Runs a cell's body with the unit journal installed, then journals the cell with its units'
+// costs; its unit files go only after the cell's entry is written.
+template <class Body>
+void context::run_cell(const std::string& key, Body body) {
+  const double t0 = seconds_now();
+  units_->begin_cell(key);
+  nlohmann::json entry;
+  {
+    const unit_distributor_scope scope(&*units_);
+    entry = body();
+  }
+  const auto costs = units_->costs();
+  if (!costs.empty()) {
+    entry["unit_seconds"] = costs;
+    unit_costs_[key] = costs;
+  }
+  record(key, entry, fmt::format("{:.1f} s", seconds_now() - t0));
+  units_->end_cell();
 }
 
 void context::cell(const std::string& key, const std::function<void(table_rows&)>& body) {
@@ -271,12 +311,14 @@ void context::cell(const std::string& key, const std::function<void(table_rows&)
   table_rows rows;
   if (const auto it = finished_.find(key); it != finished_.end() && it->second.contains("rows")) {
     rows = it->second["rows"].get<table_rows>();
+    if (it->second.contains("unit_seconds")) unit_costs_[key] = it->second["unit_seconds"];
     ++resumed_;
     progress_(fmt::format("[{}] {} (from the journal)", ++done_, key));
   } else {
-    const double t0 = seconds_now();
-    body(rows);
-    record(key, {{"cell", key}, {"rows", rows}}, fmt::format("{:.1f} s", seconds_now() - t0));
+    run_cell(key, [&] {
+      body(rows);
+      return nlohmann::json{{"cell", key}, {"rows", rows}};
+    });
   }
   for (auto& r : rows) table_->add(std::move(r));
 }
@@ -284,23 +326,30 @@ void context::cell(const std::string& key, const std::function<void(table_rows&)
 std::string context::cell_text(const std::string& key, const std::function<std::string()>& body) {
   if (!keys_.insert(key).second) throw std::logic_error("experiment cell '" + key + "' twice");
   if (const auto it = finished_.find(key); it != finished_.end() && it->second.contains("text")) {
+    if (it->second.contains("unit_seconds")) unit_costs_[key] = it->second["unit_seconds"];
     ++resumed_;
     progress_(fmt::format("[{}] {} (from the journal)", ++done_, key));
     return it->second["text"].get<std::string>();
   }
-  const double t0 = seconds_now();
-  std::string text = body();
-  record(key, {{"cell", key}, {"text", text}}, fmt::format("{:.1f} s", seconds_now() - t0));
+  std::string text;
+  run_cell(key, [&] {
+    text = body();
+    return nlohmann::json{{"cell", key}, {"text", text}};
+  });
   return text;
 }
 
 void context::write(const std::string& file, const std::string& text) const {
-  if (file.empty() || file.find('/') != std::string::npos || file == "manifest.json")
+  if (file.empty() || file.find('/') != std::string::npos || file == "manifest.json" || file == "unit_costs.json")
     throw std::invalid_argument("experiment " + experiment_.name + ": cannot write '" + file + "'");
-  write_atomically(directory_ / file, text);
+  if (group_.rank() == 0) write_atomically(directory_ / file, text);
 }
 
 std::filesystem::path context::finish(const nlohmann::json& extra) {
+  // Every rank computed the table from the same unit results: a rank that did not has a bug.
+  if (group_.size() > 1 && !group_.agree(table_ ? fnv_hex(table_->csv()) : std::string()))
+    throw std::logic_error("experiment " + experiment_.name + ": the ranks computed different tables");
+  if (group_.rank() != 0) return directory_;
   if (table_) write_atomically(directory_ / (experiment_.name + ".csv"), table_->csv());
   nlohmann::json manifest = source_;
   manifest.erase("changes");
@@ -311,28 +360,40 @@ std::filesystem::path context::finish(const nlohmann::json& extra) {
   manifest["parameters"] = parameters_;
   manifest["argv"] = argv_;
   manifest["threads"] = threads_;
+  manifest["ranks"] = group_.size();
   if (table_) manifest["rows"] = table_->size();
   manifest["cells_resumed"] = resumed_;
   manifest["started_utc"] = started_;
   manifest["wall_seconds"] = seconds_now() - clock_;
+  std::uint64_t units = 0;
+  double unit_seconds = 0;
+  for (const auto& [key, calls] : unit_costs_.items())
+    for (const auto& call : calls)
+      for (const auto& s : call) ++units, unit_seconds += s.get<double>();
+  manifest["units"] = {{"count", units}, {"seconds", unit_seconds}, {"costs", "unit_costs.json"}};
   merge(manifest, extra);
+  // Each cell's enumerations, in call order: the seconds of each unit (timings; not reproducible).
+  write_atomically(directory_ / "unit_costs.json", unit_costs_.dump() + "\n");
   write_atomically(directory_ / "manifest.json", manifest.dump(2) + "\n");
   std::filesystem::remove(journal_);
+  std::filesystem::remove_all(units_directory_);
   return directory_;
 }
 
 std::filesystem::path run(const std::string& name, const nlohmann::json& config,
                           const std::filesystem::path& out_root, unsigned threads,
-                          const std::vector<std::string>& argv, const progress_sink& progress) {
+                          const std::vector<std::string>& argv, const progress_sink& progress,
+                          process_group& group) {
   const experiment& e = find(name);
   if (!e.script.empty()) {
     resolve_parameters(e, config);  // a bad config is refused here, before the interpreter starts
-    if (const int status = run_script(e, config, out_root, threads); status != 0)
-      throw std::runtime_error("experiment " + name + " (" + e.script + ") failed with status " +
-                               std::to_string(status));
+    if (group.rank() == 0)  // its enumerations run on rank 0's threads
+      if (const int status = run_script(e, config, out_root, threads); status != 0)
+        throw std::runtime_error("experiment " + name + " (" + e.script + ") failed with status " +
+                                 std::to_string(status));
     return out_root / name;
   }
-  context ctx(e, config, out_root, threads, argv, progress);
+  context ctx(e, config, out_root, threads, argv, progress, group);
   e.body.run(ctx);
   return ctx.finish();
 }

@@ -13,8 +13,14 @@
 //    interrupted can be started again with the same parameters and source and skips the cells
 //    it finished. A torn or corrupt journal line is reported and not used. The journal is
 //    removed once the outputs are written.
+//  - Inside a cell, every enumeration of the library (exact/distributed.hpp) runs through the
+//    run's unit journal (runner/units.hpp): its units are handed out to threads, or to the ranks
+//    of `mpirun -n K fpx run NAME`, each finished unit is kept in a file until its cell is
+//    journalled, and a rerun skips the units it finds. Each unit's cost (seconds) goes into the
+//    cell's journal entry and, at the end, into unit_costs.json. Rank 0 alone writes files.
 //  - Outputs (NAME.csv for a C++ experiment's table, any file a Python experiment writes, and
-//    manifest.json) are written atomically: a file appears complete or not at all.
+//    manifest.json) are written atomically: a file appears complete or not at all. Outputs do
+//    not depend on the thread or rank count; manifest.json and unit_costs.json record timings.
 
 #include <filesystem>
 #include <functional>
@@ -25,6 +31,8 @@
 #include <vector>
 
 #include <nlohmann/json.hpp>
+
+#include "runner/units.hpp"
 
 namespace fpx::experiments {
 
@@ -79,8 +87,11 @@ nlohmann::json resolve_parameters(const experiment& e, const nlohmann::json& con
 class context {
  public:
   /// Resolves the parameters and opens (or resumes) the journal in out_root/NAME/.
+  /// With a process group of several ranks, every rank constructs the context and runs the
+  /// same cells; rank 0 reads and writes the files and reports progress.
   context(const experiment& e, const nlohmann::json& config, const std::filesystem::path& out_root,
-          unsigned threads, std::vector<std::string> argv, progress_sink progress);
+          unsigned threads, std::vector<std::string> argv, progress_sink progress,
+          process_group& group = single_process());
 
   const nlohmann::json& config() const { return parameters_; }
   unsigned threads() const { return threads_; }
@@ -100,14 +111,19 @@ class context {
   std::size_t cells_resumed() const { return resumed_; }
 
  private:
-  void record(const std::string& key, const nlohmann::json& entry, const std::string& how);
+  void record(const std::string& key, nlohmann::json entry, const std::string& how);
+  template <class Body>
+  void run_cell(const std::string& key, Body body);
 
   const experiment& experiment_;
+  process_group& group_;
   nlohmann::json parameters_;
   unsigned threads_;
   std::vector<std::string> argv_;
   progress_sink progress_;
-  std::filesystem::path directory_, journal_;
+  std::filesystem::path directory_, journal_, units_directory_;
+  std::optional<unit_journal> units_;
+  nlohmann::json unit_costs_ = nlohmann::json::object();  // cell -> seconds per unit, per call
   nlohmann::json source_;
   std::string started_;
   double clock_ = 0;
@@ -119,9 +135,11 @@ class context {
 
 /// Runs `name` and writes out_root/NAME/ (see context). A Python experiment runs as its script
 /// under the build's Python, with the same arguments. Returns the directory.
+/// On a group of several ranks every rank calls it; a Python experiment runs on rank 0.
 std::filesystem::path run(const std::string& name, const nlohmann::json& config,
                           const std::filesystem::path& out_root, unsigned threads,
-                          const std::vector<std::string>& argv, const progress_sink& progress);
+                          const std::vector<std::string>& argv, const progress_sink& progress,
+                          process_group& group = single_process());
 
 /// Writes `text` to `path` through a temporary file and a rename.
 void write_atomically(const std::filesystem::path& path, const std::string& text);
