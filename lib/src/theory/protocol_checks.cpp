@@ -1,13 +1,12 @@
 #include "fpx/theory/protocol_checks.hpp"
 
-#include "fpx/exact/distributed.hpp"
-
 #include <algorithm>
 #include <cmath>
 #include <map>
 #include <stdexcept>
 #include <unordered_map>
 
+#include "fpx/exact/distributed.hpp"
 #include "fpx/exact/parallel.hpp"
 
 namespace fpx {
@@ -47,8 +46,8 @@ bool equals_bit(const std::optional<rmatrix>& out, bool target) {
 
 // --- verification -----------------------------------------------------------------------
 
-verification verify(const protocol& p, const boolean_function& target,
-                    std::size_t failure_cap, unsigned threads) {
+verification verify(const protocol& p, const boolean_function& target, std::size_t failure_cap,
+                    unsigned threads) {
   if (p.spec().position_order != accumulation::order::left_to_right)
     throw std::invalid_argument("verify: the simulation needs positions summed left to right");
   const split_input& in = p.split();
@@ -73,7 +72,8 @@ verification verify(const protocol& p, const boolean_function& target,
     std::vector<std::uint32_t> ids = alice_id[g];
     std::sort(ids.begin(), ids.end());
     result.alice_states = std::max<std::size_t>(
-        result.alice_states, static_cast<std::size_t>(std::unique(ids.begin(), ids.end()) - ids.begin()));
+        result.alice_states,
+        static_cast<std::size_t>(std::unique(ids.begin(), ids.end()) - ids.begin()));
   }
   const std::size_t steps = in.length() - in.alice_bits;
   std::vector<std::vector<std::uint32_t>> next(steps);  // next[k][2 * id + bit]
@@ -94,11 +94,48 @@ verification verify(const protocol& p, const boolean_function& target,
       }
   }
   // Each final state's output, from the evaluator (checked against the simulated sums).
+  // The states are evaluated in units (map_units: on threads, or on the ranks of a run).
   const interned_level& last = levels.back();
+  const std::uint64_t per_unit = std::max<std::uint64_t>(1, last.states.size() / 64);
+  const auto output_units = map_units(
+      last.states.size(), per_unit, threads,
+      [&](std::uint64_t lo, std::uint64_t hi) {
+        std::vector<std::optional<rmatrix>> part;
+        for (std::uint64_t id = lo; id < hi; ++id)
+          part.push_back(
+              p.checked_output(last.states[id], last.witness[id].first, last.witness[id].second)
+                  .exact_output);
+        return part;
+      },
+      [](const std::vector<std::optional<rmatrix>>& part) {
+        byte_writer w;
+        w.put<std::uint64_t>(part.size());
+        for (const auto& m : part) {
+          w.put<std::uint8_t>(m.has_value());
+          if (!m) continue;
+          w.put<std::uint64_t>(static_cast<std::uint64_t>(m->rows()))
+              .put<std::uint64_t>(static_cast<std::uint64_t>(m->cols()));
+          for (Eigen::Index i = 0; i < m->rows(); ++i)
+            for (Eigen::Index k = 0; k < m->cols(); ++k) w.put(to_fraction_string((*m)(i, k)));
+        }
+        return w.take();
+      },
+      [](const std::string& bytes) {
+        byte_reader r(bytes);
+        std::vector<std::optional<rmatrix>> part(r.get<std::uint64_t>());
+        for (auto& m : part) {
+          if (!r.get<std::uint8_t>()) continue;
+          const auto rows = static_cast<Eigen::Index>(r.get<std::uint64_t>()),
+                     cols = static_cast<Eigen::Index>(r.get<std::uint64_t>());
+          m = rmatrix(rows, cols);
+          for (Eigen::Index i = 0; i < rows; ++i)
+            for (Eigen::Index k = 0; k < cols; ++k) (*m)(i, k) = parse_rational(r.get_string());
+        }
+        return part;
+      });
   std::vector<std::optional<rmatrix>> outputs;
-  for (std::size_t id = 0; id < last.states.size(); ++id)
-    outputs.push_back(p.checked_output(last.states[id], last.witness[id].first,
-                                       last.witness[id].second).exact_output);
+  for (auto& part : output_units)
+    for (auto& m : part) outputs.push_back(std::move(m));
   result.final_states = last.states.size();
 
   struct range_result {
@@ -155,7 +192,8 @@ simulation_check check_simulation(const protocol& p) {
     const auto m = p.bob_message(y);
     auto [cached, fresh] = states.try_emplace(m);
     if (fresh)
-      for (std::uint64_t x = 0; x < in.alice_inputs(); ++x) cached->second.push_back(p.alice_state(x, m));
+      for (std::uint64_t x = 0; x < in.alice_inputs(); ++x)
+        cached->second.push_back(p.alice_state(x, m));
     std::unordered_map<protocol::state, std::pair<std::uint64_t, Eigen::MatrixXd>, state_hash> seen;
     for (std::uint64_t x = 0; x < in.alice_inputs(); ++x) {
       Eigen::MatrixXd out = p.evaluate_pair(x, y).output;
@@ -163,13 +201,14 @@ simulation_check check_simulation(const protocol& p) {
       auto [it, inserted] = seen.emplace(cached->second[x], std::make_pair(x, out));
       if (inserted || result.violation) continue;
       const Eigen::MatrixXd& other = it->second.second;
-      const bool same = other.rows() == out.rows() && other.cols() == out.cols() &&
-                        ((other.array() == out.array()) || (other.array().isNaN() && out.array().isNaN())).all();
+      const bool same =
+          other.rows() == out.rows() && other.cols() == out.cols() &&
+          ((other.array() == out.array()) || (other.array().isNaN() && out.array().isNaN())).all();
       if (!same)
-        result.violation = "Alice inputs " + std::to_string(it->second.first) + " and " +
-                           std::to_string(x) + " have the same state but different outputs at y=" +
-                           std::to_string(y) + " (" + std::to_string(other(0, 0)) + " vs " +
-                           std::to_string(out(0, 0)) + ")";
+        result.violation =
+            "Alice inputs " + std::to_string(it->second.first) + " and " + std::to_string(x) +
+            " have the same state but different outputs at y=" + std::to_string(y) + " (" +
+            std::to_string(other(0, 0)) + " vs " + std::to_string(out(0, 0)) + ")";
     }
     result.alice_states = std::max(result.alice_states, seen.size());
   }
@@ -188,7 +227,8 @@ std::optional<collision_certificate> find_collision(const protocol& p,
     for (std::uint64_t y = 0; y < in.bob_inputs(); ++y)
       if (p.bob_message(y) == m) group.push_back(y);
     std::unordered_map<protocol::state, std::vector<std::uint64_t>, state_hash> by_state;
-    for (std::uint64_t x = 0; x < in.alice_inputs(); ++x) by_state[p.alice_state(x, m)].push_back(x);
+    for (std::uint64_t x = 0; x < in.alice_inputs(); ++x)
+      by_state[p.alice_state(x, m)].push_back(x);
     // Smallest colliding x first, so the certificate is the same on every run.
     std::vector<std::vector<std::uint64_t>> classes;
     for (auto& [s, xs] : by_state)
@@ -207,10 +247,12 @@ std::optional<collision_certificate> find_collision(const protocol& p,
             c.target_other = target(c.x_other, y);
             const evaluation a = p.evaluate_pair(c.x, y), b = p.evaluate_pair(c.x_other, y);
             if (!a.exact_output || !b.exact_output || !equal(*a.exact_output, *b.exact_output))
-              throw std::logic_error("find_collision: equal states gave different outputs; the "
-                                     "simulation does not hold for this spec");
+              throw std::logic_error(
+                  "find_collision: equal states gave different outputs; the "
+                  "simulation does not hold for this spec");
             c.output = *a.exact_output;
-            c.wrong = equals_bit(c.output, c.target) ? input_pair{c.x_other, y} : input_pair{c.x, y};
+            c.wrong =
+                equals_bit(c.output, c.target) ? input_pair{c.x_other, y} : input_pair{c.x, y};
             return c;
           }
   }
@@ -227,7 +269,8 @@ counting_bound simulation_bound(const precision_spec& spec, std::size_t heads,
   counting_bound b;
   // A format of b bits has at most 2^b values, whatever they are (NaN and infinities too).
   b.value_bits = spec.format_of(quantity::accumulator).bits();
-  b.state_bits = static_cast<double>(scores_position_only ? value_dim : heads + value_dim) * b.value_bits;
+  b.state_bits =
+      static_cast<double>(scores_position_only ? value_dim : heads + value_dim) * b.value_bits;
   if (spec.subtract_max && !scores_position_only)
     b.message_bits = 2.0 * static_cast<double>(heads) * spec.format_of(quantity::logit).bits();
   return b;
