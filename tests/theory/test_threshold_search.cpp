@@ -1,6 +1,7 @@
 // The exhaustive search for the largest n at which a tiny class separates equality.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <set>
 
 #include "fpx/arith/codec.hpp"
@@ -19,7 +20,8 @@ TEST_CASE("search: 3-bit fixed point separates EQ_3, and the witness checks out 
   // residual, the attention output read directly.
   transformer t;
   t.token_embedding = rmatrix::Zero(13, 1);
-  for (int i = 0; i < 13; ++i) t.token_embedding(i, 0) = to_rational(f, s.values[static_cast<std::size_t>(i)]);
+  for (int i = 0; i < 13; ++i)
+    t.token_embedding(i, 0) = to_rational(f, s.values[static_cast<std::size_t>(i)]);
   attention_layer att;
   rmatrix zero = rmatrix::Zero(1, 1), one = rmatrix::Constant(1, 1, rational(1));
   att.heads.push_back({{zero, {}}, {zero, {}}, {one, {}}});
@@ -40,4 +42,38 @@ TEST_CASE("search: 3-bit fixed point separates EQ_3, and the witness checks out 
   // With one value of 2^2 per state, the counting bound forbids n = 3 in 2 bits: the search
   // agrees without being told.
   CHECK_FALSE(search_equality_separation(parse_format("fixed:s:1:0"), 3, 0, 2).found);
+}
+
+TEST_CASE("search: units, their node counts, and Knuth's estimate of a complete walk") {
+  // e2m1 (OCP FP4) has no setting for EQ_4 (n* = 3): the search walks the whole tree.
+  const format f = parse_format("e2m1");
+  const auto s = search_equality_separation(f, 4, 0, 2);
+  REQUIRE_FALSE(s.found);
+  REQUIRE(s.complete);
+  // 15 distinct finite values (-0 is +0 here): one unit per pair v0 < v1 for Alice's first bit.
+  CHECK(separation_units(f) == 105);
+  REQUIRE(s.unit_nodes.size() == 105);
+  std::uint64_t sum = 0;
+  for (auto u : s.unit_nodes) sum += u;
+  CHECK(sum == s.nodes);
+  // Each unit's subtree, estimated by random root-to-leaf paths, against the nodes it visited:
+  // unbiased, so with 256 paths per unit the total is within a few percent (it is 0.05% off).
+  std::vector<std::uint64_t> units(105);
+  for (std::uint64_t u = 0; u < 105; ++u) units[u] = u;
+  const auto e = estimate_separation_search(f, 4, units, 256, 100000, 1, 2);
+  REQUIRE(e.nodes.size() == 105);
+  CHECK(e.units == 105);
+  double total = 0;
+  for (double v : e.nodes) total += v;
+  CHECK(total == doctest::Approx(static_cast<double>(s.nodes)).epsilon(0.03));
+  // Per unit too: the unit of the most nodes is estimated within 10%.
+  const auto largest = static_cast<std::size_t>(
+      std::max_element(s.unit_nodes.begin(), s.unit_nodes.end()) - s.unit_nodes.begin());
+  CHECK(e.nodes[largest] ==
+        doctest::Approx(static_cast<double>(s.unit_nodes[largest])).epsilon(0.1));
+  // Seeded per unit: one unit asked alone gets the same estimate, on any thread count.
+  const std::vector<std::uint64_t> one{37};
+  CHECK(estimate_separation_search(f, 4, one, 256, 100000, 1, 1).nodes[0] == e.nodes[37]);
+  CHECK_THROWS_AS(estimate_separation_search(f, 4, std::vector<std::uint64_t>{105}, 1, 1, 1),
+                  std::invalid_argument);
 }

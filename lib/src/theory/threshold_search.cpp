@@ -10,6 +10,7 @@
 
 #include "fpx/arith/codec.hpp"
 #include "fpx/exact/distributed.hpp"
+#include "fpx/exact/random_stream.hpp"
 #include "fpx/model/detail/rules.hpp"
 #include "fpx/model/evaluate.hpp"
 
@@ -41,13 +42,15 @@ struct class_tables {
     }
     for (code_t c = 0; c < codes; ++c) {
       const number_class k = classify(f, c);
-      if (k == number_class::nan) value_id.push_back(-1);
-      else if (k == number_class::infinite) value_id.push_back(static_cast<int>(ids.size()) + (is_negative(f, c) ? 0 : 1));
-      else value_id.push_back(ids.at(to_rational(f, c)));
+      if (k == number_class::nan)
+        value_id.push_back(-1);
+      else if (k == number_class::infinite)
+        value_id.push_back(static_cast<int>(ids.size()) + (is_negative(f, c) ? 0 : 1));
+      else
+        value_id.push_back(ids.at(to_rational(f, c)));
     }
-    std::sort(values.begin(), values.end(), [&](code_t a, code_t b) {
-      return to_rational(f, a) < to_rational(f, b);
-    });
+    std::sort(values.begin(), values.end(),
+              [&](code_t a, code_t b) { return to_rational(f, a) < to_rational(f, b); });
 
     const precision_spec spec = spec_preset("uniform(" + f.name() + ")");
     detail::rounded_arith a{spec, 0};
@@ -78,26 +81,24 @@ struct class_tables {
   int id_count() const { return static_cast<int>(values.size()) + 3; }
 };
 
-struct searcher {
+// The pruning rules, one level of the tree at a time: whether a candidate pair of values (or the
+// query's value) keeps a node alive, and the states it leads to. The search and the estimator
+// below walk the same tree through them.
+struct pruner {
   const class_tables& t;
   int n;
-  std::uint64_t budget;  // 0: none
-  std::uint64_t nodes = 0;
-  bool out_of_budget = false;
-  std::vector<code_t> chosen;  // the current setting, 4n + 1 values when complete
   std::vector<std::uint32_t> stamp;
   std::uint32_t now = 0;
   std::vector<std::int64_t> signature;
+  std::vector<std::uint8_t> seen;
 
-  searcher(const class_tables& tables, int n_, std::uint64_t b)
-      : t(tables), n(n_), budget(b), stamp(tables.codes, 0),
-        signature(tables.codes) {}
+  pruner(const class_tables& tables, int n_)
+      : t(tables),
+        n(n_),
+        stamp(tables.codes, 0),
+        signature(tables.codes),
+        seen(static_cast<std::size_t>(tables.id_count())) {}
 
-  bool visit() {
-    ++nodes;
-    if (budget && nodes > budget) out_of_budget = true;
-    return !out_of_budget;
-  }
   std::uint32_t fresh() {
     if (++now == 0) {
       std::fill(stamp.begin(), stamp.end(), 0);
@@ -106,93 +107,191 @@ struct searcher {
     return now;
   }
 
-  // Alice's position k with states for her 2^k prefixes (bit i of the index is x_i).
-  bool alice(int k, const std::vector<code_t>& states, std::size_t first_choice, std::size_t last_choice) {
-    const std::size_t kv = t.values.size();
+  // Alice's position k with states for her 2^k prefixes (bit i of the index is x_i): her
+  // 2^(k+1) prefixes must reach distinct states.
+  bool alice(int k, const std::vector<code_t>& states, const code_t v[2],
+             std::vector<code_t>& next) {
     const std::size_t size = std::size_t{1} << (k + 1);
-    std::vector<code_t> next(size);
-    std::size_t choice = 0;
-    for (std::size_t i0 = 0; i0 < kv; ++i0)
-      for (std::size_t i1 = i0 + 1; i1 < kv; ++i1, ++choice) {
-        if (k == 0 && (choice < first_choice || choice >= last_choice)) continue;
-        if (!visit()) return false;
-        const code_t v[2] = {t.values[i0], t.values[i1]};
-        const std::uint32_t mark = fresh();
-        bool distinct = true;
-        for (std::size_t x = 0; x < size && distinct; ++x) {
-          const code_t value = v[x >> k & 1];
-          next[x] = k == 0 ? t.first[value] : t.next(states[x & (size / 2 - 1)], value);
-          if (stamp[next[x]] == mark) distinct = false;
-          stamp[next[x]] = mark;
-        }
-        if (!distinct) continue;
-        chosen.push_back(v[0]);
-        chosen.push_back(v[1]);
-        if (k + 1 < n ? alice(k + 1, next, 0, 0) : bob(0, next)) return true;
-        chosen.resize(chosen.size() - 2);
-        if (out_of_budget) return false;
+    next.resize(size);
+    const std::uint32_t mark = fresh();
+    for (std::size_t x = 0; x < size; ++x) {
+      const code_t value = v[x >> k & 1];
+      next[x] = k == 0 ? t.first[value] : t.next(states[x & (size / 2 - 1)], value);
+      if (stamp[next[x]] == mark) return false;
+      stamp[next[x]] = mark;
+    }
+    return true;
+  }
+
+  // Bob's position k; node x + (u << n) holds Alice's x and Bob's first k bits u. A node that
+  // can still end on the diagonal shares its state only with nodes that end there exactly when
+  // it does.
+  bool bob(int k, const std::vector<code_t>& states, const code_t v[2], std::vector<code_t>& next) {
+    const std::size_t alice_inputs = std::size_t{1} << n, size = states.size() * 2;
+    next.resize(size);
+    const std::uint32_t mark = fresh();
+    const std::uint64_t prefix_mask = (std::uint64_t{1} << (k + 1)) - 1;
+    for (std::size_t node = 0; node < size; ++node) {
+      const std::size_t x = node & (alice_inputs - 1), u = node >> n;
+      next[node] = t.next(states[x + ((u & (prefix_mask >> 1)) << n)], v[u >> k & 1]);
+      // -1: can no longer end on the diagonal; else the rest of x it must be completed by.
+      const std::int64_t sig =
+          u == (x & prefix_mask) ? static_cast<std::int64_t>(x >> (k + 1)) : -1;
+      if (stamp[next[node]] != mark) {
+        stamp[next[node]] = mark;
+        signature[next[node]] = sig;
+      } else if (signature[next[node]] != sig) {
+        return false;
       }
+    }
+    return true;
+  }
+
+  // The query's value v: the outputs on the diagonal and off it must be apart (no NaN).
+  bool query(const std::vector<code_t>& states, code_t v) {
+    const std::size_t alice_inputs = std::size_t{1} << n;
+    std::fill(seen.begin(), seen.end(), 0);  // bit 0: diagonal, bit 1: off it
+    for (std::size_t node = 0; node < states.size(); ++node) {
+      const int id = t.value_id[t.output[t.next(states[node], v)]];
+      if (id < 0) return false;  // NaN
+      const bool diagonal = (node & (alice_inputs - 1)) == (node >> n);
+      seen[static_cast<std::size_t>(id)] |= diagonal ? 1 : 2;
+      if (seen[static_cast<std::size_t>(id)] == 3) return false;
+    }
+    return true;
+  }
+
+  // Alice's candidate pairs (i0 < i1: relabelling her bits is a symmetry) and Bob's (i0 != i1),
+  // numbered in the search's order.
+  std::size_t alice_pairs() const { return t.values.size() * (t.values.size() - 1) / 2; }
+  std::size_t bob_pairs() const { return t.values.size() * (t.values.size() - 1); }
+  void alice_pair(std::size_t c, code_t v[2]) const {
+    const std::size_t kv = t.values.size();
+    std::size_t i0 = 0;
+    while (c >= kv - 1 - i0) c -= kv - 1 - i0++;
+    v[0] = t.values[i0];
+    v[1] = t.values[i0 + 1 + c];
+  }
+  void bob_pair(std::size_t c, code_t v[2]) const {
+    const std::size_t kv = t.values.size(), i0 = c / (kv - 1), r = c % (kv - 1);
+    v[0] = t.values[i0];
+    v[1] = t.values[r < i0 ? r : r + 1];
+  }
+};
+
+struct searcher {
+  pruner p;
+  int n;
+  std::uint64_t budget;  // 0: none
+  std::uint64_t nodes = 0;
+  bool out_of_budget = false;
+  std::vector<code_t> chosen;  // the current setting, 4n + 1 values when complete
+
+  searcher(const class_tables& tables, int n_, std::uint64_t b) : p(tables, n_), n(n_), budget(b) {}
+
+  bool visit() {
+    ++nodes;
+    if (budget && nodes > budget) out_of_budget = true;
+    return !out_of_budget;
+  }
+
+  // Alice's position k; at k = 0 only the candidate pairs [first_choice, last_choice).
+  bool alice(int k, const std::vector<code_t>& states, std::size_t first_choice,
+             std::size_t last_choice) {
+    std::vector<code_t> next;
+    const std::size_t pairs = p.alice_pairs();
+    for (std::size_t c = k == 0 ? first_choice : 0;
+         c < (k == 0 ? std::min(last_choice, pairs) : pairs); ++c) {
+      if (!visit()) return false;
+      code_t v[2];
+      p.alice_pair(c, v);
+      if (!p.alice(k, states, v, next)) continue;
+      chosen.push_back(v[0]);
+      chosen.push_back(v[1]);
+      if (k + 1 < n ? alice(k + 1, next, 0, 0) : bob(0, next)) return true;
+      chosen.resize(chosen.size() - 2);
+      if (out_of_budget) return false;
+    }
     return false;
   }
 
-  // Bob's position k; node x + (u << n) holds Alice's x and Bob's first k bits u.
   bool bob(int k, const std::vector<code_t>& states) {
-    const std::size_t kv = t.values.size(), alice_inputs = std::size_t{1} << n;
-    const std::size_t size = states.size() * 2;
-    std::vector<code_t> next(size);
-    for (std::size_t i0 = 0; i0 < kv; ++i0)
-      for (std::size_t i1 = 0; i1 < kv; ++i1) {
-        if (i0 == i1) continue;  // y_k would not matter: (x, x) and (x, x ^ e_k) would meet
-        if (!visit()) return false;
-        const code_t v[2] = {t.values[i0], t.values[i1]};
-        const std::uint32_t mark = fresh();
-        const std::uint64_t prefix_mask = (std::uint64_t{1} << (k + 1)) - 1;
-        bool ok = true;
-        for (std::size_t node = 0; node < size && ok; ++node) {
-          const std::size_t x = node & (alice_inputs - 1), u = node >> n;
-          next[node] = t.next(states[x + ((u & (prefix_mask >> 1)) << n)], v[u >> k & 1]);
-          // -1: can no longer end on the diagonal; else the rest of x it must be completed by.
-          const std::int64_t sig = u == (x & prefix_mask) ? static_cast<std::int64_t>(x >> (k + 1)) : -1;
-          if (stamp[next[node]] != mark) {
-            stamp[next[node]] = mark;
-            signature[next[node]] = sig;
-          } else if (signature[next[node]] != sig) {
-            ok = false;
-          }
-        }
-        if (!ok) continue;
-        chosen.push_back(v[0]);
-        chosen.push_back(v[1]);
-        if (k + 1 < n ? bob(k + 1, next) : query(next)) return true;
-        chosen.resize(chosen.size() - 2);
-        if (out_of_budget) return false;
-      }
+    std::vector<code_t> next;
+    for (std::size_t c = 0; c < p.bob_pairs(); ++c) {
+      if (!visit()) return false;
+      code_t v[2];
+      p.bob_pair(c, v);
+      if (!p.bob(k, states, v, next)) continue;
+      chosen.push_back(v[0]);
+      chosen.push_back(v[1]);
+      if (k + 1 < n ? bob(k + 1, next) : query(next)) return true;
+      chosen.resize(chosen.size() - 2);
+      if (out_of_budget) return false;
+    }
     return false;
   }
 
   bool query(const std::vector<code_t>& states) {
-    const std::size_t alice_inputs = std::size_t{1} << n;
-    std::vector<std::uint8_t> seen(static_cast<std::size_t>(t.id_count()));  // bit 0 diag, 1 off
-    for (code_t v : t.values) {
+    for (code_t v : p.t.values) {
       if (!visit()) return false;
-      std::fill(seen.begin(), seen.end(), 0);
-      bool ok = true;
-      for (std::size_t node = 0; node < states.size() && ok; ++node) {
-        const int id = t.value_id[t.output[t.next(states[node], v)]];
-        if (id < 0) {
-          ok = false;  // NaN
-          break;
-        }
-        const bool diagonal = (node & (alice_inputs - 1)) == (node >> n);
-        seen[static_cast<std::size_t>(id)] |= diagonal ? 1 : 2;
-        ok = seen[static_cast<std::size_t>(id)] != 3;
-      }
-      if (ok) {
+      if (p.query(states, v)) {
         chosen.push_back(v);
         return true;
       }
     }
     return false;
+  }
+};
+
+// Knuth's estimator of one unit's subtree: from the unit's root, a path down the tree choosing
+// at each level a uniformly random live child; the nodes at each level are estimated by the
+// product of the live-child counts above it. Where a level has more candidates than `sample`,
+// the live count is estimated from `sample` candidates drawn with replacement.
+struct prober {
+  pruner p;
+  int n;
+  random_stream random;
+  std::size_t sample;
+
+  prober(const class_tables& tables, int n_, std::uint64_t seed, std::uint64_t unit,
+         std::size_t sample_)
+      : p(tables, n_), n(n_), random(seed, unit), sample(sample_) {}
+
+  // One probe: (nodes, work), work counting the states each node's check computes.
+  std::pair<double, double> probe(std::size_t unit) {
+    std::vector<code_t> states, next, chosen_next;
+    code_t v[2];
+    p.alice_pair(unit, v);
+    double nodes = 1, work = 2;
+    if (!p.alice(0, {}, v, states)) return {nodes, work};
+    double weight = 1;
+    for (int level = 1; level < 2 * n + 1; ++level) {
+      const bool alice = level < n, query = level == 2 * n;
+      const std::size_t candidates = query   ? p.t.values.size()
+                                     : alice ? p.alice_pairs()
+                                             : p.bob_pairs();
+      const double cost = alice   ? static_cast<double>(std::size_t{1} << (level + 1))
+                          : query ? static_cast<double>(states.size())
+                                  : 2.0 * static_cast<double>(states.size());
+      nodes += weight * static_cast<double>(candidates);
+      work += weight * static_cast<double>(candidates) * cost;
+      if (query) break;
+      const bool all = candidates <= sample;
+      const std::size_t tries = all ? candidates : sample;
+      std::size_t live = 0;
+      for (std::size_t i = 0; i < tries; ++i) {
+        const std::size_t c = all ? i : static_cast<std::size_t>(random.next() % candidates);
+        alice ? p.alice_pair(c, v) : p.bob_pair(c, v);
+        const bool ok = alice ? p.alice(level, states, v, next) : p.bob(level - n, states, v, next);
+        // Reservoir choice: each live candidate seen is kept with probability 1 / live.
+        if (ok && random.next() % ++live == 0) chosen_next = next;
+      }
+      if (live == 0) break;
+      weight *=
+          static_cast<double>(live) * static_cast<double>(candidates) / static_cast<double>(tries);
+      states.swap(chosen_next);
+    }
+    return {nodes, work};
   }
 };
 
@@ -219,37 +318,45 @@ std::vector<code_t> table_outputs(const class_tables& t, int n, std::span<const 
 
 // The witness rebuilt as a transformer and evaluated on every pair by the evaluator: each
 // output must be the tables' one, and the diagonal's outputs must be apart from the others'.
-void check_witness(const format& f, int n, std::span<const code_t> values, const std::vector<code_t>& outputs) {
+void check_witness(const format& f, int n, std::span<const code_t> values,
+                   const std::vector<code_t>& outputs) {
   const transformer model = separation_model(f, n, values);
   const precision_spec spec = separation_spec(f);
   const std::size_t inputs = std::size_t{1} << n;
-  std::set<double> diagonal, off;  // values of a format of at most 8 bits: exact doubles, or infinities
+  std::set<double> diagonal,
+      off;  // values of a format of at most 8 bits: exact doubles, or infinities
   for (std::size_t x = 0; x < inputs; ++x)
     for (std::size_t y = 0; y < inputs; ++y) {
-      const evaluation e = evaluate(model, separation_tokens(n, x, y), spec, {.last_position_only = true});
+      const evaluation e =
+          evaluate(model, separation_tokens(n, x, y), spec, {.last_position_only = true});
       const code_t code = outputs[x * inputs + y];
-      const bool finite = classify(f, code) != number_class::infinite && classify(f, code) != number_class::nan;
-      const double table = finite ? to_double(f, code) : (is_negative(f, code) ? -HUGE_VAL : HUGE_VAL);
+      const bool finite =
+          classify(f, code) != number_class::infinite && classify(f, code) != number_class::nan;
+      const double table =
+          finite ? to_double(f, code) : (is_negative(f, code) ? -HUGE_VAL : HUGE_VAL);
       const bool same = finite ? e.exact_output && (*e.exact_output)(0, 0) == to_rational(f, code)
                                : e.output(0, 0) == table;
       if (!same || classify(f, code) == number_class::nan)
-        throw std::logic_error("search: the evaluator disagrees with the search's tables on a witness at x=" +
-                               std::to_string(x) + ", y=" + std::to_string(y));
+        throw std::logic_error(
+            "search: the evaluator disagrees with the search's tables on a witness at x=" +
+            std::to_string(x) + ", y=" + std::to_string(y));
       (x == y ? diagonal : off).insert(table == 0 ? 0.0 : table);  // -0 and +0 are one output
     }
   for (double v : diagonal)
-    if (off.count(v)) throw std::logic_error("search: a witness does not separate equality in the evaluator");
+    if (off.count(v))
+      throw std::logic_error("search: a witness does not separate equality in the evaluator");
 }
 
 }  // namespace
 
 transformer separation_model(const format& f, int n, std::span<const code_t> values) {
   if (values.size() != static_cast<std::size_t>(4 * n + 1))
-    throw std::invalid_argument("separation_model: " + std::to_string(values.size()) + " values for n = " +
-                                std::to_string(n) + " (4n + 1 needed)");
+    throw std::invalid_argument("separation_model: " + std::to_string(values.size()) +
+                                " values for n = " + std::to_string(n) + " (4n + 1 needed)");
   transformer t;
   t.token_embedding = rmatrix::Zero(4 * n + 1, 1);
-  for (int i = 0; i < 4 * n + 1; ++i) t.token_embedding(i, 0) = to_rational(f, values[static_cast<std::size_t>(i)]);
+  for (int i = 0; i < 4 * n + 1; ++i)
+    t.token_embedding(i, 0) = to_rational(f, values[static_cast<std::size_t>(i)]);
   attention_layer att;
   const rmatrix zero = rmatrix::Zero(1, 1), one = rmatrix::Constant(1, 1, rational(1));
   att.heads.push_back({{zero, {}}, {zero, {}}, {one, {}}});
@@ -275,8 +382,8 @@ precision_spec separation_spec(const format& f) {
 std::vector<code_t> separation_outputs(const format& f, int n, std::span<const code_t> values) {
   if (n < 1 || n > 6) throw std::invalid_argument("separation_outputs: n must be in 1..6");
   if (values.size() != static_cast<std::size_t>(4 * n + 1))
-    throw std::invalid_argument("separation_outputs: " + std::to_string(values.size()) + " values for n = " +
-                                std::to_string(n) + " (4n + 1 needed)");
+    throw std::invalid_argument("separation_outputs: " + std::to_string(values.size()) +
+                                " values for n = " + std::to_string(n) + " (4n + 1 needed)");
   return table_outputs(class_tables(f, n), n, values);
 }
 
@@ -291,8 +398,8 @@ separation_search search_equality_separation(const format& f, int n, std::uint64
   result.n = n;
   result.settings_total = 1;
   for (int j = 0; j < n; ++j)
-    result.settings_total = saturating_product(saturating_product(result.settings_total, first_choices),
-                                               kv * (kv - 1));
+    result.settings_total =
+        saturating_product(saturating_product(result.settings_total, first_choices), kv * (kv - 1));
   result.settings_total = saturating_product(result.settings_total, kv);
   if (first_choices == 0) return result;
 
@@ -301,7 +408,8 @@ separation_search search_equality_separation(const format& f, int n, std::uint64
     std::vector<code_t> values;
     std::uint64_t nodes = 0;
   };
-  const std::uint64_t per_range = node_budget == 0 ? 0 : std::max<std::uint64_t>(1, node_budget / first_choices);
+  const std::uint64_t per_range =
+      node_budget == 0 ? 0 : std::max<std::uint64_t>(1, node_budget / first_choices);
   const auto parts = map_units(
       first_choices, 1, threads,
       [&](std::uint64_t lo, std::uint64_t hi) {
@@ -329,15 +437,70 @@ separation_search search_equality_separation(const format& f, int n, std::uint64
       });
   for (const auto& r : parts) {
     result.nodes += r.nodes;
+    result.unit_nodes.push_back(r.nodes);
     if (!result.found && r.found) {
       result.found = true;
       result.values = r.values;
     }
   }
-  if (result.found && n <= 6) check_witness(f, n, result.values, table_outputs(tables, n, result.values));
+  if (result.found && n <= 6)
+    check_witness(f, n, result.values, table_outputs(tables, n, result.values));
   // Complete when a setting was found, or when every range finished within its budget.
-  result.complete = result.found || std::all_of(parts.begin(), parts.end(), [](const auto& r) { return r.complete; });
+  result.complete = result.found || std::all_of(parts.begin(), parts.end(),
+                                                [](const auto& r) { return r.complete; });
   return result;
+}
+
+std::uint64_t separation_units(const format& f) {
+  const class_tables tables(f, 1);
+  return tables.values.size() * (tables.values.size() - 1) / 2;
+}
+
+separation_estimate estimate_separation_search(const format& f, int n,
+                                               std::span<const std::uint64_t> units,
+                                               unsigned probes, std::size_t sample,
+                                               std::uint64_t seed, unsigned threads) {
+  if (n < 1 || n > 12) throw std::invalid_argument("estimate: n must be in 1..12");
+  if (probes == 0 || sample == 0)
+    throw std::invalid_argument("estimate: at least one probe and one sample");
+  const class_tables tables(f, n);
+  const std::uint64_t count = tables.values.size() * (tables.values.size() - 1) / 2;
+  for (std::uint64_t u : units)
+    if (u >= count)
+      throw std::invalid_argument("estimate: unit " + std::to_string(u) + " of " +
+                                  std::to_string(count));
+  separation_estimate out;
+  out.n = n;
+  out.units = count;
+  out.probes = probes;
+  out.sample = sample;
+  const auto parts = map_units(
+      units.size(), 1, threads,
+      [&](std::uint64_t i, std::uint64_t) {
+        prober p(tables, n, seed, units[i], sample);
+        std::pair<double, double> mean{0, 0};
+        for (unsigned k = 0; k < probes; ++k) {
+          const auto [nodes, work] = p.probe(units[i]);
+          mean.first += nodes / probes;
+          mean.second += work / probes;
+        }
+        return mean;
+      },
+      [](const std::pair<double, double>& m) {
+        byte_writer w;
+        w.put(m.first).put(m.second);
+        return w.take();
+      },
+      [](const std::string& bytes) {
+        byte_reader r(bytes);
+        const double nodes = r.get<double>();
+        return std::pair<double, double>{nodes, r.get<double>()};
+      });
+  for (const auto& [nodes, work] : parts) {
+    out.nodes.push_back(nodes);
+    out.work.push_back(work);
+  }
+  return out;
 }
 
 }  // namespace fpx

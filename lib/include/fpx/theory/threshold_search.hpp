@@ -37,6 +37,8 @@ struct separation_search {
   std::vector<code_t> values;
   std::uint64_t nodes = 0;           ///< search-tree nodes visited (the search size)
   std::uint64_t settings_total = 0;  ///< settings before pruning (saturates at 2^64 - 1)
+  /// Nodes of each unit of work (one per pair of Alice's first values), in unit order.
+  std::vector<std::uint64_t> unit_nodes;
 };
 
 /// A setting of the class (4n + 1 values of F) as a transformer: token 2j + b embeds the value of
@@ -63,5 +65,29 @@ std::vector<code_t> separation_outputs(const format& f, int n, std::span<const c
 separation_search search_equality_separation(const format& f, int n,
                                              std::uint64_t node_budget = 0,
                                              unsigned threads = 0);
+
+/// The units search_equality_separation cuts its tree into: one per pair of values (v0 < v1)
+/// for Alice's first position, in increasing order; the same for every n.
+std::uint64_t separation_units(const format& f);
+
+/// An estimate (a measurement, not a bound) of the size of some units of the search for EQ_n:
+/// Knuth's estimator (Math. Comp. 29, 1975), mean over `probes` random root-to-leaf paths per
+/// unit, each choosing a uniformly random live child per level; a level with more candidates
+/// than `sample` has its live count estimated from `sample` candidates drawn with replacement.
+/// The estimate is of a full walk (a search that finds a setting stops earlier). `work` weights
+/// each node by the states its check computes (2^(k+1) for Alice's position k, twice the states
+/// for Bob's, the states for the query), the quantity a node's time is proportional to.
+/// Seeded per unit: the same seed gives the same numbers for any thread count.
+struct separation_estimate {
+  int n = 0;
+  std::uint64_t units = 0;    ///< units of the whole search (separation_units)
+  unsigned probes = 0;
+  std::size_t sample = 0;
+  std::vector<double> nodes;  ///< estimated nodes of each unit asked for, in the order asked
+  std::vector<double> work;   ///< estimated work of each, as above
+};
+separation_estimate estimate_separation_search(const format& f, int n, std::span<const std::uint64_t> units,
+                                               unsigned probes, std::size_t sample, std::uint64_t seed,
+                                               unsigned threads = 0);
 
 }  // namespace fpx
