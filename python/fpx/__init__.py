@@ -58,20 +58,25 @@ from .models import attention, attention_head, block, layer, linear, mlp, networ
 from .quant import gptq, quantize
 
 
-def equality_construction(n: int, kind: str = "dyadic", readout: str = "step") -> dict:
+def equality_construction(n: int, kind: str = "dyadic", readout: str | None = None, bits: int = 0) -> dict:
     """The equality construction for EQ_n (proofs/every_bit_counts.md).
 
     Args:
         n: bits of each of x and y.
-        kind: "dyadic" (values x_j 2^-j, exact in floats of precision n) or "integer" (values in
-            fixed point).
-        readout: "step" or "relu".
+        kind: "dyadic" (values x_j 2^-j, exact in floats of precision n), "integer" (values in
+            fixed point) or "saturating" (the b-bit signed fixed-point format fixed:s:1:(b-2),
+            exact for every n <= b: n = b meets the counting bound).
+        readout: "step" or "relu" (default "step"), or for the saturating construction
+            "difference" (its default: exact in the same b-bit format).
+        bits: b, the width of the saturating construction's format (that construction only).
 
     Returns:
         A dict with "name", "model" (a Network: a one-layer transformer) and "split" (the
         SplitInput that lays a pair (x, y) out as tokens).
     """
-    return _retired.Keys(_core.equality_construction(n, kind, readout), {"network": "model"})
+    if readout is None:
+        readout = "difference" if kind == "saturating" else "step"
+    return _retired.Keys(_core.equality_construction(n, kind, readout, bits), {"network": "model"})
 
 
 def __getattr__(name: str):

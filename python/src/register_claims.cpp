@@ -180,17 +180,25 @@ Returns None, or a dict with "x" and "x_other" (Alice's inputs with equal final 
 (Bob's input where their targets differ), "target" and "target_other" (the target's values),
 "output" (the model's common output, a Fraction) and "wrong" (the (x, y) pair it gets wrong).)doc");
 
-  m.def("equality_construction", [](int n, const std::string& kind, const std::string& readout) {
+  m.def("equality_construction", [](int n, const std::string& kind, const std::string& readout, int bits) {
     equality_readout r;
     if (readout == "step") r = equality_readout::step;
     else if (readout == "relu") r = equality_readout::relu;
-    else throw std::invalid_argument("readout must be step or relu, not '" + readout + "'");
-    if (kind != "dyadic" && kind != "integer")
-      throw std::invalid_argument("kind must be dyadic or integer, not '" + kind + "'");
-    equality_construction c = kind == "dyadic" ? dyadic_equality(n, r) : integer_equality(n, r);
+    else if (readout == "difference") r = equality_readout::difference;
+    else throw std::invalid_argument("readout must be step, relu or difference, not '" + readout + "'");
+    if (kind != "dyadic" && kind != "integer" && kind != "saturating")
+      throw std::invalid_argument("kind must be dyadic, integer or saturating, not '" + kind + "'");
+    if (kind == "saturating" ? bits == 0 : bits != 0)
+      throw std::invalid_argument("bits (the width of fixed:s:1:(bits-2)) is for the saturating construction only, "
+                                  "and it needs it");
+    if (kind != "saturating" && r == equality_readout::difference)
+      throw std::invalid_argument("the difference readout is the saturating construction's");
+    equality_construction c = kind == "dyadic"    ? dyadic_equality(n, r)
+                              : kind == "integer" ? integer_equality(n, r)
+                                                  : saturating_equality(n, bits, r);
     return py::dict(py::arg("name") = c.name, py::arg("model") = model{std::move(c.model)},
                     py::arg("split") = std::move(c.split));
-  }, py::arg("n"), py::arg("kind") = "dyadic", py::arg("readout") = "step",
+  }, py::arg("n"), py::arg("kind") = "dyadic", py::arg("readout") = "step", py::arg("bits") = 0,
      "The equality construction for EQ_n; use fpx.equality_construction.");
 
   m.def("first_equals_last_construction", [](int vocabulary, int length, int scale) {

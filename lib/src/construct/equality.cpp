@@ -24,10 +24,32 @@ linear linear_map(std::initializer_list<std::initializer_list<rational>> rows,
   return l;
 }
 
+// The readout deciding o = 0 (equality.hpp), with 2^-least_exponent at most the least nonzero |o|.
+mlp readout(equality_readout r, long least_exponent) {
+  mlp m;
+  const rational k = pow2(least_exponent);
+  switch (r) {
+    case equality_readout::step:
+      m.layers = {{linear_map({{1}, {-1}}), activation::step},
+                  {linear_map({{1, 1}}, {-1}), activation::identity}};
+      break;
+    case equality_readout::relu:
+      m.layers = {{linear_map({{k}, {-k}}), activation::relu},
+                  {linear_map({{-1, -1}}, {1}), activation::relu}};
+      break;
+    case equality_readout::difference:
+      m.layers = {{linear_map({{-1}, {-1}}, {0, -pow2(-least_exponent)}), activation::step},
+                  {linear_map({{1, -1}}), activation::identity}};
+      break;
+  }
+  return m;
+}
+
 // Alice's bit j carries +value(j), Bob's -value(j); `least` bounds the least nonzero |a| / Z
 // from below by a power of two for the ReLU readout.
 template <class Value>
-equality_construction build(std::string name, int n, equality_readout r, Value value, long least_exponent) {
+equality_construction build(std::string name, int n, equality_readout r, Value value,
+                            long least_exponent) {
   if (n < 1 || n > 31) throw std::invalid_argument("equality construction: n must be in 1..31");
   equality_construction c;
   c.name = std::move(name);
@@ -45,14 +67,7 @@ equality_construction build(std::string name, int n, equality_readout r, Value v
   attention_layer att;
   att.heads.push_back({linear_map({{0}}), linear_map({{0}}), linear_map({{1}})});
   t.blocks.push_back({att, true, {}, true});
-  if (r == equality_readout::step) {
-    t.readout.layers = {{linear_map({{1}, {-1}}), activation::step},
-                        {linear_map({{1, 1}}, {-1}), activation::identity}};
-  } else {
-    const rational k = pow2(least_exponent);
-    t.readout.layers = {{linear_map({{k}, {-k}}), activation::relu},
-                        {linear_map({{-1, -1}}, {1}), activation::relu}};
-  }
+  t.readout = readout(r, least_exponent);
   return c;
 }
 
@@ -60,16 +75,59 @@ long log2_ceil(int v) { return static_cast<long>(ceil_log2(static_cast<std::size
 
 }  // namespace
 
-std::string_view to_string(equality_readout r) { return r == equality_readout::step ? "step" : "relu"; }
+std::string_view to_string(equality_readout r) {
+  switch (r) {
+    case equality_readout::step:
+      return "step";
+    case equality_readout::relu:
+      return "relu";
+    case equality_readout::difference:
+      return "difference";
+  }
+  return "?";
+}
 
 equality_construction dyadic_equality(int n, equality_readout r) {
   // Least nonzero |o| = 2^-n / (2n + 1) > 2^-(n + ceil(log2(2n + 1))).
-  return build("dyadic", n, r, [](int j) { return pow2(-j); }, n + log2_ceil(2 * n + 1));
+  return build(
+      "dyadic", n, r, [](int j) { return pow2(-j); }, n + log2_ceil(2 * n + 1));
 }
 
 equality_construction integer_equality(int n, equality_readout r) {
   // Least nonzero |o| = 1 / (2n + 1) > 2^-ceil(log2(2n + 1)).
-  return build("integer", n, r, [](int j) { return pow2(j - 1); }, log2_ceil(2 * n + 1));
+  return build(
+      "integer", n, r, [](int j) { return pow2(j - 1); }, log2_ceil(2 * n + 1));
+}
+
+equality_construction saturating_equality(int n, int bits, equality_readout r) {
+  if (bits < 2 || bits > 31)
+    throw std::invalid_argument("saturating_equality: bits must be in 2..31");
+  if (n < 1 || n > bits)
+    throw std::invalid_argument("saturating_equality: n must be in 1..bits (" +
+                                std::to_string(bits) + ")");
+  const rational u = pow2(-(bits - 2));             // the ulp of fixed:s:1:(bits-2)
+  const rational m = rational(pow2(bits - 1)) * u;  // M u = 2
+  equality_construction c;
+  c.name = "saturating";
+  const auto un = static_cast<std::size_t>(n);
+  c.split.alice_bits = c.split.bob_bits = un;
+  for (std::size_t j = 0; j < 2 * un; ++j) c.split.tokens.push_back({int(2 * j), int(2 * j + 1)});
+  c.split.suffix = {4 * n};
+  transformer& t = c.model;
+  t.token_embedding = rmatrix::Zero(4 * n + 1, 1);
+  // Alice's position 1: -M u or 0; position j >= 2: 0 or 2^(j-2) u.
+  t.token_embedding(0, 0) = -m;
+  for (int j = 2; j <= n; ++j) t.token_embedding(2 * (j - 1) + 1, 0) = pow2(j - 2) * u;
+  // Bob's position 1: (M - 1) u or -u; position j >= 2: 0 or -2^(j-2) u; the query u.
+  t.token_embedding(2 * n, 0) = m - u;
+  t.token_embedding(2 * n + 1, 0) = -u;
+  for (int j = 2; j <= n; ++j) t.token_embedding(2 * n + 2 * (j - 1) + 1, 0) = -pow2(j - 2) * u;
+  t.token_embedding(4 * n, 0) = u;
+  attention_layer att;
+  att.heads.push_back({linear_map({{0}}), linear_map({{0}}), linear_map({{1}})});
+  t.blocks.push_back({att, false, {}, true});
+  t.readout = readout(r, bits - 2);  // the least nonzero |o| is u = 2^-(bits-2)
+  return c;
 }
 
 }  // namespace fpx

@@ -8,8 +8,11 @@
 /// every score is 0 and attention is uniform (the scores depend on position only, so the
 /// denominator carries no information about the input). The value projection is 1, the query
 /// embedding 0, and the readout decides whether the attention output o = rd(a / Z) is 0:
-///   step   1[o >= 0] + 1[-o >= 0] - 1, exactly 1 or 0
-///   relu   relu(1 - relu(K o) - relu(-K o)) with K = 2^k and 2^-k below the least nonzero |o|
+///   step        1[o >= 0] + 1[-o >= 0] - 1, exactly 1 or 0
+///   relu        relu(1 - relu(K o) - relu(-K o)) with K = 2^k and 2^-k below the least nonzero |o|
+///   difference  1[-o >= 0] - 1[-o - 2^-k >= 0] = [o = 0], with 2^-k at most the least nonzero
+///               |o|: its partial sums stay in {-1, 0, 1}, so it is exact in any format holding
+///               1, -1 and 2^-k (the step readout's 1 + 1 saturates where 2 is not a value)
 
 #include <string>
 
@@ -18,7 +21,7 @@
 
 namespace fpx {
 
-enum class equality_readout { step, relu };
+enum class equality_readout { step, relu, difference };
 std::string_view to_string(equality_readout r);
 
 struct equality_construction {
@@ -40,5 +43,21 @@ equality_construction dyadic_equality(int n, equality_readout r = equality_reado
 /// It beats the dyadic construction at 4..6 total bits; from 7 bits on the dyadic one does as
 /// well or better, because a saturated Z only makes |o| larger (data/equality_threshold).
 equality_construction integer_equality(int n, equality_readout r = equality_readout::step);
+
+/// The saturating construction, for the b-bit signed fixed-point format fixed:s:1:(b-2)
+/// (b >= 2, ulp u = 2^-(b-2), values k u for k in [-M, M - 1], M = 2^(b-1)) and any n <= b, in
+/// particular n = b, the counting bound of the class (proofs/every_bit_counts.md has the proof):
+///   Alice's position 1 carries -M u (x_1 = 0) or 0 (x_1 = 1), her position j >= 2 carries
+///   x_j 2^(j-2) u, so her partial numerator is s_x = (-M + x_1 M + sum_{j>=2} x_j 2^(j-2)) u,
+///   a different value of the format for each x (all 2^b of them at n = b), never saturating;
+///   Bob's position 1 carries (M - 1) u (y_1 = 0) or -u (y_1 = 1), his position j >= 2 carries
+///   -y_j 2^(j-2) u, and the query u. Every weight is rd(exp(0)) = 1 and Z saturates at
+///   2 - u < 2. On the diagonal the numerator before the query is -u and after it 0; off the
+///   diagonal the saturating sums land elsewhere (never on -u before the query), so o = 0 iff
+///   x = y, and |o| >= u otherwise because Z < 2.
+/// The attention's residual is off (the query's value u is not added to o). The default
+/// readout is `difference` with 2^-k = u, exact in the same format.
+equality_construction saturating_equality(int n, int bits,
+                                          equality_readout r = equality_readout::difference);
 
 }  // namespace fpx
