@@ -266,6 +266,11 @@ bool counting_bound::rules_out(const communication_bounds& f) const {
 
 counting_bound simulation_bound(const precision_spec& spec, std::size_t heads,
                                 std::size_t value_dim, bool scores_position_only) {
+  // The simulation (Alice's state is her part of the sums) needs her positions summed first.
+  if (spec.position_order != accumulation::order::left_to_right)
+    throw std::invalid_argument(
+        "simulation_bound: the bound holds when positions are summed left to right over the layout "
+        "x | y | query; this spec sums them in another order (see check_simulation's leak)");
   counting_bound b;
   // A format of b bits has at most 2^b values, whatever they are (NaN and infinities too).
   b.value_bits = spec.format_of(quantity::accumulator).bits();

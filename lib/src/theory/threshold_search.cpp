@@ -1,9 +1,11 @@
 #include "fpx/theory/threshold_search.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <limits>
 #include <map>
+#include <optional>
 #include <set>
 #include <span>
 #include <stdexcept>
@@ -19,18 +21,23 @@ namespace {
 
 // Every operation the class performs, tabulated once from the evaluator's own rules for the
 // spec uniform(F) (model/detail/rules.hpp): w = rd(exp(0)), one step of the numerator's sum,
-// the denominator over 2n + 1 positions and the final division.
+// the denominator over 2n + 1 positions and the final division. Under the overflow policy
+// `error` an operation that overflows gives the code `overflow` (one past the format's codes),
+// which every later step keeps and whose output has no value: a setting in which any input
+// overflows anywhere separates nothing.
 struct class_tables {
   std::size_t codes = 0;
+  code_t overflow = 0;
   std::vector<code_t> values;  // candidate values: finite, -0 left out (it adds like +0 here)
   std::vector<code_t> first;   // first[v]: the numerator after one position of value v
   std::vector<code_t> step;    // step[a * codes + v]: partial sum a, then a position of value v
   std::vector<code_t> output;  // output[a] = rd(a / Z)
-  std::vector<int> value_id;   // equal values share an id; NaN is -1
+  std::vector<int> value_id;   // equal values share an id; NaN (and overflow) is -1
 
   class_tables(const format& f, int n) {
     if (f.bits() > 8) throw std::invalid_argument("search: formats of at most 8 bits");
     codes = std::size_t{1} << f.bits();
+    overflow = codes;
     // Ids: finite values in order of first code, then -inf and +inf; NaN is -1.
     std::map<rational, int> ids;
     for (code_t c = 0; c < codes; ++c) {
@@ -49,6 +56,7 @@ struct class_tables {
       else
         value_id.push_back(ids.at(to_rational(f, c)));
     }
+    value_id.push_back(-1);  // overflow
     std::sort(values.begin(), values.end(),
               [&](code_t a, code_t b) { return to_rational(f, a) < to_rational(f, b); });
 
@@ -56,30 +64,61 @@ struct class_tables {
     detail::rounded_arith a{spec, 0};
     detail::attention_rules rules(a, spec);
     const auto value = [&](code_t c) { return detail::load(f, c); };
-    const detail::operand w = rules.exponential(a.integer(0));  // every score is 0
-    first.assign(codes, 0);
-    step.assign(codes * codes, 0);
+    // One operation's code, or `overflow` where the format's policy makes overflow an error.
+    const auto rounded = [&](auto operation) {
+      try {
+        operation();
+        return a.last;
+      } catch (const std::overflow_error&) {
+        return overflow;
+      }
+    };
+    first.assign(codes + 1, overflow);
+    step.assign((codes + 1) * codes, overflow);  // the row of `overflow` stays overflow
+    output.assign(codes + 1, overflow);
+    std::optional<detail::operand> w;  // every score is 0; rd(exp(0)) may itself overflow
+    try {
+      w = rules.exponential(a.integer(0));
+    } catch (const std::overflow_error&) {
+      return;
+    }
     for (code_t v = 0; v < codes; ++v) {
       if (!is_valid_code(f, v)) continue;
-      rules.numerator_step(nullptr, w, value(v));
-      first[v] = a.last;
+      first[v] = rounded([&] { rules.numerator_step(nullptr, *w, value(v)); });
       for (code_t partial = 0; partial < codes; ++partial)
         if (is_valid_code(f, partial)) {
           const detail::operand p = value(partial);
-          rules.numerator_step(&p, w, value(v));
-          step[partial * codes + v] = a.last;
+          step[partial * codes + v] = rounded([&] { rules.numerator_step(&p, *w, value(v)); });
         }
     }
-    const std::vector<detail::operand> weights(static_cast<std::size_t>(2 * n + 1), w);
-    const detail::operand z = rules.denominator(weights);
-    for (code_t c = 0; c < codes; ++c) {
-      if (is_valid_code(f, c)) rules.divided(value(c), z);
-      output.push_back(is_valid_code(f, c) ? a.last : 0);
+    const std::vector<detail::operand> weights(static_cast<std::size_t>(2 * n + 1), *w);
+    std::optional<detail::operand> z;
+    try {
+      z = rules.denominator(weights);
+    } catch (const std::overflow_error&) {
+      return;  // the denominator overflows for every input
     }
+    for (code_t c = 0; c < codes; ++c)
+      output[c] = is_valid_code(f, c) ? rounded([&] { rules.divided(value(c), *z); }) : 0;
   }
   code_t next(code_t partial, code_t v) const { return step[partial * codes + v]; }
   int id_count() const { return static_cast<int>(values.size()) + 3; }
 };
+
+// The certificate's digest: FNV-1a over (level, candidate, verdict) of every examined candidate.
+constexpr std::uint64_t certificate_digest_start = 0xcbf29ce484222325ull;
+std::uint64_t certificate_mix(std::uint64_t h, int level, std::uint64_t candidate, bool live) {
+  const std::uint64_t word =
+      (candidate << 9) ^ (static_cast<std::uint64_t>(level) << 1) ^ (live ? 1u : 0u);
+  for (int byte = 0; byte < 8; ++byte) h = (h ^ ((word >> (8 * byte)) & 0xff)) * 0x100000001b3ull;
+  return h;
+}
+// Unit digests joined in unit order.
+std::uint64_t certificate_join(std::uint64_t h, std::uint64_t unit_digest) {
+  for (int byte = 0; byte < 8; ++byte)
+    h = (h ^ ((unit_digest >> (8 * byte)) & 0xff)) * 0x100000001b3ull;
+  return h;
+}
 
 // The pruning rules, one level of the tree at a time: whether a candidate pair of values (or the
 // query's value) keeps a node alive, and the states it leads to. The search and the estimator
@@ -186,12 +225,28 @@ struct searcher {
   std::uint64_t nodes = 0;
   bool out_of_budget = false;
   std::vector<code_t> chosen;  // the current setting, 4n + 1 values when complete
+  // The lowest unit known to have found a setting: a higher unit's work no longer counts, so it
+  // stops (out_of_budget then also marks this stop; its result is never used).
+  const std::atomic<std::uint64_t>* lowest_found = nullptr;
+  std::uint64_t unit = 0;
+  // The walk's certificate: candidates examined per level (Alice's positions, Bob's, the
+  // query) and a digest of every examined candidate with its verdict, in walk order.
+  std::vector<std::uint64_t> level_nodes;
+  std::uint64_t digest = certificate_digest_start;
 
-  searcher(const class_tables& tables, int n_, std::uint64_t b) : p(tables, n_), n(n_), budget(b) {}
+  searcher(const class_tables& tables, int n_, std::uint64_t b)
+      : p(tables, n_), n(n_), budget(b), level_nodes(static_cast<std::size_t>(2 * n_ + 1), 0) {}
+
+  void record(int level, std::size_t candidate, bool live) {
+    ++level_nodes[static_cast<std::size_t>(level)];
+    digest = certificate_mix(digest, level, candidate, live);
+  }
 
   bool visit() {
     ++nodes;
-    if (budget && nodes > budget) out_of_budget = true;
+    if ((budget && nodes > budget) || (lowest_found && (nodes & 1023) == 0 &&
+                                       lowest_found->load(std::memory_order_relaxed) < unit))
+      out_of_budget = true;
     return !out_of_budget;
   }
 
@@ -205,7 +260,9 @@ struct searcher {
       if (!visit()) return false;
       code_t v[2];
       p.alice_pair(c, v);
-      if (!p.alice(k, states, v, next)) continue;
+      const bool live = p.alice(k, states, v, next);
+      record(k, c, live);
+      if (!live) continue;
       chosen.push_back(v[0]);
       chosen.push_back(v[1]);
       if (k + 1 < n ? alice(k + 1, next, 0, 0) : bob(0, next)) return true;
@@ -221,7 +278,9 @@ struct searcher {
       if (!visit()) return false;
       code_t v[2];
       p.bob_pair(c, v);
-      if (!p.bob(k, states, v, next)) continue;
+      const bool live = p.bob(k, states, v, next);
+      record(n + k, c, live);
+      if (!live) continue;
       chosen.push_back(v[0]);
       chosen.push_back(v[1]);
       if (k + 1 < n ? bob(k + 1, next) : query(next)) return true;
@@ -232,10 +291,12 @@ struct searcher {
   }
 
   bool query(const std::vector<code_t>& states) {
-    for (code_t v : p.t.values) {
+    for (std::size_t c = 0; c < p.t.values.size(); ++c) {
       if (!visit()) return false;
-      if (p.query(states, v)) {
-        chosen.push_back(v);
+      const bool live = p.query(states, p.t.values[c]);
+      record(2 * n, c, live);
+      if (live) {
+        chosen.push_back(p.t.values[c]);
         return true;
       }
     }
@@ -406,24 +467,40 @@ separation_search search_equality_separation(const format& f, int n, std::uint64
   struct range_result {
     bool found = false, complete = true;
     std::vector<code_t> values;
-    std::uint64_t nodes = 0;
+    std::uint64_t nodes = 0, digest = certificate_digest_start;
+    std::vector<std::uint64_t> level_nodes;
   };
   const std::uint64_t per_range =
       node_budget == 0 ? 0 : std::max<std::uint64_t>(1, node_budget / first_choices);
+  // Units above the lowest one that found a setting do not count (the first setting in unit
+  // order is the answer), so they stop early; every unit below it runs to its end, so what is
+  // reported does not depend on the order units ran in, nor on threads or ranks.
+  std::atomic<std::uint64_t> lowest_found{std::numeric_limits<std::uint64_t>::max()};
   const auto parts = map_units(
       first_choices, 1, threads,
       [&](std::uint64_t lo, std::uint64_t hi) {
-        searcher s(tables, n, per_range);
         range_result r;
+        if (lowest_found.load() < lo) return r;  // not needed
+        searcher s(tables, n, per_range);
+        s.lowest_found = &lowest_found;
+        s.unit = lo;
         r.found = s.alice(0, {}, lo, hi);
         r.complete = r.found || !s.out_of_budget;
         r.nodes = s.nodes;
-        if (r.found) r.values = s.chosen;
+        r.digest = s.digest;
+        r.level_nodes = s.level_nodes;
+        if (r.found) {
+          r.values = s.chosen;
+          for (std::uint64_t seen = lowest_found.load();
+               lo < seen && !lowest_found.compare_exchange_weak(seen, lo);) {
+          }
+        }
         return r;
       },
       [](const range_result& r) {
         byte_writer w;
         w.put<std::uint8_t>(r.found).put<std::uint8_t>(r.complete).put(r.nodes).put_all(r.values);
+        w.put(r.digest).put_all(r.level_nodes);
         return w.take();
       },
       [](const std::string& bytes) {
@@ -433,21 +510,31 @@ separation_search search_equality_separation(const format& f, int n, std::uint64
         r.complete = rd.get<std::uint8_t>() != 0;
         r.nodes = rd.get<std::uint64_t>();
         r.values = rd.get_all<code_t>();
+        r.digest = rd.get<std::uint64_t>();
+        r.level_nodes = rd.get_all<std::uint64_t>();
         return r;
       });
+  // The units in order up to the first that found a setting.
+  bool complete = true;
+  result.level_nodes.assign(static_cast<std::size_t>(2 * n + 1), 0);
+  result.digest = certificate_digest_start;
   for (const auto& r : parts) {
     result.nodes += r.nodes;
     result.unit_nodes.push_back(r.nodes);
-    if (!result.found && r.found) {
+    result.digest = certificate_join(result.digest, r.digest);
+    for (std::size_t l = 0; l < r.level_nodes.size() && l < result.level_nodes.size(); ++l)
+      result.level_nodes[l] += r.level_nodes[l];
+    complete = complete && r.complete;
+    if (r.found) {
       result.found = true;
       result.values = r.values;
+      break;
     }
   }
   if (result.found && n <= 6)
     check_witness(f, n, result.values, table_outputs(tables, n, result.values));
-  // Complete when a setting was found, or when every range finished within its budget.
-  result.complete = result.found || std::all_of(parts.begin(), parts.end(),
-                                                [](const auto& r) { return r.complete; });
+  // Complete when a setting was found, or when every unit finished within its budget.
+  result.complete = result.found || complete;
   return result;
 }
 

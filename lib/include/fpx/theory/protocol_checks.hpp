@@ -58,7 +58,9 @@ std::optional<collision_certificate> find_collision(const protocol& p,
                                                     const boolean_function& target);
 
 /// The counting side of the lower bound for a class of models: H heads with value dimensions
-/// summing to `value_dim`, partial sums in `accumulator`, logits in `logit`.
+/// summing to `value_dim`, partial sums in `accumulator`, logits in `logit`, positions summed
+/// left to right over the layout x | y | query (split_input's layout): a theorem for that class
+/// only. simulation_bound refuses a spec with another position order (std::invalid_argument).
 struct counting_bound {
   double value_bits = 0;    ///< log2 of the number of finite values of the accumulator format
   double state_bits = 0;    ///< (H + value_dim) value_bits, or value_dim value_bits when the

@@ -19,6 +19,7 @@
 
 #include <cstdint>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "fpx/arith/format.hpp"
@@ -35,10 +36,21 @@ struct separation_search {
   /// The separating setting found first: values (codes of F) for Alice's bits 0 and 1 at each
   /// position, then Bob's, then the query: 4n + 1 entries.
   std::vector<code_t> values;
-  std::uint64_t nodes = 0;           ///< search-tree nodes visited (the search size)
+  /// Search-tree nodes visited by the units up to and including the first unit (in unit order)
+  /// that found a setting, or by every unit when none did; units above that one stop early and
+  /// do not count, so the number does not depend on threads or ranks.
+  std::uint64_t nodes = 0;
   std::uint64_t settings_total = 0;  ///< settings before pruning (saturates at 2^64 - 1)
-  /// Nodes of each unit of work (one per pair of Alice's first values), in unit order.
+  /// Nodes of each unit of work (one per pair of Alice's first values), in unit order, up to
+  /// the first unit that found a setting (every unit when none did).
   std::vector<std::uint64_t> unit_nodes;
+  /// The certificate of the walk (over the same units as `nodes`): the candidates examined at
+  /// each level (Alice's positions 1..n, Bob's 1..n, the query: 2n + 1 levels) and a digest of
+  /// every examined candidate and its verdict in walk order. For a complete search that found
+  /// nothing it certifies the claim "no setting" to check_separation_certificate, which walks
+  /// the same tree again by separate code.
+  std::vector<std::uint64_t> level_nodes;
+  std::uint64_t digest = 0;
 };
 
 /// A setting of the class (4n + 1 values of F) as a transformer: token 2j + b embeds the value of
@@ -61,10 +73,28 @@ std::vector<code_t> separation_outputs(const format& f, int n, std::span<const c
 /// by separation_model and evaluated on every pair by the evaluator (n <= 6), which must agree
 /// with the tables and separate equality (std::logic_error otherwise). The top of the tree is split
 /// into fixed ranges over `threads` threads (0: all cores); the result, node count included,
-/// does not depend on the thread count. `node_budget` caps the nodes (0: no cap).
+/// does not depend on the thread count. `node_budget` caps the nodes (0: no cap), split evenly
+/// over the units. Under the overflow policy `error` (e.g. fixed:s:1:2:overflow=error) a
+/// setting in which any operation overflows on any input separates nothing.
 separation_search search_equality_separation(const format& f, int n,
                                              std::uint64_t node_budget = 0,
                                              unsigned threads = 0);
+
+/// Replays a complete search that found no setting with code of its own: the class's
+/// arithmetic tabulated from the format's rounding (from_rational: every operation rounded to
+/// nearest even, left to right, with IEEE signed zeros, infinities and NaN, and overflow as the
+/// format's policy says), Alice's distinct states kept in a set, Bob's diagonal signatures in a
+/// map, the query's outputs compared by value; the same candidates in the same order. `matches`
+/// when every level's count and the digest agree with the search's.
+struct separation_replay {
+  bool matches = false;
+  std::uint64_t nodes = 0;
+  std::vector<std::uint64_t> level_nodes;
+  std::uint64_t digest = 0;
+  std::string reason;  ///< why it does not match (empty when it does)
+};
+separation_replay check_separation_certificate(const format& f, int n, const separation_search& s,
+                                               unsigned threads = 0);
 
 /// The units search_equality_separation cuts its tree into: one per pair of values (v0 < v1)
 /// for Alice's first position, in increasing order; the same for every n.
