@@ -2,30 +2,36 @@
 // equality stop being computable by a one-layer softmax transformer as bits are removed?
 //
 // Records (column `record`):
-//   check        a construction verified on all 2^(2n) pairs at n = p-1, p, p+1 (float
-//                family with an 8-bit exponent, so only the significand precision p matters)
+//   check        a construction verified on all 2^(2n) pairs: the dyadic one at n = p-1, p, p+1
+//                (float family with an 8-bit exponent, so only the significand precision p
+//                matters); the saturating one at n = b in fixed:s:1:(b-2), with its readout in
+//                the same format, and the same model one bit short
 //   largest_n    the largest n up to which a construction is exact, per format
-//   certificate  the construction for n = p run with precision p-1: two inputs with one
-//                Alice state whose answers differ, checked with the evaluator
-//   bound        the counting bound of the class for a b-bit format
-//   search       exhaustive search over the class "uniform scores, free values" (n*)
+//   construction_collision  the dyadic construction for n = p run with precision p-1: two
+//                inputs with one Alice state whose answers differ, checked with the evaluator (a
+//                failure of this construction, not a bound for the class)
+//   bound        the counting bound of the class for a b-bit format (left-to-right sums, layout
+//                x | y | query)
+//   search       exhaustive search over the class "uniform scores, free values" (n*), per
+//                format and overflow policy
 
 #include <fmt/core.h>
+#include <fmt/format.h>
 
-#include "runner/experiment.hpp"
 #include "fpx/arith/codec.hpp"
 #include "fpx/construct/equality.hpp"
 #include "fpx/model/precision.hpp"
 #include "fpx/theory/protocol_checks.hpp"
 #include "fpx/theory/threshold_search.hpp"
+#include "runner/experiment.hpp"
 
 namespace fpx::experiments {
 namespace {
 
 const std::vector<std::string> columns{
-    "record", "construction", "readout", "family", "format", "total_bits", "precision",
-    "subtract_max", "n", "pairs", "failures", "alice_states", "final_states", "found",
-    "complete", "nodes", "detail"};
+    "record",       "construction", "readout",  "family", "format",   "total_bits",
+    "precision",    "subtract_max", "n",        "pairs",  "failures", "alice_states",
+    "final_states", "found",        "complete", "nodes",  "detail"};
 
 struct row {
   std::string record, construction, readout, family, format;
@@ -34,10 +40,23 @@ struct row {
   int n = 0;
   std::string pairs, failures, alice_states, final_states, found, complete, nodes, detail;
   std::vector<std::string> fields() const {
-    return {record, construction, readout, family, format, std::to_string(total_bits),
-            precision ? std::to_string(precision) : "", subtract_max ? "1" : "0",
-            std::to_string(n), pairs, failures, alice_states, final_states, found, complete,
-            nodes, detail};
+    return {record,
+            construction,
+            readout,
+            family,
+            format,
+            std::to_string(total_bits),
+            precision ? std::to_string(precision) : "",
+            subtract_max ? "1" : "0",
+            std::to_string(n),
+            pairs,
+            failures,
+            alice_states,
+            final_states,
+            found,
+            complete,
+            nodes,
+            detail};
   }
 };
 
@@ -74,9 +93,12 @@ std::string first_failure(const verification& v) {
 }
 
 // The largest n such that the construction is exact for every n' <= n (0: not even n = 1).
-int largest_exact_n(const std::string& construction, const std::string& format, int cap, unsigned threads) {
+int largest_exact_n(const std::string& construction, const std::string& format, int cap,
+                    unsigned threads) {
   int n = 0;
-  while (n < cap && check(construction, equality_readout::step, format, false, n + 1, threads).failures == 0) ++n;
+  while (n < cap &&
+         check(construction, equality_readout::step, format, false, n + 1, threads).failures == 0)
+    ++n;
   return n;
 }
 
@@ -89,17 +111,20 @@ void run_experiment(context& ctx) {
   const int search_max_bits = config["search_max_bits"];
   const auto budget = config["search_node_budget"].get<std::uint64_t>();
   const int largest_cap = config["largest_n_cap"];
+  const int saturating_max_bits = config["saturating_max_bits"];
   const unsigned threads = ctx.threads();
 
   // 1. The dyadic construction against its prediction, p = 2..max_p.
   for (int p = 2; p <= max_p; ++p)
     ctx.cell(fmt::format("check p={}", p), [&](table_rows& rows) {
       const std::string f = float_name(8, p);
+      // (without max-subtraction: every score is 0, so subtracting the maximum changes nothing)
       for (const auto r : {equality_readout::step, equality_readout::relu})
-        for (const bool sm : {false, true})
+        for (const bool sm : {false})
           for (int n = std::max(1, p - 1); n <= p + 1; ++n) {
             const verification v = check("dyadic", r, f, sm, n, threads);
-            row out = make("check", "dyadic", std::string(to_string(r)), "float_e8", f, 8 + p, p, sm, n);
+            row out =
+                make("check", "dyadic", std::string(to_string(r)), "float_e8", f, 8 + p, p, sm, n);
             out.pairs = std::to_string(v.pairs);
             out.failures = std::to_string(v.failures);
             out.alice_states = std::to_string(v.alice_states);
@@ -109,14 +134,35 @@ void run_experiment(context& ctx) {
           }
     });
 
-  // 2. Certificates at p - 1: the construction for n = p, run with one significand bit less.
+  // 1b. The saturating construction at n = b in fixed:s:1:(b-2), readout in the same format,
+  // and the same model with one fraction bit less (b - 1 bits).
+  for (int b = 2; b <= saturating_max_bits; ++b)
+    ctx.cell(fmt::format("saturating b={}", b), [&](table_rows& rows) {
+      const equality_construction c = saturating_equality(b, b);
+      for (int bits = b; bits >= std::max(2, b - 1); --bits) {
+        const std::string f = fmt::format("fixed:s:1:{}", bits - 2);
+        const protocol proto(c.model, spec_preset("uniform(" + f + ")"), c.split);
+        const verification v = verify(proto, equality, 4, threads);
+        row out = make("check", "saturating", "difference", "fixed", f, bits, 0, false, b);
+        out.pairs = std::to_string(v.pairs);
+        out.failures = std::to_string(v.failures);
+        out.alice_states = std::to_string(v.alice_states);
+        out.final_states = std::to_string(v.final_states);
+        out.detail = first_failure(v);
+        rows.push_back(out.fields());
+      }
+    });
+
+  // 2. The construction's collision at p - 1: the construction for n = p, run with one
+  // significand bit less (a failure of this construction, not a bound for the class).
   for (int p = 3; p <= max_p; ++p)
-    ctx.cell(fmt::format("certificate p={}", p), [&](table_rows& rows) {
+    ctx.cell(fmt::format("construction_collision p={}", p), [&](table_rows& rows) {
       const equality_construction c = dyadic_equality(p);
       const std::string f = float_name(8, p - 1);
       const protocol proto(c.model, spec_preset("uniform(" + f + ")"), c.split);
       const auto cert = find_collision(proto, equality);
-      row r = make("certificate", "dyadic", "step", "float_e8", f, 8 + p - 1, p - 1, false, p);
+      row r = make("construction_collision", "dyadic", "step", "float_e8", f, 8 + p - 1, p - 1,
+                   false, p);
       r.found = cert ? "1" : "0";
       if (cert)
         r.detail = fmt::format("x={} x'={} y={} output={} wrong=({},{})", cert->x, cert->x_other,
@@ -152,23 +198,33 @@ void run_experiment(context& ctx) {
   // 4. The counting bound of the two classes, in total bits b of the accumulator format.
   ctx.cell("bounds", [&](table_rows& rows) {
     for (int b = 2; b <= std::max(fixed_max_bits, max_p + 8); ++b) {
-      const precision_spec s = spec_preset(fmt::format("uniform(fixed:s:{}:{})", b / 2, b - 1 - b / 2));
+      const precision_spec s =
+          spec_preset(fmt::format("uniform(fixed:s:{}:{})", b / 2, b - 1 - b / 2));
       for (const bool position_only : {true, false}) {
         const counting_bound cb = simulation_bound(s, 1, 1, position_only);
-        row r = make("bound", position_only ? "position_only_scores" : "any_scores", "", "any", "",
-                     b, 0, false, static_cast<int>(cb.total_bits()));
+        row r = make("bound", position_only ? "position_only_scores" : "token_scores", "",
+                     "left_to_right_xyq", "", b, 0, false, static_cast<int>(cb.total_bits()));
         r.detail = fmt::format("state bits {}: EQ_n needs n bits one way", cb.total_bits());
         rows.push_back(r.fields());
       }
     }
   });
 
-  // 5. Exhaustive search over the class: every fixed-point split, and every minifloat eEmM by
-  // its default name (e2m1 is OCP's finite FP4; the 5-bit ones are IEEE-style).
+  // 5. Exhaustive search over the class: every fixed-point split under both of its overflow
+  // policies (saturate, and error: any overflow fails), and every minifloat eEmM (E >= 2,
+  // M >= 1) in each style: IEEE (inf and NaN), OCP's fn (NaN only, overflow to NaN), FNUZ and
+  // finite (no specials, saturating; e2m1 is OCP's FP4).
   std::vector<std::pair<std::string, std::string>> formats;
   for (int b = 2; b <= search_max_bits; ++b) {
-    for (int i = 0; i <= b - 1; ++i) formats.emplace_back("fixed", fmt::format("fixed:s:{}:{}", i, b - 1 - i));
-    for (int e = 2; e <= b - 2; ++e) formats.emplace_back("float", fmt::format("e{}m{}", e, b - 1 - e));
+    for (int i = 0; i <= b - 1; ++i) {
+      formats.emplace_back("fixed", fmt::format("fixed:s:{}:{}", i, b - 1 - i));
+      formats.emplace_back("fixed_error",
+                           fmt::format("fixed:s:{}:{}:overflow=error", i, b - 1 - i));
+    }
+    for (int e = 2; e <= b - 2; ++e)
+      for (const char* style : {"ieee", "fn", "fnuz", "finite"})
+        formats.emplace_back(std::string("float_") + style,
+                             fmt::format("e{}m{}_{}", e, b - 1 - e, style));
   }
   for (const auto& [family, name] : formats)
     ctx.cell("search " + name, [&](table_rows& rows) {
@@ -183,6 +239,15 @@ void run_experiment(context& ctx) {
         for (code_t c : s.values) {
           if (!r.detail.empty()) r.detail += ' ';
           r.detail += to_fraction_string(to_rational(f, c));
+        }
+        if (!s.found && s.complete) {
+          // "No setting": the walk's certificate, replayed by separate code.
+          const separation_replay replay = check_separation_certificate(f, n, s, threads);
+          if (!replay.matches)
+            throw std::logic_error("search " + name + " n=" + std::to_string(n) +
+                                   ": the certificate does not replay: " + replay.reason);
+          r.detail = fmt::format("certificate replayed: nodes per level {}, digest {:016x}",
+                                 fmt::join(s.level_nodes, " "), s.digest);
         }
         rows.push_back(r.fields());
         if (!s.found) break;

@@ -3,13 +3,16 @@
 // every unit's node count, for searches larger than equality_threshold's and for measuring how
 // the search spreads over threads and MPI ranks (bench/scaling.sh).
 //
-// One cell per (format, n); one row per cell. `unit_nodes` lists the nodes of each unit (one
-// unit per pair of Alice's first values) so that a run's unit costs (unit_costs.json) can be
-// set against the work each unit did.
+// One cell per (format, n); one row per cell. A search that found nothing and ran to its end
+// has its certificate (nodes per level, digest) replayed by check_separation_certificate
+// (`replayed` = 1). `unit_nodes` lists the nodes of each unit (one unit per pair of Alice's
+// first values) so that a run's unit costs (unit_costs.json) can be set against the work each
+// unit did.
 
 #include "fpx/theory/threshold_search.hpp"
 
 #include <fmt/core.h>
+#include <fmt/format.h>
 
 #include "fpx/arith/codec.hpp"
 #include "runner/experiment.hpp"

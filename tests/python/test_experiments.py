@@ -7,7 +7,7 @@ import pytest
 
 import fpx
 
-SMALL = {"max_p": 4, "fixed_max_bits": 4, "search_max_bits": 3, "search_node_budget": 100000,
+SMALL = {"max_p": 4, "fixed_max_bits": 4, "search_max_bits": 3, "saturating_max_bits": 4, "search_node_budget": 100000,
          "largest_n_cap": 5}
 
 
