@@ -79,12 +79,12 @@ TEST_CASE("search: units, their node counts, and Knuth's estimate of a complete 
 }
 
 TEST_CASE("search: a search that finds nothing is replayed by separate code, count for count") {
-  // Complete walks without a setting, under three overflow policies and styles.
-  for (const auto& c : std::vector<std::pair<std::string, int>>{{"e2m1", 4},
-                                                                 {"fixed:s:2:0", 3},
+  // Complete walks without a setting: fixed point saturating (every level reached: 61,748
+  // nodes), IEEE-style with infinities and NaN (every level: 8,987,913 nodes), and fixed point
+  // with overflow an error.
+  for (const auto& c : std::vector<std::pair<std::string, int>>{{"fixed:s:2:0", 3},
                                                                  {"e2m1_ieee", 2},
-                                                                 {"fixed:s:1:1:overflow=error", 1},
-                                                                 {"e2m1_fnuz", 2}}) {
+                                                                 {"fixed:s:1:1:overflow=error", 1}}) {
     const std::string name = c.first;  // not a structured binding: CAPTURE's lambda takes it
     const int n = c.second;
     CAPTURE(name);
@@ -95,6 +95,8 @@ TEST_CASE("search: a search that finds nothing is replayed by separate code, cou
     std::uint64_t total = 0;
     for (auto v : s.level_nodes) total += v;
     CHECK(total == s.nodes);
+    if (name != "fixed:s:1:1:overflow=error")  // (its Z overflows: every node dies at level 0)
+      CHECK(s.level_nodes.back() > 0);           // the walk reached the query's level
     const auto r = check_separation_certificate(f, n, s, 2);
     CHECK_MESSAGE(r.matches, r.reason);
     CHECK(r.nodes == s.nodes);
@@ -105,6 +107,17 @@ TEST_CASE("search: a search that finds nothing is replayed by separate code, cou
     forged = s;
     forged.digest ^= 1;
     CHECK_FALSE(check_separation_certificate(f, n, forged, 2).matches);
+  }
+  // Under overflow=error a denominator that overflows (Z = 5 > 3.5 at n = 2) kills every
+  // setting at once: each of Alice's first candidate pairs dies, in the search and in the replay.
+  {
+    const format f = parse_format("fixed:s:2:1:overflow=error");
+    const auto s = search_equality_separation(f, 2, 0, 2);
+    CHECK_FALSE(s.found);
+    CHECK(s.complete);
+    CHECK(s.nodes == 16 * 15 / 2);
+    CHECK(s.level_nodes == std::vector<std::uint64_t>{120, 0, 0, 0, 0});
+    CHECK(check_separation_certificate(f, 2, s, 2).matches);
   }
   // A search that found a setting has no such certificate.
   const auto found = search_equality_separation(parse_format("fixed:s:1:1"), 3, 0, 2);

@@ -81,6 +81,7 @@ struct replayer {
   int n;
   std::vector<code_t> values;                        // the candidates, as the search orders them
   code_t w = 0;                                      // rd(exp(0)) = rd(1)
+  code_t z = 0;                                      // rd-sum of 2n + 1 weights
   std::vector<code_t> output;                        // output[c] = rd(c / Z), by code
   std::map<std::pair<code_t, code_t>, code_t> sums;  // memo of rd(partial + rd(w v))
   std::vector<std::uint64_t> level_nodes;
@@ -99,7 +100,7 @@ struct replayer {
     std::sort(values.begin(), values.end(),
               [&](code_t x, code_t y) { return to_rational(f, x) < to_rational(f, y); });
     w = a.round(rational(1));
-    code_t z = a.bad;
+    z = a.bad;
     if (w != a.bad) {
       z = w;
       for (int j = 1; j < 2 * n + 1; ++j) z = a.add(z, w);
@@ -135,7 +136,9 @@ struct replayer {
           next[x] = k == 0 ? first(v) : step(states[x % states.size()], v);
           seen.insert(next[x]);
         }
-        const bool live = seen.size() == next.size();
+        // Dead: two prefixes in one state, an overflow on some input, or a denominator that
+        // overflows (it is the same for every input).
+        const bool live = seen.size() == next.size() && !seen.count(a.bad) && z != a.bad;
         examine(k, c, live);
         if (live) k + 1 < n ? alice(k + 1, next, std::nullopt) : bob(0, next);
       }
@@ -155,6 +158,10 @@ struct replayer {
           const std::size_t x = node % alice_inputs, u = node / alice_inputs;  // u has k + 1 bits
           const std::size_t before = x + (u % (std::size_t{1} << k)) * alice_inputs;
           next[node] = step(states[before], (u >> k & 1) ? values[i1] : values[i0]);
+          if (next[node] == a.bad) {  // an overflow on this input
+            live = false;
+            break;
+          }
           // Can (x, u) still end on the diagonal? Then with which rest of x.
           const std::size_t mask = (std::size_t{1} << (k + 1)) - 1;
           const std::int64_t sig = u == (x & mask) ? static_cast<std::int64_t>(x >> (k + 1)) : -1;

@@ -76,9 +76,14 @@ struct class_tables {
     first.assign(codes + 1, overflow);
     step.assign((codes + 1) * codes, overflow);  // the row of `overflow` stays overflow
     output.assign(codes + 1, overflow);
-    std::optional<detail::operand> w;  // every score is 0; rd(exp(0)) may itself overflow
+    // Every score is 0: rd(exp(0)) and the denominator over 2n + 1 positions are the same for
+    // every input, so if either overflows, every setting does (`first` stays `overflow`, and
+    // every candidate dies at Alice's first position).
+    std::optional<detail::operand> w, z;
     try {
       w = rules.exponential(a.integer(0));
+      const std::vector<detail::operand> weights(static_cast<std::size_t>(2 * n + 1), *w);
+      z = rules.denominator(weights);
     } catch (const std::overflow_error&) {
       return;
     }
@@ -90,13 +95,6 @@ struct class_tables {
           const detail::operand p = value(partial);
           step[partial * codes + v] = rounded([&] { rules.numerator_step(&p, *w, value(v)); });
         }
-    }
-    const std::vector<detail::operand> weights(static_cast<std::size_t>(2 * n + 1), *w);
-    std::optional<detail::operand> z;
-    try {
-      z = rules.denominator(weights);
-    } catch (const std::overflow_error&) {
-      return;  // the denominator overflows for every input
     }
     for (code_t c = 0; c < codes; ++c)
       output[c] = is_valid_code(f, c) ? rounded([&] { rules.divided(value(c), *z); }) : 0;
@@ -134,8 +132,8 @@ struct pruner {
   pruner(const class_tables& tables, int n_)
       : t(tables),
         n(n_),
-        stamp(tables.codes, 0),
-        signature(tables.codes),
+        stamp(tables.codes + 1, 0),
+        signature(tables.codes + 1),
         seen(static_cast<std::size_t>(tables.id_count())) {}
 
   std::uint32_t fresh() {
@@ -156,7 +154,8 @@ struct pruner {
     for (std::size_t x = 0; x < size; ++x) {
       const code_t value = v[x >> k & 1];
       next[x] = k == 0 ? t.first[value] : t.next(states[x & (size / 2 - 1)], value);
-      if (stamp[next[x]] == mark) return false;
+      // An overflow (policy error) on any input, or two prefixes in one state: dead.
+      if (next[x] == t.overflow || stamp[next[x]] == mark) return false;
       stamp[next[x]] = mark;
     }
     return true;
@@ -173,6 +172,7 @@ struct pruner {
     for (std::size_t node = 0; node < size; ++node) {
       const std::size_t x = node & (alice_inputs - 1), u = node >> n;
       next[node] = t.next(states[x + ((u & (prefix_mask >> 1)) << n)], v[u >> k & 1]);
+      if (next[node] == t.overflow) return false;  // an overflow on some input: dead
       // -1: can no longer end on the diagonal; else the rest of x it must be completed by.
       const std::int64_t sig =
           u == (x & prefix_mask) ? static_cast<std::int64_t>(x >> (k + 1)) : -1;
