@@ -1,6 +1,7 @@
 // Weight quantizers: hand-derived levels and scales, bits per parameter, errors.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 #include <stdexcept>
@@ -132,6 +133,58 @@ TEST_CASE("minifloat elements with an absmax scale, and MX blocks") {
   CHECK(mx.values.row(1) == row({12, 2, -1, 0}).row(0));
   CHECK(mx.values.row(2) == row({0.75, 0.125, 0, -0.0625}).row(0));
   CHECK(mx.bits_per_parameter == 4 + 8.0 / 4);  // one scale per row of 4
+}
+
+TEST_CASE("nvfp4: E2M1 in blocks of 16, an E4M3 scale per block and an fp32 scale per tensor") {
+  // amax 2688 = 448 x 6, so s_tensor = fp32(1) = 1.
+  // Block 0: s_b = e4m3(2688 / 6) = 448. 2688/448 = 6; 1/448 -> 0; -448/448 = -1;
+  //   100/448 = 0.223 -> 0 (below 0.25); 700/448 = 1.5625 -> 1.5 (E2M1: 1, 1.5, 2), x 448 = 672.
+  // Block 1: amax 5, 5/6 = 0.8333 -> e4m3 0.8125 (spacing 1/16 in [1/2, 1)). 5/0.8125 = 6.15
+  //   saturates at 6 -> 4.875; 1/0.8125 = 1.23 -> 1; -2.5/0.8125 = -3.08 -> -3 -> -2.4375;
+  //   0.7/0.8125 = 0.86 -> 1 -> 0.8125.
+  // Block 2: amax 0.001, 0.001/6 is below half of e4m3's least subnormal 2^-9: s_b = 0, zeros.
+  Eigen::MatrixXd w = Eigen::MatrixXd::Zero(1, 48);
+  w(0, 0) = 2688, w(0, 1) = 1, w(0, 2) = -448, w(0, 3) = 100, w(0, 4) = 700;
+  w(0, 16) = 5, w(0, 17) = 1, w(0, 18) = -2.5, w(0, 19) = 0.7;
+  w(0, 32) = 0.001, w(0, 33) = -0.0005;
+  const auto q = fpx::quantize(w, "nvfp4");
+  Eigen::MatrixXd expected = Eigen::MatrixXd::Zero(1, 48);
+  expected(0, 0) = 2688, expected(0, 2) = -448, expected(0, 4) = 672;
+  expected(0, 16) = 4.875, expected(0, 17) = 0.8125, expected(0, 18) = -2.4375, expected(0, 19) = 0.8125;
+  CHECK(q.values == expected);
+  CHECK(q.name == "nvfp4");
+  CHECK(q.bits_per_parameter == doctest::Approx(4 + (8.0 * 3 + 32) / 48));
+
+  // Against the recipe written out with the format's rounding, on random tensors whose amax
+  // is not a multiple of 2688 (s_tensor is then an inexact fp32 quotient) and rows of 40 (a
+  // short last block). Both E4M3 and E2M1 saturate, as the recipe says.
+  const fpx::format fp32f = fpx::preset("fp32"),
+                    e4m3 = fpx::preset("e4m3").with_overflow(fpx::overflow_policy::saturate),
+                    e2m1 = fpx::preset("e2m1").with_overflow(fpx::overflow_policy::saturate);
+  const auto rd = [](const fpx::format& f, const fpx::rational& x) {
+    return fpx::to_rational(f, fpx::from_rational(f, x));
+  };
+  std::mt19937_64 gen(11);
+  std::normal_distribution<double> normal(0, 1);
+  for (int trial = 0; trial < 4; ++trial) {
+    Eigen::MatrixXd m(3, 40);
+    for (Eigen::Index i = 0; i < m.size(); ++i) m(i / 40, i % 40) = normal(gen) * (trial + 1) * 0.37;
+    const fpx::rational s_t = rd(fp32f, fpx::rational(m.cwiseAbs().maxCoeff()) / 2688);
+    Eigen::MatrixXd want(3, 40);
+    for (Eigen::Index r = 0; r < 3; ++r)
+      for (Eigen::Index c0 = 0; c0 < 40; c0 += 16) {
+        const Eigen::Index len = std::min<Eigen::Index>(16, 40 - c0);
+        const fpx::rational s_b = rd(e4m3, fpx::rational(m.row(r).segment(c0, len).cwiseAbs().maxCoeff()) / (6 * s_t));
+        for (Eigen::Index c = c0; c < c0 + len; ++c) {
+          const fpx::rational x = s_b == 0 ? fpx::rational(0) : rd(e2m1, fpx::rational(m(r, c)) / (s_b * s_t)) * s_b * s_t;
+          want(r, c) = static_cast<double>(x);
+        }
+      }
+    CHECK(fpx::quantize(m, "nvfp4").values == want);
+  }
+  CHECK_THROWS_AS(fpx::quantize(w, "nvfp4:outliers=0.1"), std::invalid_argument);
+  CHECK_THROWS_AS(fpx::quantize(w, "nvfp4:group=16"), std::invalid_argument);
+  CHECK_THROWS_AS(fpx::quantize(w, "nvfp4:scale=fp16"), std::invalid_argument);
 }
 
 TEST_CASE("stochastic weight rounding: reproducible, and unbiased on average") {

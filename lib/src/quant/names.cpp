@@ -85,7 +85,7 @@ quantizer parse_quantizer(std::string_view name) {
   }
   if (q.kind->own_blocks()) {
     if (q.groups != grouping::tensor || q.noscale || q.absmean || q.scale_format != own_scale)
-      bad_quantizer(name, "MX formats and k-quants fix their own blocks and scales");
+      bad_quantizer(name, "MX formats, nvfp4 and k-quants fix their own blocks and scales");
     q.groups = grouping::channel;  // their blocks lie within a row
   }
   if (block) q.mx = parse_mx_format(std::string(head) + ":block=" + std::to_string(*block));
@@ -115,7 +115,7 @@ std::string quantizer_grammar() {
     heads += (heads.empty() ? "" : " | ") + std::string(kind->heads());
   return "(" + heads + ") then options in any order: :tensor (default) | :channel | :group=G, "
          ":absmax | :absmean, :noscale, :scale=FORMAT (default fp32), :stochastic=SEED, :outliers=F "
-         "(MX formats and k-quants fix their own blocks and scales; MX takes :block=K)";
+         "(MX formats, nvfp4 and k-quants fix their own blocks and scales; MX takes :block=K)";
 }
 
 }  // namespace fpx

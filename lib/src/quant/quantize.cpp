@@ -94,6 +94,7 @@ struct column_quantizer::state {
   std::vector<std::optional<detail::cell_grid>> cells;  // [row group x cells_per_row + column / cell_width]
   std::vector<bool> outlier;                     // row-major
   double bits = 0, information_bits = 0;
+  bool tensor_fitted = false;  // fit_tensor has run
 
   Index row_group(Index r) const { return q.groups == detail::grouping::tensor ? 0 : r; }
   std::optional<detail::cell_grid>& cell(Index r, Index c) { return cells[static_cast<std::size_t>(row_group(r) * cells_per_row + c / cell_width)]; }
@@ -160,6 +161,13 @@ void column_quantizer::fit(const Eigen::MatrixXd& w, Index first) {
     for (Index c = first; c < end; ++c)
       if (!std::isfinite(w(r, c)))
         throw std::invalid_argument("quantize: weight " + std::to_string(r * s.cols + c) + " is not finite");
+  if (!s.tensor_fitted) {  // (GPTQ's first fit sees the weights before any update)
+    for (Index i = 0; i < w.size(); ++i)
+      if (!std::isfinite(w(i / s.cols, i % s.cols)))
+        throw std::invalid_argument("quantize: weight " + std::to_string(i) + " is not finite");
+    s.q.kind->fit_tensor(s.q, w);
+    s.tensor_fitted = true;
+  }
   if (s.q.outliers > 0) detail::mark_outliers(w, first, end, s.q.outliers, s.outlier);
 
   // The values of each cell of the span, outliers left out, cell by cell in row-major order.

@@ -40,6 +40,9 @@ struct quantizer {
   format scale_format = preset("fp32");
   rounding rule;
   double outliers = 0;            ///< fraction of each span kept in fp16
+  /// A scale for the whole tensor (nvfp4), set by element_kind::fit_tensor from the weights the
+  /// first fit() sees; not part of the name.
+  std::optional<rational> tensor_scale;
 
   /// The canonical name, which parses back to the same quantizer.
   std::string name() const;
@@ -89,6 +92,9 @@ struct element_kind {
   virtual format grid(const quantizer& q, const rational& min, const rational& scale) const = 0;
   /// The exact (unrounded) scale of a cell's weights; `grid` is the cell's grid at scale 1.
   virtual rational exact_scale(const quantizer& q, const std::vector<rational>& w, const format& grid) const;
+  /// Called once, by the first column_quantizer::fit, with the whole matrix (a kind with a
+  /// per-tensor scale sets q.tensor_scale); by default nothing.
+  virtual void fit_tensor(quantizer& /*q*/, const Eigen::MatrixXd& /*w*/) const {}
   /// The grids of the cells of one row group within one span, from their weights (outliers
   /// left out); by default each cell on its own.
   virtual std::vector<cell_grid> fit(const quantizer& q, const std::vector<std::vector<rational>>& cells) const;

@@ -18,6 +18,12 @@
 ///   FORMAT   any minifloat preset (e4m3, e2m1, fp16, ...), scale max|w| / max_value
 ///   MX       mxfp8_e4m3, mxfp6_e3m2, mxfp4, mxint8, mxint3_128, ... (block scales along rows;
 ///            see mx.hpp)
+///   nvfp4    NVIDIA's FP4: E2M1 elements in blocks of 16 along a row, an E4M3 scale per block
+///            and an fp32 scale per tensor: s_tensor = fp32(amax|W| / (448 x 6)), s_b =
+///            e4m3(amax_block / (6 s_tensor)) saturating at 448, elements e2m1(w / (s_b s_tensor))
+///            saturating at ±6, round to nearest even; a block whose s_b rounds to 0 is zeros.
+///            4 bits a weight + 8 a block + 32 a tensor (4.5 + 32 / weights). The tensor scale
+///            is taken from the weights the first fit sees (GPTQ: before any update).
 ///   qN_k     N = 2..6: two-level block scales in the layout of llama.cpp's k-quants. Rows are
 ///            cut into super-blocks of 256 weights and those into sub-blocks of 16 (q2, q3, q6)
 ///            or 32 (q4, q5). Each sub-block has its own scale, stored as a K-bit unsigned
