@@ -177,6 +177,69 @@ TEST_CASE("verify counts what a loop over evaluate() counts, on any threads and 
   }
 }
 
+TEST_CASE("stacks of blocks: verify and the precision search on a two-block transformer") {
+  // first = last, then a second block: its head averages the first coordinate over every
+  // position (all logits 0) and adds 3/16 of it to the first coordinate; its MLP has four units
+  // relu(x_0 + 1) and adds (-9/10, 1/5, 1/5, 1/2) . h = 0 to x_0, exactly. So the exact answer
+  // is block 0's: equal ends give x_0 = 0 and at most -3/8 after the head, unequal ones
+  // x_0 <= -1. Rounded, the second block's weights need not cancel: in fixed:s:2:0 they are
+  // -1, 0, 0, 0 (the sum -1 makes an equal input with h = 1 wrong); in the reference,
+  // float(8,23), they cancel to within 2^-24.
+  const int length = 4, vocabulary = 3;
+  fpx::transformer t = first_equals_last(length);
+  fpx::attention_layer a;
+  a.heads.push_back({{matrix({{0, 0}}), {}}, {matrix({{0, 0}}), {}}, {matrix({{1, 0}}), {}}});
+  a.output = {matrix({{rational(3, 16)}, {0}}), {}};
+  fpx::mlp ff;
+  ff.layers.push_back({{matrix({{1, 0}, {1, 0}, {1, 0}, {1, 0}}), fpx::rvector::Constant(4, rational(1))},
+                       fpx::activation::relu});
+  ff.layers.push_back({{matrix({{rational(-9, 10), rational(1, 5), rational(1, 5), rational(1, 2)}, {0, 0, 0, 0}}), {}},
+                       fpx::activation::identity});
+  t.blocks.push_back({a, true, ff, true});
+  REQUIRE(t.blocks.size() == 2);
+  const auto space = fpx::input_space::sequences(vocabulary, length);
+  const auto task = fpx::named_task("first_equals_last");
+  const auto at_zero = fpx::readout::parse("threshold=0");
+  bool some_wrong = false;
+  for (const char* preset : {"exact", "fixed(12,6)", "fixed(8,4)", "fixed(6,2)", "float(4,3)", "float(3,2)"}) {
+    CAPTURE(preset);
+    const auto spec = fpx::spec_preset(preset);
+    const auto want = check_by_loop(t, spec, vocabulary, length);
+    fpx::verify_options o;
+    o.unit = 7;
+    o.threads = 2;
+    const auto got = fpx::verify(t, spec, task, space, at_zero, o);
+    CHECK(got.wrong == want.wrong);
+    if (!want.failing.empty()) {
+      REQUIRE_FALSE(got.counterexamples.empty());
+      CHECK(got.counterexamples.front().index == want.failing.front());
+    }
+    if (std::string(preset) == "exact") CHECK(got.correct());
+    some_wrong = some_wrong || want.wrong > 0;
+  }
+  CHECK(some_wrong);  // the loop above compared something that can fail
+
+  // The precision search on the stack: each level's verdict is verify's with that quantity's
+  // format set by hand in the reference spec (every block's weights take it).
+  const auto reference = fpx::spec_preset("float(8,23)");
+  fpx::precision_options options;
+  options.check.threads = 2;
+  const auto family = fpx::format_family::pattern("fixed:s:2:{}", 0, 5);
+  const auto result = fpx::search_precision(t, reference, task, space, at_zero, {{fpx::quantity::weight, family}}, options);
+  CHECK(result.reference_wrong == 0);
+  REQUIRE(result.quantities.size() == 1);
+  bool some_level_fails = false;
+  for (const auto& level : result.quantities[0].levels) {
+    CAPTURE(level.format);
+    fpx::precision_spec spec = reference;
+    spec.formats[static_cast<std::size_t>(fpx::quantity::weight)] = fpx::parse_format(level.format);
+    const auto by_hand = fpx::verify(t, spec, task, space, at_zero, options.check);
+    CHECK(level.correct == by_hand.correct());
+    some_level_fails = some_level_fails || !by_hand.correct();
+  }
+  CHECK(some_level_fails);  // fixed:s:2:0, where the second block's weights round to -1, 0, 0, 0
+}
+
 TEST_CASE("a counterexample comes with its trace and the step where it leaves exact arithmetic") {
   const fpx::transformer t = first_equals_last(5);
   const auto c = fpx::verify(t, fpx::spec_preset("fixed(6,2)"), fpx::named_task("first_equals_last"),
