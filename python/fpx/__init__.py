@@ -27,6 +27,7 @@ from ._core import (
     check_fooling_set,
     first_divergence,
     first_equals_last_construction,
+    first_equals_last_scale,
     search_equality_separation,
     simulation_bound,
 )
@@ -89,6 +90,7 @@ __all__ = [
     "precision_search", "sequences", "transformer", "verify", "MXFormat", "Network",
     "PrecisionSpec", "Protocol", "SplitInput", "add", "allocate_bits", "check_fooling_set",
     "decode", "div", "dot", "encode", "equality_construction", "first_equals_last_construction",
+    "first_equals_last_scale",
     "exact_value", "exp", "experiments", "first_divergence", "fma", "formats", "gptq", "log", "mlp",
     "mul", "mx_formats", "negate", "network", "quantize", "quantize_mx", "reciprocal", "round",
     "run_experiment", "search_equality_separation", "simulation_bound", "spec", "sqrt", "sub",

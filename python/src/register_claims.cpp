@@ -209,7 +209,10 @@ Over the tokens 0 .. vocabulary - 1 at the given length; read its last position 
 readout threshold=0. scale: the query's logit on position 0 (0: the smallest integer s with
 e^s > 4 (n-1)(V-1) - (n-1), which keeps the attention's leak below 1/4).)doc");
   m.def("first_equals_last_scale", &first_equals_last_scale, py::arg("vocabulary"), py::arg("length"),
-        "The default logit scale of first_equals_last_construction.");
+        R"doc(The default logit scale of first_equals_last_construction.
+
+vocabulary: V, the number of tokens; length: n, the sequence length. Returns the smallest
+integer s with e^s > 4 (n-1)(V-1) - (n-1), which keeps the attention's leak below 1/4.)doc");
 
   m.def("search_equality_separation", [](const format& f, int n, std::uint64_t budget, unsigned threads) {
     separation_search s;
