@@ -25,6 +25,7 @@ declare -A configs=(
   [capacity_census]='{"inputs": [2, 3], "grids": ["s1", "ternary", "fixed:s:0:2"], "max_width": 2}'
   [bit_degradation]='{"random_seeds": [5], "interpolants": {"sine": 8}, "max_bits": 6}'
   [ternary_universality]='{"targets": ["abs", "sine"], "epsilons": [0.1, 0.03], "u1_max_pieces": 8, "u1_search_networks": 300, "u1_search_max_width": 2, "u1_exhaustive_max_width": 1}'
+  [threshold_search]='{"formats": ["fixed:s:2:0", "e2m1", "fixed:s:2:1:overflow=error"], "n_from": 1, "n_to": 3, "node_budget": 0}'
   [first_equals_last]='{"vocabularies": [2, 3], "lengths": [3, 4], "quantities": ["weight", "activation", "exponential"], "families": [{"name": "mantissa", "pattern": "e5m{}", "levels": [1, 4]}]}'
 )
 for name in "${!configs[@]}"; do
