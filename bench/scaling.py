@@ -157,7 +157,12 @@ def main():
             "states and Bob's diagonal signatures, one symmetry) is out of reach at b = 7 and b = 8 on any number "
             "of ranks listed; going past b = 6 needs a smaller tree (symmetry breaking and sound pruning), not more "
             "ranks. Where the imbalance is near 1, the units are fine enough for that many ranks; where it is "
-            "large, one unit's subtree dominates and more ranks do not help until units are split further."]
+            "large, one unit's subtree dominates and more ranks do not help until units are split further.",
+            "", "What these sizes are: the whole tree of each search, as a walk that finds no setting would visit it. "
+            "For fixed:s:1:(b-2) at n = b a setting exists (the saturating construction, proofs/every_bit_counts.md), "
+            "and the search stops at the first unit that finds one, so these rows are not the cost of that search; "
+            "they stand for the open cases of the same width (other splits, minifloats), whose trees are of the "
+            "same kind, and were not estimated one by one."]
     print("\n".join(out))
 
 
