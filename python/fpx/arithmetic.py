@@ -211,8 +211,18 @@ def decode(codes, fmt: FormatLike, threads: int = 1) -> np.ndarray:
 
 
 def exact_value(code: int, fmt: FormatLike):
-    """The exact value of one code of fmt, as a fractions.Fraction (ValueError for NaN, an
-    infinity or an unused code)."""
+    """The exact value of one code of a format.
+
+    Args:
+        code: the code (an unsigned integer below 2^bits).
+        fmt: a format name or Format.
+
+    Returns:
+        A fractions.Fraction.
+
+    Raises:
+        ValueError: the code is NaN, an infinity or unused.
+    """
     return _core.exact_value(_as_format(fmt), int(code))
 
 

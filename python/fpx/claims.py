@@ -23,21 +23,42 @@ from .models import spec as _spec
 
 
 def sequences(vocabulary: int, length: int) -> _core.InputSpace:
-    """Every token sequence of `length` over the tokens 0 .. vocabulary - 1 (vocabulary^length
-    inputs), numbered lexicographically: position 0 varies slowest."""
+    """Every token sequence of a length over a vocabulary, for fpx.verify.
+
+    Args:
+        vocabulary: V, the tokens 0 .. V - 1.
+        length: n, the tokens per sequence.
+
+    Returns:
+        An InputSpace of V^n inputs, numbered lexicographically (position 0 varies slowest).
+    """
     return _core.InputSpace.sequences(vocabulary, length)
 
 
 def bit_strings(*widths: int) -> _core.InputSpace:
-    """The product of bit strings of the given widths: input k is their concatenation, k's binary
-    digits most significant first, as the tokens 0 and 1 (a transformer) or an input vector of
-    0s and 1s (an MLP). bit_strings(4, 4) is every pair (x, y) of 4-bit strings."""
+    """The product of bit strings of the given widths, for fpx.verify.
+
+    Args:
+        *widths: the bits of each string; bit_strings(4, 4) is every pair (x, y) of 4-bit strings.
+
+    Returns:
+        An InputSpace of 2^(sum of widths) inputs: input k is the strings' concatenation, k's
+        binary digits most significant first, read as the tokens 0 and 1 by a transformer or as
+        an input vector of 0s and 1s by an MLP.
+    """
     return _core.InputSpace.bit_strings(list(widths))
 
 
 def inputs(items: Iterable) -> _core.InputSpace:
-    """An explicit list of inputs: token sequences (lists of ints, lengths may differ) or, for an
-    MLP, input vectors (rows of exact numbers: floats read exactly, Fractions, strings)."""
+    """An explicit list of inputs, for fpx.verify.
+
+    Args:
+        items: token sequences (lists of ints; lengths may differ) or, for an MLP, input
+            vectors (rows of exact numbers: floats read exactly, Fractions, strings).
+
+    Returns:
+        An InputSpace whose input k is items[k].
+    """
     items = list(items)
     if items and all(np.asarray(x).dtype.kind in "iu" for x in items):
         return _core.InputSpace.token_list([[int(t) for t in x] for x in items])
@@ -46,7 +67,12 @@ def inputs(items: Iterable) -> _core.InputSpace:
 
 @dataclass(frozen=True)
 class interval:
-    """The inputs low <= x <= high of a one-input MLP (fpx.verify checks every one of them)."""
+    """The inputs low <= x <= high of a one-input MLP; fpx.verify checks every one of them.
+
+    Attributes:
+        low: the least input (an exact number: int, float read exactly, Fraction or string).
+        high: the largest input.
+    """
     low: Any
     high: Any
 

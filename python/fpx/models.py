@@ -94,8 +94,16 @@ def _matrix(m):
 
 
 def linear(weight, bias=None) -> dict:
-    """A linear map y = W x + b: weight out x in (exact numbers as for fpx.network), bias of
-    length out or None."""
+    """A linear map y = W x + b, as a dict for attention_head, attention and layer.
+
+    Args:
+        weight: out x in (a 1-D row is one output); exact numbers as for fpx.network (floats
+            read exactly, ints, Fractions, strings such as "1/3").
+        bias: length out, or None for no bias.
+
+    Returns:
+        {"weight": out x in object array, "bias": length-out array (only when given)}.
+    """
     m = {"weight": _matrix(weight)}
     if bias is not None:
         m["bias"] = np.asarray(bias, dtype=object).reshape(-1)
@@ -103,7 +111,16 @@ def linear(weight, bias=None) -> dict:
 
 
 def layer(weight, bias=None, activation: str = "identity") -> dict:
-    """A dense layer: linear(weight, bias) then an activation ({ACTIVATIONS})."""
+    """A dense layer: linear(weight, bias) then an activation.
+
+    Args:
+        weight: out x in, as for linear.
+        bias: length out, or None.
+        activation: one of {ACTIVATIONS}.
+
+    Returns:
+        linear's dict with "activation" added.
+    """
     return {**linear(weight, bias), "activation": activation}
 
 
@@ -112,16 +129,33 @@ def _map(m) -> dict:
 
 
 def attention_head(query, key, value) -> dict:
-    """One attention head: query, key and value maps, each a weight matrix (out x d_model) or a
-    linear(...) dict. Query and key have one width d_k, value its own d_v; the logits are q . k
-    with no implicit 1/sqrt(d_k) (fold a scale into the query)."""
+    """One attention head.
+
+    Args:
+        query: d_k x d_model weight matrix or a linear(...) dict (a bias is allowed).
+        key: d_k x d_model, the same d_k as the query. The logits are q . k with no implicit
+            1/sqrt(d_k): fold a scale into the query.
+        value: d_v x d_model (its own width d_v).
+
+    Returns:
+        {"query": ..., "key": ..., "value": ...}, each a linear(...) dict.
+    """
     return {"query": _map(query), "key": _map(key), "value": _map(value)}
 
 
 def attention(heads, output=None, kind: str = "softmax", mask: str = "full") -> dict:
-    """An attention layer: heads (attention_head dicts), an output map (a weight d_model x the
-    heads' total d_v, or linear(...); None when the concatenation already has width d_model),
-    kind "softmax" or "hard" (ties as the spec says) and mask "full" or "causal"."""
+    """An attention layer.
+
+    Args:
+        heads: attention_head(...) dicts.
+        output: d_model x (the heads' total d_v) weight or linear(...); None when the
+            concatenated heads already have width d_model.
+        kind: "softmax" or "hard" (hard attention's ties as the precision spec says).
+        mask: "full" (every position) or "causal" (positions up to the query's).
+
+    Returns:
+        {"heads": [...], "kind": ..., "mask": ..., "output": ... (only when given)}.
+    """
     a = {"heads": list(heads), "kind": kind, "mask": mask}
     if output is not None:
         a["output"] = _map(output)
@@ -140,10 +174,18 @@ def _layers(layers):
 
 
 def block(attention=None, mlp=None, attention_residual: bool = True, mlp_residual: bool = True) -> dict:
-    """A transformer block: x -> x + attention(x) (or attention(x) without the residual), then
-    x -> x + mlp(x). attention: an attention(...) dict or None; mlp: a list of layers (layer(...)
-    dicts or (weight, bias, activation) triples, the hidden width free, the last back to
-    d_model) or None."""
+    """A transformer block: x -> x + attention(x), then x -> x + mlp(x).
+
+    Args:
+        attention: an attention(...) dict, or None for no attention.
+        mlp: a list of layers (layer(...) dicts or (weight, bias, activation) triples; hidden
+            widths free, the last layer back to d_model), or None for no MLP.
+        attention_residual: False for x -> attention(x) (no residual).
+        mlp_residual: False for x -> mlp(x).
+
+    Returns:
+        The block as a dict for transformer(blocks=[...]).
+    """
     b = {"attention_residual": attention_residual, "mlp_residual": mlp_residual}
     if attention is not None:
         b["attention"] = attention
