@@ -11,9 +11,23 @@
 
 namespace fpx::detail {
 
+// MPFR keeps caches per thread (constants such as log 2, which mpfr_exp and mpfr_log fill). A
+// thread that computes with MPFR frees its own when it ends, so worker threads (batch
+// evaluation, verify) leave nothing behind.
+struct mpfr_thread_caches {
+  ~mpfr_thread_caches() { mpfr_free_cache2(MPFR_FREE_LOCAL_CACHE); }
+};
+inline void free_mpfr_caches_at_thread_exit() {
+  thread_local mpfr_thread_caches caches;
+  (void)caches;
+}
+
 // RAII holder for an MPFR number.
 struct mpfr_number {
-  explicit mpfr_number(long precision) { mpfr_init2(x, precision); }
+  explicit mpfr_number(long precision) {
+    free_mpfr_caches_at_thread_exit();
+    mpfr_init2(x, precision);
+  }
   ~mpfr_number() { mpfr_clear(x); }
   mpfr_number(const mpfr_number&) = delete;
   mpfr_number& operator=(const mpfr_number&) = delete;
