@@ -8,6 +8,7 @@
 #include "cli.hpp"
 #include "processes.hpp"
 #include "fpx/model/json.hpp"
+#include "fpx/theory/approximation.hpp"
 #include "fpx/theory/verify.hpp"
 
 namespace fpx::cli {
@@ -18,6 +19,7 @@ struct request {
   unsigned threads = 0;
   std::size_t counterexamples = 4;
   std::uint64_t begin = 0, end = UINT64_MAX;
+  double lipschitz = 0;  // interval: overrides the named target's constant when > 0
 };
 
 // sequences:V:N, bits:W1,W2,..., or JSON (text or file): token sequences, or an MLP's input rows.
@@ -81,9 +83,40 @@ nlohmann::json texts(const std::vector<rational>& v) {
   return out;
 }
 
+// --inputs interval:LOW:HIGH: a one-input MLP against a named target on [LOW, HIGH], at every
+// value its inputs round to (verify_interval), with the target's Lipschitz constant.
+void verify_on_interval(const request& req, const network& net, const precision_spec& spec) {
+  const auto* m = std::get_if<mlp>(&net);
+  if (!m) throw std::invalid_argument("--inputs interval: takes a one-input MLP");
+  const std::string rest = req.inputs.substr(9);
+  const auto colon = rest.find(':');
+  if (colon == std::string::npos) throw std::invalid_argument("--inputs interval:LOW:HIGH (exact numbers)");
+  if (req.task.empty() || !req.table.empty())
+    throw std::invalid_argument("an interval check takes --task TARGET, one of: " + fmt::format("{}", fmt::join(target_names(), ", ")));
+  if (req.begin != 0 || req.end != UINT64_MAX || req.readout != "exact")
+    throw std::invalid_argument("an interval check takes no --begin, --end or --readout (it bounds the error at every input)");
+  target_function f = target(req.task);
+  const bool given = req.lipschitz > 0;  // (CLI11 refuses a constant <= 0)
+  if (given) f.lipschitz = req.lipschitz;
+  const rational low = parse_rational(rest.substr(0, colon)), high = parse_rational(rest.substr(colon + 1));
+  experiments::process_group& group = processes();
+  experiments::unit_journal ranks(group, {}, [](const std::string&) {});
+  std::optional<unit_distributor_scope> scope;
+  if (group.size() > 1) scope.emplace(&ranks);
+  const interval_check c = verify_interval(*m, spec, f, low, high, req.threads);
+  scope.reset();
+  if (group.rank() != 0) return;
+  const nlohmann::json out{{"target", f.name}, {"low", to_fraction_string(c.low)}, {"high", to_fraction_string(c.high)},
+                           {"spec", spec.name}, {"values", c.values}, {"sup_error", c.sup_error},
+                           {"largest_at_values", c.largest_at_values}, {"worst", to_fraction_string(c.worst)},
+                           {"lipschitz", f.lipschitz}, {"lipschitz_given", given}, {"kind", c.kind}};
+  std::cout << out.dump(1) << "\n";
+}
+
 void verify_claim(const request& req) {
   const network net = network_from_json(json_argument(req.model));
   const precision_spec spec = spec_argument(req.spec);
+  if (req.inputs.starts_with("interval:")) return verify_on_interval(req, net, spec);
   const input_space space = space_argument(req.inputs);
   const task t = task_argument(req);
   const readout r = readout::parse(req.readout);
@@ -126,18 +159,25 @@ void add_verify(CLI::App& app) {
   sub->add_option("--spec", req->spec,
                   std::string("Precision spec: a preset (") + std::string(spec_preset_grammar()) + ") or JSON (file or text)")
       ->required();
-  sub->add_option("--task", req->task, "A named task: " + task_grammar());
+  sub->add_option("--task", req->task,
+                  "A named task: " + task_grammar() + "; with --inputs interval:, a target: " +
+                      fmt::format("{}", fmt::join(target_names(), ", ")));
   sub->add_option("--table", req->table,
                   "Or the expected value of each input, as a JSON list (file or text; a list per input for every position)");
   sub->add_option("--inputs", req->inputs,
-                  "sequences:V:N (every sequence of N tokens over V), bits:W1,W2,... (bit strings), or a JSON list of "
-                  "token sequences or MLP input rows (file or text)")
+                  "sequences:V:N (every sequence of N tokens over V), bits:W1,W2,... (bit strings), a JSON list of "
+                  "token sequences or MLP input rows (file or text), or interval:LOW:HIGH (a one-input MLP against "
+                  "the target --task names, at every value its inputs round to)")
       ->required();
   sub->add_option("--readout", req->readout, "How an output is read: " + readout_grammar());
   sub->add_option("--threads", req->threads, "Threads (0: every core); the result does not depend on it");
   sub->add_option("--counterexamples", req->counterexamples, "Failing inputs to report (lowest index first)");
   sub->add_option("--begin", req->begin, "First input index checked (a shard)");
   sub->add_option("--end", req->end, "One past the last input index checked");
+  sub->add_option("--lipschitz", req->lipschitz,
+                  "interval: a Lipschitz constant of the target on the interval, > 0 (default: the named target's); "
+                  "the bound is only as sound as this constant")
+      ->check(CLI::PositiveNumber);
   sub->final_callback([req] { verify_claim(*req); });
 }
 

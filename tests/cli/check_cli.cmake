@@ -108,3 +108,15 @@ expect_output("verify;--model;${fel};--spec;fixed(6,3);--task;first_equals_last;
 expect_output("verify;--model;${fel};--spec;fixed(6,3);--task;first_equals_last;--inputs;sequences:3:5;--readout;threshold=0" "\"step\": \"blocks[0].attention.heads[0].query.bias\"")
 expect_error("verify;--model;${fel};--spec;exact;--task;first_equals_last;--inputs;sequences:4:5" "vocabulary has 3")
 expect_error("verify;--model;${fel};--spec;exact;--task;palindrome;--inputs;sequences:3:5" "unknown task")
+# fpx verify on an interval: y = x against x^2 on [0, 1] with inputs in fixed:s:2:4 (step 1/16):
+# the largest |v - v^2| at the 17 values is 1/4 at v = 1/2, plus L = 2 times the half step 1/32
+# (the printed bound is rounded up by about 1e-12, so its first digits are matched).
+set(identity [=[{"type": "mlp", "layers": [{"weight": [["1"]], "activation": "identity"}]}]=])
+expect_output("verify;--model;${identity};--spec;uniform(fixed:s:2:4);--task;square;--inputs;interval:0:1" "\"sup_error\": 0.3125")
+expect_output("verify;--model;${identity};--spec;uniform(fixed:s:2:4);--task;square;--inputs;interval:0:1" "\"worst\": \"1/2\"")
+expect_output("verify;--model;${identity};--spec;uniform(fixed:s:2:4);--task;square;--inputs;interval:0:1;--lipschitz;4" "\"sup_error\": 0.375")
+expect_error("verify;--model;${fel};--spec;exact;--task;square;--inputs;interval:0:1" "takes a one-input MLP")
+expect_error("verify;--model;${identity};--spec;exact;--task;first_equals_last;--inputs;interval:0:1" "unknown target")
+expect_error("verify;--model;${identity};--spec;exact;--task;square;--inputs;interval:0:1;--lipschitz;-1" "lipschitz")
+expect_error("verify;--model;${identity};--spec;exact;--task;square;--inputs;interval:0:1;--readout;sign" "no --begin, --end or --readout")
+expect_output("verify;--model;${identity};--spec;uniform(fixed:s:2:4);--task;square;--inputs;interval:0:1;--lipschitz;4" "\"lipschitz_given\": true")
