@@ -20,9 +20,9 @@
 namespace fpx::experiments {
 namespace {
 
-const std::vector<std::string> columns{"format",   "total_bits", "n",     "found",
-                                       "complete", "nodes",      "units", "settings_total",
-                                       "witness",  "unit_nodes"};
+const std::vector<std::string> columns{
+    "format", "total_bits",     "n",       "found",      "complete", "nodes",   "units",
+    "settings_total", "witness", "unit_nodes", "level_nodes", "digest", "replayed"};
 
 void run_experiment(context& ctx) {
   const nlohmann::json& config = ctx.config();
@@ -42,10 +42,21 @@ void run_experiment(context& ctx) {
         for (code_t c : s.values)
           witness += (witness.empty() ? "" : " ") + to_fraction_string(to_rational(f, c));
         for (auto u : s.unit_nodes) nodes += (nodes.empty() ? "" : " ") + std::to_string(u);
+        // A complete "no setting": its certificate replayed by separate code (the run stops if
+        // it does not match).
+        std::string replayed = "0";
+        if (!s.found && s.complete) {
+          const separation_replay r = check_separation_certificate(f, n, s, ctx.threads());
+          if (!r.matches)
+            throw std::logic_error("search " + name + " n=" + std::to_string(n) +
+                                   ": the certificate does not replay: " + r.reason);
+          replayed = "1";
+        }
         rows.push_back({name, std::to_string(f.bits()), std::to_string(n), s.found ? "1" : "0",
                         s.complete ? "1" : "0", std::to_string(s.nodes),
                         std::to_string(s.unit_nodes.size()), std::to_string(s.settings_total),
-                        witness, nodes});
+                        witness, nodes, fmt::format("{}", fmt::join(s.level_nodes, " ")),
+                        fmt::format("{:016x}", s.digest), replayed});
       });
   }
 }
