@@ -119,6 +119,20 @@ TEST_CASE("search: a search that finds nothing is replayed by separate code, cou
     CHECK(s.level_nodes == std::vector<std::uint64_t>{120, 0, 0, 0, 0});
     CHECK(check_separation_certificate(f, 2, s, 2).matches);
   }
+  // Overflow on some inputs only (Z fits): unsigned fixed point, whose sums only grow, under
+  // overflow=error: nodes die inside Alice's and Bob's levels, and the replay agrees.
+  for (const auto& c : std::vector<std::pair<std::string, int>>{{"fixed:u:2:0:overflow=error", 1},
+                                                                 {"fixed:u:3:0:overflow=error", 2}}) {
+    const std::string name = c.first;
+    const int n = c.second;
+    CAPTURE(name);
+    const format f = parse_format(name);
+    const auto s = search_equality_separation(f, n, 0, 2);
+    CHECK_FALSE(s.found);
+    REQUIRE(s.complete);
+    CHECK(s.level_nodes[1] > 0);  // past Alice's first level: Z did not kill the tree
+    CHECK(check_separation_certificate(f, n, s, 2).matches);
+  }
   // A search that found a setting has no such certificate.
   const auto found = search_equality_separation(parse_format("fixed:s:1:1"), 3, 0, 2);
   CHECK_FALSE(check_separation_certificate(parse_format("fixed:s:1:1"), 3, found).matches);

@@ -182,8 +182,7 @@ TEST_CASE("stacks of blocks: verify and the precision search on a two-block tran
   // position (all logits 0) and adds 3/16 of it to the first coordinate; its MLP has four units
   // relu(x_0 + 1) and adds (-9/10, 1/5, 1/5, 1/2) . h = 0 to x_0, exactly. So the exact answer
   // is block 0's: equal ends give x_0 = 0 and at most -3/8 after the head, unequal ones
-  // x_0 <= -1. Rounded, the second block's weights need not cancel: in fixed:s:2:0 they are
-  // -1, 0, 0, 0 (the sum -1 makes an equal input with h = 1 wrong); in the reference,
+  // x_0 <= -1. Rounded, the second block's weights need not cancel (below); in the reference,
   // float(8,23), they cancel to within 2^-24.
   const int length = 4, vocabulary = 3;
   fpx::transformer t = first_equals_last(length);
@@ -237,7 +236,22 @@ TEST_CASE("stacks of blocks: verify and the precision search on a two-block tran
     CHECK(level.correct == by_hand.correct());
     some_level_fails = some_level_fails || !by_hand.correct();
   }
-  CHECK(some_level_fails);  // fixed:s:2:0, where the second block's weights round to -1, 0, 0, 0
+  CHECK(some_level_fails);
+  // By hand: the MLP's weights round to -1, 0, 0, 0 in fixed:s:2:0 and to -1, 0, 0, 1/2 in
+  // fixed:s:2:1 (the head's 3/16 to 0 in both). With equal ends and some other token, x_0 = -e (e > 0:
+  // block 0's attention leaks a little) and h = 1 - e, so the output is 1/2 - e - (1 - e) or
+  // 1/2 - e - (1 - e)/2 = -e/2: below 0, wrong, first at the second block's weights. In
+  // fixed:s:2:2 they are -1, 1/4, 1/4, 1/2 and cancel. So 5 bits, fixed:s:2:1 one below.
+  const auto& w = result.quantities[0];
+  REQUIRE(w.minimal_bits);
+  CHECK(*w.minimal_bits == 5);
+  REQUIRE(w.below);
+  const auto& below = w.levels[*w.below];
+  CHECK(below.format == "fixed:s:2:1");
+  REQUIRE(below.first_failure);
+  REQUIRE(below.first_failure->reference_divergence);
+  CHECK(below.first_failure->reference_divergence->step.starts_with("blocks[1]."));
+  CHECK_FALSE(w.non_monotone);
 }
 
 TEST_CASE("a counterexample comes with its trace and the step where it leaves exact arithmetic") {
