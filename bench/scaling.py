@@ -160,9 +160,9 @@ def main():
             "large, one unit's subtree dominates and more ranks do not help until units are split further.",
             "", "What these sizes are: the whole tree of each search, as a walk that finds no setting would visit it. "
             "For fixed:s:1:(b-2) at n = b a setting exists (the saturating construction, proofs/every_bit_counts.md), "
-            "and the search stops at the first unit that finds one, so these rows are not the cost of that search; "
-            "they stand for the open cases of the same width (other splits, minifloats), whose trees are of the "
-            "same kind, and were not estimated one by one."]
+            "and the search stops at the first unit that finds one, so these rows are not the cost of that search. "
+            "They indicate the size of trees of this kind at each width; the open cases (other splits, minifloats) "
+            "were not estimated."]
     print("\n".join(out))
 
 
