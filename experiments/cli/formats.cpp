@@ -37,7 +37,7 @@ nlohmann::json format_json(const format& f) {
 
 nlohmann::json mx_json(const mx_format& mx) {
   return {{"name", mx.name}, {"kind", "mx"}, {"element", mx.element.name()}, {"block_size", mx.block_size},
-          {"scale", "e8m0"}, {"emax_element", mx_emax_element(mx)}};
+          {"scale", "e8m0"}, {"scale_rule", std::string(to_string(mx.scale_rule))}, {"emax_element", mx_emax_element(mx)}};
 }
 
 const char* const row_format = "{:<22} {:>4} {:>3} {:>3} {:>5} {:<7} {:<4} {:<8} {:>14} {:>14} {:>14} {:>10}\n";

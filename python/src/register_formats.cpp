@@ -235,15 +235,20 @@ void register_formats(py::module_& m) {
 
   py::class_<mx_format>(m, "MXFormat", "An OCP MX block format: blocks of block_size elements share one E8M0 scale.")
       .def(py::init([](const std::string& name) { return parse_mx_format(name); }), py::arg("name"),
-           "An MX format by name: mxfp8_e4m3, mxfp6_e3m2, mxfp4, mxint8, mxintN, with _K or :block=K for blocks of K.")
+           "An MX format by name: mxfp8_e4m3, mxfp6_e3m2, mxfp4, mxint8, mxintN, with _K or :block=K for blocks of K "
+           "and :scale_rule=floor|ceil|even|rceil for the scale rule (floor, OCP's, by default).")
       .def_readonly("name", &mx_format::name, "The name it was made from.")
       .def_readonly("element", &mx_format::element, "The element Format (saturating to its largest normal).")
       .def_readonly("block_size", &mx_format::block_size, "Elements per block (32 by default).")
+      .def_property_readonly("scale_rule", [](const mx_format& f) { return std::string(to_string(f.scale_rule)); },
+                             "How a block's E8M0 scale is chosen: floor (OCP, the default), ceil, even or rceil.")
       .def("__repr__", [](const mx_format& f) { return "MXFormat('" + f.name + "')"; })
       .def("__eq__", [](const mx_format& a, const mx_format& b) {
-        return a.element == b.element && a.block_size == b.block_size;
+        return a.element == b.element && a.block_size == b.block_size && a.scale_rule == b.scale_rule;
       })
-      .def("__hash__", [](const mx_format& f) { return py::hash(py::make_tuple(f.element.name(), f.block_size)); })
+      .def("__hash__", [](const mx_format& f) {
+        return py::hash(py::make_tuple(f.element.name(), f.block_size, std::string(to_string(f.scale_rule))));
+      })
       .def(py::pickle([](const mx_format& f) { return f.name; },
                       [](const std::string& name) { return parse_mx_format(name); }));
   m.def("mx_names", &mx_preset_names);

@@ -6,6 +6,8 @@
 #include <cmath>
 #include <limits>
 #include <random>
+#include <string>
+#include <string_view>
 
 #include "fpx/arith/codec.hpp"
 #include "fpx/arith/mx.hpp"
@@ -18,7 +20,12 @@ TEST_CASE("fast_quantize_mx: every element is the oracle's rounding of v / X, in
   std::mt19937_64 rng(5);
   std::lognormal_distribution<double> magnitude(0.0, 4.0);
   std::size_t underflows = 0;
-  for (const auto& name : fpx::mx_preset_names()) {
+  std::vector<std::string> names;
+  for (const auto& preset : fpx::mx_preset_names())
+    for (const char* rule : {"floor", "ceil", "even", "rceil"})
+      if (preset != "mxint8" || std::string_view(rule) != "even")  // (even: float elements only)
+        names.push_back(preset + ":scale_rule=" + rule);
+  for (const auto& name : names) {
     const auto f = fpx::parse_mx_format(name);
     std::vector<double> v(320);
     for (auto& x : v) x = (rng() & 1 ? -1 : 1) * magnitude(rng);

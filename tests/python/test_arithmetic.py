@@ -303,3 +303,19 @@ def test_formats_pickle_and_say_what_they_are():
         again = pickle.loads(pickle.dumps(obj))
         assert repr(again) == repr(obj) and again.name == obj.name
     assert repr(fpx.MXFormat("mxfp4")) == "MXFormat('mxfp4')"
+
+
+def test_mx_scale_rules_by_name():
+    # mxfp4 block 7, 1.1, -0.3, 0.2: OCP's floor gives the scale 1 and clips 7 to 6; rceil
+    # (ceil(log2(7 / 6))) gives 2, and 7 / 2 = 3.5 is a tie that goes to 4 (even).
+    floor = fpx.MXFormat("mxfp4")
+    rceil = fpx.MXFormat("mxfp4:scale_rule=rceil")
+    assert floor.scale_rule == "floor" and rceil.scale_rule == "rceil"
+    assert floor != rceil and hash(floor) != hash(rceil)
+    assert fpx.MXFormat("mxfp4:scale_rule=floor") == floor
+    x = [7.0, 1.1, -0.3, 0.2]
+    assert fpx.round(x, "mxfp4").tolist() == [6.0, 1.0, -0.5, 0.0]
+    assert fpx.round(x, "mxfp4:scale_rule=rceil").tolist() == [8.0, 1.0, 0.0, 0.0]
+    assert fpx.quantize(np.array([x]), "mxfp4:scale_rule=ceil")["values"].tolist() == [[8.0, 1.0, 0.0, 0.0]]
+    with pytest.raises(ValueError, match="unknown scale rule"):
+        fpx.MXFormat("mxfp4:scale_rule=round")

@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cmath>
 #include <optional>
+#include <utility>
 #include <limits>
 #include <stdexcept>
 
@@ -59,31 +60,61 @@ std::optional<std::string> mx_element(std::string_view head) {
   return std::nullopt;
 }
 
+constexpr std::pair<mx_scale_rule, std::string_view> scale_rule_names[] = {
+    {mx_scale_rule::floor, "floor"}, {mx_scale_rule::ceil, "ceil"},
+    {mx_scale_rule::even, "even"},   {mx_scale_rule::rceil, "rceil"}};
+
 }  // namespace
+
+std::string_view to_string(mx_scale_rule r) {
+  for (const auto& [rule, text] : scale_rule_names)
+    if (rule == r) return text;
+  return "?";
+}
 
 mx_format parse_mx_format(std::string_view name) {
   const auto colon = name.find(':');
   std::string_view head = name.substr(0, colon);
   int block = 32;
-  if (colon != std::string_view::npos) {
-    const std::string_view opt = name.substr(colon + 1);
-    if (!opt.starts_with("block="))
-      throw std::invalid_argument("unknown MX option '" + std::string(opt) + "' (block=K)");
-    block = parse_block(opt.substr(6), name);
+  bool block_given = false;
+  mx_scale_rule rule = mx_scale_rule::floor;
+  for (std::size_t at = colon; at != std::string_view::npos;) {
+    const auto next = name.find(':', at + 1);
+    const std::string_view opt = name.substr(at + 1, next == std::string_view::npos ? std::string_view::npos : next - at - 1);
+    if (opt.starts_with("block=")) {
+      block = parse_block(opt.substr(6), name);
+      block_given = true;
+    } else if (opt.starts_with("scale_rule=")) {
+      const std::string_view text = opt.substr(11);
+      bool known = false;
+      for (const auto& [r, t] : scale_rule_names)
+        if (t == text) rule = r, known = true;
+      if (!known)
+        throw std::invalid_argument("MX format '" + std::string(name) + "': unknown scale rule '" + std::string(text) +
+                                    "' (floor, ceil, even, rceil)");
+    } else {
+      throw std::invalid_argument("unknown MX option '" + std::string(opt) + "' (block=K, scale_rule=R)");
+    }
+    at = next;
   }
   auto element = mx_element(head);
   const auto underscore = head.rfind('_');
   const bool digits_after_underscore =
       underscore != std::string_view::npos && underscore + 1 < head.size() &&
       head.find_first_not_of("0123456789", underscore + 1) == std::string_view::npos;
-  if (!element && digits_after_underscore && colon == std::string_view::npos) {
+  if (!element && digits_after_underscore && !block_given) {
     block = parse_block(head.substr(underscore + 1), name);
     head = head.substr(0, underscore);
     element = mx_element(head);
   }
   // Elements saturate to their largest normal, as the specification prescribes.
-  if (element)
-    return {std::string(name), parse_format(*element).with_overflow(overflow_policy::saturate), block};
+  if (element) {
+    mx_format f{std::string(name), parse_format(*element).with_overflow(overflow_policy::saturate), block, rule};
+    if (rule == mx_scale_rule::even && !f.element.minifloat())
+      throw std::invalid_argument("MX format '" + std::string(name) +
+                                  "': the scale rule even is defined for floating-point elements");
+    return f;
+  }
   throw std::invalid_argument("unknown MX format '" + std::string(name) + "' (" + mx_grammar() + ")");
 }
 
@@ -91,7 +122,8 @@ std::string mx_grammar() {
   std::string text;
   for (const auto& p : mx_presets) text += std::string(text.empty() ? "" : ", ") + p.name + " (" + p.element + ")";
   return text + ", mxintN for N = 2..8 (fixed:s:1:N-2); blocks of 32 with one E8M0 scale, or of K "
-                "with a _K or :block=K suffix (mxint3_128, mxfp4:block=16)";
+                "with a _K or :block=K suffix (mxint3_128, mxfp4:block=16); :scale_rule=floor (OCP, the default) "
+                "| ceil | even | rceil (mxfp4:scale_rule=rceil)";
 }
 
 int mx_emax_element(const mx_format& f) {
@@ -102,9 +134,39 @@ int mx_emax_element(const mx_format& f) {
   return e;
 }
 
-int mx_shared_exponent(int emax_element, double amax, std::size_t start) {
-  // ilogb is exact for every finite double, subnormals included.
-  const int shared = amax == 0 ? -127 : std::max(std::ilogb(amax) - emax_element, -127);
+int mx_shared_exponent(const mx_format& f, int emax_element, double amax, std::size_t start) {
+  int shared = -127;
+  if (amax != 0) {
+    // ilogb is exact for every finite double, subnormals included.
+    const int k = std::ilogb(amax);
+    const bool power_of_two = std::ldexp(1.0, k) == amax;
+    switch (f.scale_rule) {
+      case mx_scale_rule::floor:
+        shared = k - emax_element;
+        break;
+      case mx_scale_rule::ceil:
+        shared = k + (power_of_two ? 0 : 1) - emax_element;
+        break;
+      case mx_scale_rule::even: {
+        // amax / 2^k in [1, 2), rounded to m fraction bits with halves up (all exact in double:
+        // m <= 23 and the significand has 53 bits); reaching 2 moves to the next binade.
+        const int m = f.element.minifloat()->mantissa_bits;
+        const double scaled = std::ldexp(std::ldexp(amax, -k), m);
+        shared = k + (std::floor(scaled + 0.5) >= std::ldexp(2.0, m) ? 1 : 0) - emax_element;
+        break;
+      }
+      case mx_scale_rule::rceil: {
+        static const format fp32 = preset("fp32");
+        const rational q = to_rational(fp32, from_rational(fp32, rational(amax) / max_value(f.element)));
+        if (q == 0) break;  // below fp32's least subnormal: the least scale
+        const double d = static_cast<double>(q);  // exact: an fp32 value
+        const int kq = std::ilogb(d);
+        shared = kq + (std::ldexp(1.0, kq) == d ? 0 : 1);
+        break;
+      }
+    }
+    shared = std::max(shared, -127);
+  }
   if (shared > 127)
     throw std::overflow_error("MX block at " + std::to_string(start) + ": scale 2^" +
                               std::to_string(shared) + " exceeds E8M0's 2^127");
@@ -127,7 +189,7 @@ mx_tensor quantize_mx(const mx_format& f, std::span<const double> values, const 
       t.scales.push_back(nan_code(scale_format()));
       continue;
     }
-    const int shared = mx_shared_exponent(emax, amax, start);
+    const int shared = mx_shared_exponent(f, emax, amax, start);
     t.scales.push_back(static_cast<code_t>(shared + 127));
     for (std::size_t i = start; i < end; ++i)  // a zero keeps its sign, as from_double keeps it
       t.elements[i] = values[i] == 0 ? from_double(f.element, values[i], r, i)

@@ -50,7 +50,7 @@ mx_tensor fast_mx_quantizer::operator()(std::span<const double> values, std::uin
       t.scales.push_back(nan_code(scale_format()));
       continue;  // elements 0 (scaled 0), as quantize_mx leaves them
     }
-    const int shared = mx_shared_exponent(emax_, amax, start);
+    const int shared = mx_shared_exponent(format_, emax_, amax, start);
     t.scales.push_back(static_cast<code_t>(shared + 127));
     const double down = std::ldexp(1.0, -shared), up = std::ldexp(1.0, shared);  // both normal doubles
     for (std::size_t i = start; i < end; ++i) {

@@ -53,6 +53,7 @@ quantizer parse_quantizer(std::string_view name) {
   const format own_scale = q.scale_format;  // the kind's own scale format (fp32 unless it fixes one)
 
   std::optional<int> block;
+  std::optional<std::string_view> scale_rule;
   for (std::size_t i = 1; i < parts.size(); ++i) {
     const std::string_view opt = parts[i];
     if (opt == "tensor") q.groups = grouping::tensor;
@@ -76,6 +77,9 @@ quantizer parse_quantizer(std::string_view name) {
       const auto [end, ec] = std::from_chars(f.data(), f.data() + f.size(), q.outliers);
       if (ec != std::errc{} || end != f.data() + f.size() || !(q.outliers >= 0 && q.outliers < 1))
         bad_quantizer(name, "outliers= takes a fraction in [0, 1)");
+    } else if (opt.starts_with("scale_rule=")) {
+      if (!q.mx) bad_quantizer(name, "scale_rule= applies to MX formats");
+      scale_rule = opt.substr(11);
     } else if (auto b = integer_suffix(opt, "block=")) {
       if (!q.mx) bad_quantizer(name, "block= applies to MX formats; use group=");
       block = *b;
@@ -88,7 +92,16 @@ quantizer parse_quantizer(std::string_view name) {
       bad_quantizer(name, "MX formats, nvfp4 and k-quants fix their own blocks and scales");
     q.groups = grouping::channel;  // their blocks lie within a row
   }
-  if (block) q.mx = parse_mx_format(std::string(head) + ":block=" + std::to_string(*block));
+  if (block || scale_rule) {
+    std::string mx = std::string(head);
+    if (block) mx += ":block=" + std::to_string(*block);
+    if (scale_rule) mx += ":scale_rule=" + std::string(*scale_rule);
+    try {
+      q.mx = parse_mx_format(mx);
+    } catch (const std::invalid_argument& e) {
+      bad_quantizer(name, e.what());
+    }
+  }
   q.kind->check(q, name);
   return q;
 }
@@ -115,7 +128,8 @@ std::string quantizer_grammar() {
     heads += (heads.empty() ? "" : " | ") + std::string(kind->heads());
   return "(" + heads + ") then options in any order: :tensor (default) | :channel | :group=G, "
          ":absmax | :absmean, :noscale, :scale=FORMAT (default fp32), :stochastic=SEED, :outliers=F "
-         "(MX formats, nvfp4 and k-quants fix their own blocks and scales; MX takes :block=K)";
+         "(MX formats, nvfp4 and k-quants fix their own blocks and scales; MX takes :block=K and "
+         ":scale_rule=floor|ceil|even|rceil)";
 }
 
 }  // namespace fpx

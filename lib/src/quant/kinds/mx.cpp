@@ -30,7 +30,7 @@ struct mx_elements final : element_kind {
       if (cells[k].empty()) continue;  // every weight is an outlier: scale 0
       double amax = 0;
       for (const rational& x : cells[k]) amax = std::max(amax, std::abs(static_cast<double>(x)));
-      grids[k].scale = pow2(mx_shared_exponent(q.mx_emax, amax));
+      grids[k].scale = pow2(mx_shared_exponent(*q.mx, q.mx_emax, amax));
     }
     return grids;
   }
