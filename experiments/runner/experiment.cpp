@@ -40,13 +40,6 @@ std::string command_output(const std::string& command) {
   return out;
 }
 
-// FNV-1a: a short fingerprint of uncommitted changes that is the same in every build.
-std::string fingerprint(const std::string& text) {
-  std::uint64_t h = 0xcbf29ce484222325ull;
-  for (unsigned char c : text) h = (h ^ c) * 0x100000001b3ull;
-  return fmt::format("{:016x}", h);
-}
-
 // The source a run used. Results (under data/, or wherever this run writes them) are outputs,
 // not source, so they do not count: a journal must not make its own run look changed.
 nlohmann::json source_state(const std::filesystem::path& out_root) {
@@ -61,7 +54,7 @@ nlohmann::json source_state(const std::filesystem::path& out_root) {
   const std::string status = command_output(git + "status --porcelain" + outside_data);
   return {{"git_commit", commit.empty() ? "unknown" : commit},
           {"git_dirty", !status.empty()},
-          {"changes", status.empty() ? "" : fingerprint(status + command_output(git + "diff HEAD" + outside_data))}};
+          {"changes", status.empty() ? "" : fnv_hex(status + command_output(git + "diff HEAD" + outside_data))}};
 }
 
 nlohmann::json versions() {

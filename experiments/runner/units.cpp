@@ -10,6 +10,7 @@
 #include <stdexcept>
 
 #include "experiment.hpp"
+#include "fpx/exact/fnv.hpp"
 
 namespace fpx::experiments {
 namespace {
@@ -47,11 +48,7 @@ class single final : public process_group {
 
 }  // namespace
 
-std::string fnv_hex(std::string_view text) {
-  std::uint64_t h = 0xcbf29ce484222325ull;
-  for (unsigned char c : text) h = (h ^ c) * 0x100000001b3ull;
-  return fmt::format("{:016x}", h);
-}
+std::string fnv_hex(std::string_view text) { return fmt::format("{:016x}", fnv1a(text)); }
 
 process_group& single_process() {
   static single group;

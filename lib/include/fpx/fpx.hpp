@@ -2,6 +2,7 @@
 /// Everything fpx offers, layer by layer (lowest first): #include <fpx/fpx.hpp>.
 
 #include "fpx/exact/distributed.hpp"
+#include "fpx/exact/fnv.hpp"
 #include "fpx/exact/parallel.hpp"
 #include "fpx/exact/random_stream.hpp"
 #include "fpx/exact/rational.hpp"

@@ -12,17 +12,12 @@
 #include "fpx/arith/codec.hpp"
 #include "fpx/arith/round.hpp"
 #include "fpx/exact/distributed.hpp"
+#include "fpx/exact/fnv.hpp"
 #include "fpx/theory/threshold_search.hpp"
 
 namespace fpx {
 namespace {
 
-constexpr std::uint64_t fnv_start = 0xcbf29ce484222325ull, fnv_prime = 0x100000001b3ull;
-
-std::uint64_t mix_word(std::uint64_t h, std::uint64_t word) {
-  for (int byte = 0; byte < 8; ++byte) h = (h ^ ((word >> (8 * byte)) & 0xff)) * fnv_prime;
-  return h;
-}
 
 // The class's arithmetic in F, one operation at a time: every result rounded to nearest even,
 // IEEE signed zeros, infinities and NaN; an overflow the policy makes an error is `bad`, which
@@ -85,7 +80,7 @@ struct replayer {
   std::vector<code_t> output;                        // output[c] = rd(c / Z), by code
   std::map<std::pair<code_t, code_t>, code_t> sums;  // memo of rd(partial + rd(w v))
   std::vector<std::uint64_t> level_nodes;
-  std::uint64_t digest = fnv_start;
+  std::uint64_t digest = fnv1a_start;
 
   replayer(const format& f, int n_) : a{f, code_t{1} << f.bits()}, n(n_) {
     // Distinct finite values, each by its first code (none for 0 when -0 comes first: it adds
@@ -118,7 +113,7 @@ struct replayer {
   }
   void examine(int level, std::uint64_t candidate, bool live) {
     ++level_nodes[static_cast<std::size_t>(level)];
-    digest = mix_word(
+    digest = fnv1a_word(
         digest, (candidate << 9) ^ (static_cast<std::uint64_t>(level) << 1) ^ (live ? 1u : 0u));
   }
 
@@ -232,9 +227,9 @@ separation_replay check_separation_certificate(const format& f, int n, const sep
         return w;
       });
   out.level_nodes.assign(static_cast<std::size_t>(2 * n + 1), 0);
-  out.digest = fnv_start;
+  out.digest = fnv1a_start;
   for (const auto& w : walks) {
-    out.digest = mix_word(out.digest, w.digest);
+    out.digest = fnv1a_word(out.digest, w.digest);
     for (std::size_t l = 0; l < w.level_nodes.size(); ++l) out.level_nodes[l] += w.level_nodes[l];
   }
   for (auto v : out.level_nodes) out.nodes += v;

@@ -12,6 +12,7 @@
 
 #include "fpx/arith/codec.hpp"
 #include "fpx/exact/distributed.hpp"
+#include "fpx/exact/fnv.hpp"
 #include "fpx/exact/random_stream.hpp"
 #include "fpx/model/detail/rules.hpp"
 #include "fpx/model/evaluate.hpp"
@@ -103,19 +104,10 @@ struct class_tables {
   int id_count() const { return static_cast<int>(values.size()) + 3; }
 };
 
-// The certificate's digest: FNV-1a over (level, candidate, verdict) of every examined candidate.
-constexpr std::uint64_t certificate_digest_start = 0xcbf29ce484222325ull;
+// The certificate's digest: FNV-1a over (level, candidate, verdict) of every examined candidate;
+// unit digests are joined in unit order with fnv1a_word.
 std::uint64_t certificate_mix(std::uint64_t h, int level, std::uint64_t candidate, bool live) {
-  const std::uint64_t word =
-      (candidate << 9) ^ (static_cast<std::uint64_t>(level) << 1) ^ (live ? 1u : 0u);
-  for (int byte = 0; byte < 8; ++byte) h = (h ^ ((word >> (8 * byte)) & 0xff)) * 0x100000001b3ull;
-  return h;
-}
-// Unit digests joined in unit order.
-std::uint64_t certificate_join(std::uint64_t h, std::uint64_t unit_digest) {
-  for (int byte = 0; byte < 8; ++byte)
-    h = (h ^ ((unit_digest >> (8 * byte)) & 0xff)) * 0x100000001b3ull;
-  return h;
+  return fnv1a_word(h, (candidate << 9) ^ (static_cast<std::uint64_t>(level) << 1) ^ (live ? 1u : 0u));
 }
 
 // The pruning rules, one level of the tree at a time: whether a candidate pair of values (or the
@@ -232,7 +224,7 @@ struct searcher {
   // The walk's certificate: candidates examined per level (Alice's positions, Bob's, the
   // query) and a digest of every examined candidate with its verdict, in walk order.
   std::vector<std::uint64_t> level_nodes;
-  std::uint64_t digest = certificate_digest_start;
+  std::uint64_t digest = fnv1a_start;
 
   searcher(const class_tables& tables, int n_, std::uint64_t b)
       : p(tables, n_), n(n_), budget(b), level_nodes(static_cast<std::size_t>(2 * n_ + 1), 0) {}
@@ -467,7 +459,7 @@ separation_search search_equality_separation(const format& f, int n, std::uint64
   struct range_result {
     bool found = false, complete = true;
     std::vector<code_t> values;
-    std::uint64_t nodes = 0, digest = certificate_digest_start;
+    std::uint64_t nodes = 0, digest = fnv1a_start;
     std::vector<std::uint64_t> level_nodes;
   };
   const std::uint64_t per_range =
@@ -517,11 +509,11 @@ separation_search search_equality_separation(const format& f, int n, std::uint64
   // The units in order up to the first that found a setting.
   bool complete = true;
   result.level_nodes.assign(static_cast<std::size_t>(2 * n + 1), 0);
-  result.digest = certificate_digest_start;
+  result.digest = fnv1a_start;
   for (const auto& r : parts) {
     result.nodes += r.nodes;
     result.unit_nodes.push_back(r.nodes);
-    result.digest = certificate_join(result.digest, r.digest);
+    result.digest = fnv1a_word(result.digest, r.digest);
     for (std::size_t l = 0; l < r.level_nodes.size() && l < result.level_nodes.size(); ++l)
       result.level_nodes[l] += r.level_nodes[l];
     complete = complete && r.complete;
