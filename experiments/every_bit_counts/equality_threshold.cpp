@@ -92,6 +92,16 @@ std::string first_failure(const verification& v) {
   return v.failing.empty() ? "" : fmt::format("x={} y={}", v.failing[0].first, v.failing[0].second);
 }
 
+// A check row's fields from the exhaustive verification.
+std::vector<std::string> check_fields(row out, const verification& v) {
+  out.pairs = std::to_string(v.pairs);
+  out.failures = std::to_string(v.failures);
+  out.alice_states = std::to_string(v.alice_states);
+  out.final_states = std::to_string(v.final_states);
+  out.detail = first_failure(v);
+  return out.fields();
+}
+
 // The largest n such that the construction is exact for every n' <= n (0: not even n = 1).
 int largest_exact_n(const std::string& construction, const std::string& format, int cap,
                     unsigned threads) {
@@ -120,18 +130,10 @@ void run_experiment(context& ctx) {
       const std::string f = float_name(8, p);
       // (without max-subtraction: every score is 0, so subtracting the maximum changes nothing)
       for (const auto r : {equality_readout::step, equality_readout::relu})
-        for (const bool sm : {false})
-          for (int n = std::max(1, p - 1); n <= p + 1; ++n) {
-            const verification v = check("dyadic", r, f, sm, n, threads);
-            row out =
-                make("check", "dyadic", std::string(to_string(r)), "float_e8", f, 8 + p, p, sm, n);
-            out.pairs = std::to_string(v.pairs);
-            out.failures = std::to_string(v.failures);
-            out.alice_states = std::to_string(v.alice_states);
-            out.final_states = std::to_string(v.final_states);
-            out.detail = first_failure(v);
-            rows.push_back(out.fields());
-          }
+        for (int n = std::max(1, p - 1); n <= p + 1; ++n)
+          rows.push_back(check_fields(
+              make("check", "dyadic", std::string(to_string(r)), "float_e8", f, 8 + p, p, false, n),
+              check("dyadic", r, f, false, n, threads)));
     });
 
   // 1b. The saturating construction at n = b in fixed:s:1:(b-2), readout in the same format,
@@ -142,14 +144,8 @@ void run_experiment(context& ctx) {
       for (int bits = b; bits >= std::max(2, b - 1); --bits) {
         const std::string f = fmt::format("fixed:s:1:{}", bits - 2);
         const protocol proto(c.model, spec_preset("uniform(" + f + ")"), c.split);
-        const verification v = verify(proto, equality, 4, threads);
-        row out = make("check", "saturating", "difference", "fixed", f, bits, 0, false, b);
-        out.pairs = std::to_string(v.pairs);
-        out.failures = std::to_string(v.failures);
-        out.alice_states = std::to_string(v.alice_states);
-        out.final_states = std::to_string(v.final_states);
-        out.detail = first_failure(v);
-        rows.push_back(out.fields());
+        rows.push_back(check_fields(make("check", "saturating", "difference", "fixed", f, bits, 0, false, b),
+                                    verify(proto, equality, 4, threads)));
       }
     });
 

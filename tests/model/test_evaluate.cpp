@@ -84,6 +84,21 @@ fpx::attention_layer random_embeddings_and_heads(random_parameters& random, fpx:
   return a;
 }
 
+// Then, in this order, the attention's 4 x 4 output map (causal mask) and an MLP 4 -> 6 (relu,
+// with a bias) -> 4: the parts of a random causal block.
+struct causal_block {
+  fpx::attention_layer attention;
+  fpx::mlp mlp;
+};
+causal_block random_causal_block(random_parameters& random, fpx::transformer& t) {
+  causal_block b{random_embeddings_and_heads(random, t), {}};
+  b.attention.output = map(random.matrix(4, 4));
+  b.attention.mask = fpx::attention_mask::causal;
+  b.mlp.layers.push_back({map(random.matrix(6, 4), random.vector(6)), fpx::activation::relu});
+  b.mlp.layers.push_back({map(random.matrix(4, 6)), fpx::activation::identity});
+  return b;
+}
+
 const fpx::trace_step& step(const fpx::evaluation& e, std::string_view suffix) {
   for (const auto& s : e.trace)
     if (s.name.ends_with(suffix)) return s;
@@ -307,14 +322,9 @@ TEST_CASE("a causal mask hides later keys") {
 TEST_CASE("float64 and exact agree closely on a random softmax transformer; fp32 nearly") {
   random_parameters random(11, 1);
   fpx::transformer t;
-  fpx::attention_layer a = random_embeddings_and_heads(random, t);
-  a.output = map(random.matrix(4, 4));
-  a.mask = fpx::attention_mask::causal;
-  fpx::mlp ff;
-  ff.layers.push_back({map(random.matrix(6, 4), random.vector(6)), fpx::activation::relu});
-  ff.layers.push_back({map(random.matrix(4, 6)), fpx::activation::identity});
-  t.blocks.push_back({a, true, ff, true});
-  t.blocks.push_back({a, true, {}, false});
+  const causal_block b = random_causal_block(random, t);
+  t.blocks.push_back({b.attention, true, b.mlp, true});
+  t.blocks.push_back({b.attention, true, {}, false});
   t.readout.layers.push_back({map(random.matrix(2, 4)), fpx::activation::identity});
   const std::vector<int> tokens{0, 3, 1, 4, 2, 2};
   auto spec = fpx::spec_preset("uniform(fp32)");
@@ -598,15 +608,10 @@ TEST_CASE("the evaluator's cache (rounded weights, repeated rows) gives evaluate
   // on: every input, evaluated through one evaluator on 1 and 3 threads, against evaluate().
   random_parameters random(9, 1.0);
   fpx::transformer t;
-  fpx::attention_layer a = random_embeddings_and_heads(random, t);
-  a.output = map(random.matrix(4, 4));
-  a.mask = fpx::attention_mask::causal;
-  fpx::attention_layer second = a;
+  const causal_block b = random_causal_block(random, t);
+  fpx::attention_layer second = b.attention;
   second.kind = fpx::attention_kind::hard;
-  fpx::mlp ff;
-  ff.layers.push_back({map(random.matrix(6, 4), random.vector(6)), fpx::activation::relu});
-  ff.layers.push_back({map(random.matrix(4, 6)), fpx::activation::identity});
-  t.blocks.push_back({a, true, ff, true});
+  t.blocks.push_back({b.attention, true, b.mlp, true});
   t.blocks.push_back({second, true, {}, true});
   t.readout.layers.push_back({map(random.matrix(2, 4), random.vector(2)), fpx::activation::identity});
   std::vector<std::vector<int>> tokens;

@@ -79,34 +79,41 @@ TEST_CASE("search: units, their node counts, and Knuth's estimate of a complete 
 }
 
 TEST_CASE("search: a search that finds nothing is replayed by separate code, count for count") {
-  // Complete walks without a setting: fixed point saturating (every level reached: 61,748
-  // nodes), IEEE-style with infinities and NaN (every level: 8,987,913 nodes), and fixed point
-  // with overflow an error.
-  for (const auto& c : std::vector<std::pair<std::string, int>>{{"fixed:s:2:0", 3},
-                                                                 {"e2m1_ieee", 2},
-                                                                 {"fixed:s:1:1:overflow=error", 1}}) {
-    const std::string name = c.first;  // not a structured binding: CAPTURE's lambda takes it
-    const int n = c.second;
+  // Complete walks without a setting, each reaching at least the given level (Alice's
+  // positions, Bob's, then the query's): fixed point saturating (61,748 nodes) and IEEE-style with
+  // infinities and NaN (8,987,913 nodes) to the query; unsigned fixed point under overflow=error,
+  // whose sums only grow, so nodes die of overflow inside Alice's and Bob's levels (Z fits); and
+  // fixed:s:1:1:overflow=error, whose Z = 3 overflows, so every node dies at level 0.
+  struct walk {
+    std::string name;
+    int n;
+    std::size_t reached;
+  };
+  for (const walk& w : std::vector<walk>{{"fixed:s:2:0", 3, 6},
+                                         {"e2m1_ieee", 2, 4},
+                                         {"fixed:u:2:0:overflow=error", 1, 1},
+                                         {"fixed:u:3:0:overflow=error", 2, 1},
+                                         {"fixed:s:1:1:overflow=error", 1, 0}}) {
+    const std::string name = w.name;  // a plain variable: CAPTURE's lambda takes it
     CAPTURE(name);
     const format f = parse_format(name);
-    const auto s = search_equality_separation(f, n, 0, 2);
+    const auto s = search_equality_separation(f, w.n, 0, 2);
     REQUIRE_FALSE(s.found);
     REQUIRE(s.complete);
     std::uint64_t total = 0;
     for (auto v : s.level_nodes) total += v;
     CHECK(total == s.nodes);
-    if (name != "fixed:s:1:1:overflow=error")  // (its Z overflows: every node dies at level 0)
-      CHECK(s.level_nodes.back() > 0);           // the walk reached the query's level
-    const auto r = check_separation_certificate(f, n, s, 2);
+    CHECK(s.level_nodes[w.reached] > 0);
+    const auto r = check_separation_certificate(f, w.n, s, 2);
     CHECK_MESSAGE(r.matches, r.reason);
     CHECK(r.nodes == s.nodes);
     // A certificate altered in one count, or in its digest, is refused.
     auto forged = s;
     forged.level_nodes.back() += 1;
-    CHECK_FALSE(check_separation_certificate(f, n, forged, 2).matches);
+    CHECK_FALSE(check_separation_certificate(f, w.n, forged, 2).matches);
     forged = s;
     forged.digest ^= 1;
-    CHECK_FALSE(check_separation_certificate(f, n, forged, 2).matches);
+    CHECK_FALSE(check_separation_certificate(f, w.n, forged, 2).matches);
   }
   // Under overflow=error a denominator that overflows (Z = 5 > 3.5 at n = 2) kills every
   // setting at once: each of Alice's first candidate pairs dies, in the search and in the replay.
@@ -118,20 +125,6 @@ TEST_CASE("search: a search that finds nothing is replayed by separate code, cou
     CHECK(s.nodes == 16 * 15 / 2);
     CHECK(s.level_nodes == std::vector<std::uint64_t>{120, 0, 0, 0, 0});
     CHECK(check_separation_certificate(f, 2, s, 2).matches);
-  }
-  // Overflow on some inputs only (Z fits): unsigned fixed point, whose sums only grow, under
-  // overflow=error: nodes die inside Alice's and Bob's levels, and the replay agrees.
-  for (const auto& c : std::vector<std::pair<std::string, int>>{{"fixed:u:2:0:overflow=error", 1},
-                                                                 {"fixed:u:3:0:overflow=error", 2}}) {
-    const std::string name = c.first;
-    const int n = c.second;
-    CAPTURE(name);
-    const format f = parse_format(name);
-    const auto s = search_equality_separation(f, n, 0, 2);
-    CHECK_FALSE(s.found);
-    REQUIRE(s.complete);
-    CHECK(s.level_nodes[1] > 0);  // past Alice's first level: Z did not kill the tree
-    CHECK(check_separation_certificate(f, n, s, 2).matches);
   }
   // A search that found a setting has no such certificate.
   const auto found = search_equality_separation(parse_format("fixed:s:1:1"), 3, 0, 2);

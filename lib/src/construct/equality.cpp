@@ -45,29 +45,38 @@ mlp readout(equality_readout r, long least_exponent) {
   return m;
 }
 
-// Alice's bit j carries +value(j), Bob's -value(j); `least` bounds the least nonzero |a| / Z
-// from below by a power of two for the ReLU readout.
-template <class Value>
-equality_construction build(std::string name, int n, equality_readout r, Value value,
-                            long least_exponent) {
-  if (n < 1 || n > 31) throw std::invalid_argument("equality construction: n must be in 1..31");
+// What every construction here shares: tokens 2j + b for bit b at position j (Alice's n, then
+// Bob's), the query token 4n; d_model 1 with every embedding 0 until the caller sets them; one
+// head with query and key weights 0 (every score 0) and value 1; the readout deciding o = 0,
+// with 2^-least_exponent at most the least nonzero |o|.
+equality_construction uniform_attention(std::string name, int n, bool attention_residual,
+                                        equality_readout r, long least_exponent) {
   equality_construction c;
   c.name = std::move(name);
   const auto un = static_cast<std::size_t>(n);
   c.split.alice_bits = c.split.bob_bits = un;
   for (std::size_t j = 0; j < 2 * un; ++j) c.split.tokens.push_back({int(2 * j), int(2 * j + 1)});
   c.split.suffix = {4 * n};
-
   transformer& t = c.model;
   t.token_embedding = rmatrix::Zero(4 * n + 1, 1);
-  for (int j = 0; j < n; ++j) {
-    t.token_embedding(2 * j + 1, 0) = value(j + 1);
-    t.token_embedding(2 * n + 2 * j + 1, 0) = -value(j + 1);
-  }
   attention_layer att;
   att.heads.push_back({linear_map({{0}}), linear_map({{0}}), linear_map({{1}})});
-  t.blocks.push_back({att, true, {}, true});
+  t.blocks.push_back({att, attention_residual, {}, true});
   t.readout = readout(r, least_exponent);
+  return c;
+}
+
+// Alice's bit j carries +value(j), Bob's -value(j); `least` bounds the least nonzero |a| / Z
+// from below by a power of two for the ReLU readout.
+template <class Value>
+equality_construction build(std::string name, int n, equality_readout r, Value value,
+                            long least_exponent) {
+  if (n < 1 || n > 31) throw std::invalid_argument("equality construction: n must be in 1..31");
+  equality_construction c = uniform_attention(std::move(name), n, true, r, least_exponent);
+  for (int j = 0; j < n; ++j) {
+    c.model.token_embedding(2 * j + 1, 0) = value(j + 1);
+    c.model.token_embedding(2 * n + 2 * j + 1, 0) = -value(j + 1);
+  }
   return c;
 }
 
@@ -107,14 +116,9 @@ equality_construction saturating_equality(int n, int bits, equality_readout r) {
                                 std::to_string(bits) + ")");
   const rational u = pow2(-(bits - 2));             // the ulp of fixed:s:1:(bits-2)
   const rational m = rational(pow2(bits - 1)) * u;  // M u = 2
-  equality_construction c;
-  c.name = "saturating";
-  const auto un = static_cast<std::size_t>(n);
-  c.split.alice_bits = c.split.bob_bits = un;
-  for (std::size_t j = 0; j < 2 * un; ++j) c.split.tokens.push_back({int(2 * j), int(2 * j + 1)});
-  c.split.suffix = {4 * n};
+  // The attention's residual is off; the least nonzero |o| is u = 2^-(bits-2).
+  equality_construction c = uniform_attention("saturating", n, false, r, bits - 2);
   transformer& t = c.model;
-  t.token_embedding = rmatrix::Zero(4 * n + 1, 1);
   // Alice's position 1: -M u or 0; position j >= 2: 0 or 2^(j-2) u.
   t.token_embedding(0, 0) = -m;
   for (int j = 2; j <= n; ++j) t.token_embedding(2 * (j - 1) + 1, 0) = pow2(j - 2) * u;
@@ -123,10 +127,6 @@ equality_construction saturating_equality(int n, int bits, equality_readout r) {
   t.token_embedding(2 * n + 1, 0) = -u;
   for (int j = 2; j <= n; ++j) t.token_embedding(2 * n + 2 * (j - 1) + 1, 0) = -pow2(j - 2) * u;
   t.token_embedding(4 * n, 0) = u;
-  attention_layer att;
-  att.heads.push_back({linear_map({{0}}), linear_map({{0}}), linear_map({{1}})});
-  t.blocks.push_back({att, false, {}, true});
-  t.readout = readout(r, bits - 2);  // the least nonzero |o| is u = 2^-(bits-2)
   return c;
 }
 
