@@ -27,6 +27,8 @@ extern std::vector<std::string> arguments;
 std::string json_argument(const std::string& arg);
 /// A precision spec: a preset name, or JSON (text or a file).
 precision_spec spec_argument(const std::string& arg);
+/// The required --model (network JSON) and --spec (spec_argument) options of a subcommand.
+void add_model_and_spec(CLI::App* sub, std::string& model, std::string& spec);
 /// An exact value as text: a hex-float when it is dyadic, p/q otherwise.
 std::string exact_text(const rational& v, bool negative_zero = false);
 

@@ -25,6 +25,14 @@ precision_spec spec_argument(const std::string& arg) {
   return spec_from_json(json_argument(arg));
 }
 
+void add_model_and_spec(CLI::App* sub, std::string& model, std::string& spec) {
+  sub->add_option("--model", model, "Network JSON (file or text)")->required();
+  sub->add_option("--spec", spec,
+                  std::string("Precision spec: a preset (") + std::string(spec_preset_grammar()) +
+                      ") or JSON (file or text)")
+      ->required();
+}
+
 std::string exact_text(const rational& v, bool negative_zero) {
   const auto& d = denominator(v);
   if ((d & (d - 1)) != 0) return to_fraction_string(v);

@@ -131,11 +131,7 @@ void evaluate_network(const request& req) {
 void add_eval(CLI::App& app) {
   auto req = std::make_shared<request>();
   auto* sub = app.add_subcommand("eval", "Evaluate a network under a precision spec (JSON out)");
-  sub->add_option("--model", req->model, "Network JSON (file or text)")->required();
-  sub->add_option("--spec", req->spec,
-                  std::string("Precision spec: a preset (") + std::string(spec_preset_grammar()) +
-                      ") or JSON (file or text)")
-      ->required();
+  add_model_and_spec(sub, req->model, req->spec);
   sub->add_option("--tokens", req->tokens,
                   "Token ids for a transformer: 0,1,2, or JSON (text or file): [0, 1, 2], or a batch "
                   "[[0, 1, 2], [1, 0]]");

@@ -83,6 +83,20 @@ nlohmann::json texts(const std::vector<rational>& v) {
   return out;
 }
 
+// Under MPI the units of `check` go to every rank (no unit files: a verify is one call); rank 0
+// gets the result to print, the others nothing.
+template <class Check>
+auto on_every_rank(Check check) -> std::optional<decltype(check())> {
+  experiments::process_group& group = processes();
+  experiments::unit_journal ranks(group, {}, [](const std::string&) {});
+  std::optional<unit_distributor_scope> scope;
+  if (group.size() > 1) scope.emplace(&ranks);
+  auto result = check();
+  scope.reset();
+  if (group.rank() != 0) return std::nullopt;
+  return result;
+}
+
 // --inputs interval:LOW:HIGH: a one-input MLP against a named target on [LOW, HIGH], at every
 // value its inputs round to (verify_interval), with the target's Lipschitz constant.
 void verify_on_interval(const request& req, const network& net, const precision_spec& spec) {
@@ -99,17 +113,12 @@ void verify_on_interval(const request& req, const network& net, const precision_
   const bool given = req.lipschitz > 0;  // (CLI11 refuses a constant <= 0)
   if (given) f.lipschitz = req.lipschitz;
   const rational low = parse_rational(rest.substr(0, colon)), high = parse_rational(rest.substr(colon + 1));
-  experiments::process_group& group = processes();
-  experiments::unit_journal ranks(group, {}, [](const std::string&) {});
-  std::optional<unit_distributor_scope> scope;
-  if (group.size() > 1) scope.emplace(&ranks);
-  const interval_check c = verify_interval(*m, spec, f, low, high, req.threads);
-  scope.reset();
-  if (group.rank() != 0) return;
-  const nlohmann::json out{{"target", f.name}, {"low", to_fraction_string(c.low)}, {"high", to_fraction_string(c.high)},
-                           {"spec", spec.name}, {"values", c.values}, {"sup_error", c.sup_error},
-                           {"largest_at_values", c.largest_at_values}, {"worst", to_fraction_string(c.worst)},
-                           {"lipschitz", f.lipschitz}, {"lipschitz_given", given}, {"kind", c.kind}};
+  const auto c = on_every_rank([&] { return verify_interval(*m, spec, f, low, high, req.threads); });
+  if (!c) return;
+  const nlohmann::json out{{"target", f.name}, {"low", to_fraction_string(c->low)}, {"high", to_fraction_string(c->high)},
+                           {"spec", spec.name}, {"values", c->values}, {"sup_error", c->sup_error},
+                           {"largest_at_values", c->largest_at_values}, {"worst", to_fraction_string(c->worst)},
+                           {"lipschitz", f.lipschitz}, {"lipschitz_given", given}, {"kind", c->kind}};
   std::cout << out.dump(1) << "\n";
 }
 
@@ -120,15 +129,11 @@ void verify_claim(const request& req) {
   const input_space space = space_argument(req.inputs);
   const task t = task_argument(req);
   const readout r = readout::parse(req.readout);
-  // Under MPI the units go to every rank (no unit files: a verify is one call); rank 0 prints.
-  experiments::process_group& group = processes();
-  experiments::unit_journal ranks(group, {}, [](const std::string&) {});
-  std::optional<unit_distributor_scope> scope;
-  if (group.size() > 1) scope.emplace(&ranks);
-  const task_check c = verify(net, spec, t, space, r,
-                              {req.threads, req.counterexamples, true, req.begin, req.end, 4096, 0});
-  scope.reset();
-  if (group.rank() != 0) return;
+  const auto checked = on_every_rank([&] {
+    return verify(net, spec, t, space, r, {req.threads, req.counterexamples, true, req.begin, req.end, 4096, 0});
+  });
+  if (!checked) return;
+  const task_check& c = *checked;
   nlohmann::json classes = nlohmann::json::object();
   for (const auto& [key, counts] : c.by_class) classes[key] = {{"checked", counts.checked}, {"wrong", counts.wrong}};
   nlohmann::json examples = nlohmann::json::array();
@@ -155,10 +160,7 @@ void verify_claim(const request& req) {
 void add_verify(CLI::App& app) {
   auto req = std::make_shared<request>();
   auto* sub = app.add_subcommand("verify", "Check a network on a task over a whole input space (JSON out)");
-  sub->add_option("--model", req->model, "Network JSON (file or text)")->required();
-  sub->add_option("--spec", req->spec,
-                  std::string("Precision spec: a preset (") + std::string(spec_preset_grammar()) + ") or JSON (file or text)")
-      ->required();
+  add_model_and_spec(sub, req->model, req->spec);
   sub->add_option("--task", req->task,
                   "A named task: " + task_grammar() + "; with --inputs interval:, a target: " +
                       fmt::format("{}", fmt::join(target_names(), ", ")));

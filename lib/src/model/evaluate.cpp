@@ -617,21 +617,25 @@ struct evaluator::state {
   }
 };
 
-evaluator::evaluator(const mlp& model, const precision_spec& spec) {
+namespace {
+
+// The model and spec checked once; the evaluator keeps a pointer to the model.
+template <class Model, class State>
+std::shared_ptr<State> checked_state(const Model& model, const precision_spec& spec) {
   validate(model);
   spec.validate();
-  state_ = std::make_shared<state>();
-  state_->model = &model;
-  state_->spec = spec;
+  auto s = std::make_shared<State>();
+  s->model = &model;
+  s->spec = spec;
+  return s;
 }
 
-evaluator::evaluator(const transformer& model, const precision_spec& spec) {
-  validate(model);
-  spec.validate();
-  state_ = std::make_shared<state>();
-  state_->model = &model;
-  state_->spec = spec;
-}
+}  // namespace
+
+evaluator::evaluator(const mlp& model, const precision_spec& spec) : state_(checked_state<mlp, state>(model, spec)) {}
+
+evaluator::evaluator(const transformer& model, const precision_spec& spec)
+    : state_(checked_state<transformer, state>(model, spec)) {}
 
 evaluator::~evaluator() = default;
 
