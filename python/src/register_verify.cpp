@@ -135,7 +135,6 @@ Make one with fpx.sequences, fpx.bit_strings or fpx.inputs (an explicit list).)d
     for (const auto& [q, names] : families) fams.emplace_back(parse_quantity(q), format_family::list(names));
     precision_options o;
     o.check.threads = threads;
-    o.check.max_counterexamples = 1;
     o.budget_bits = budget_bits;
     o.max_assignments = max_assignments;
     precision_search s;

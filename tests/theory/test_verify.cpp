@@ -172,6 +172,8 @@ TEST_CASE("verify counts what a loop over evaluate() counts, on any threads and 
     CHECK(first.wrong == one.wrong);
     CHECK(first.by_class.at("1").wrong == one.by_class.at("1").wrong);
     CHECK(first.counterexamples.size() == one.counterexamples.size());
+    for (std::size_t i = 0; i < first.counterexamples.size(); ++i)
+      CHECK(first.counterexamples[i].index == one.counterexamples[i].index);
     MESSAGE(fmt::format("{}: {} wrong of {}", preset, one.wrong, one.checked));
     if (std::string(preset) == "exact") CHECK(one.correct());
   }
@@ -333,6 +335,10 @@ TEST_CASE("an interval, by hand: y = x against f(x) = x is off by the inputs' ro
   CHECK(nearest.sup_error == doctest::Approx(1.0 / 32).epsilon(1e-9));
   CHECK(nearest.largest_at_values == 0);
   CHECK(nearest.values == 17);  // 0, 1/16, ..., 1
+  // From 1/25, not a value: inputs round to 1/16, ..., 1 only (0's inputs end at 1/32 < 1/25).
+  const auto inside = fpx::verify_interval(m, spec, identity, fpx::rational(1, 25), 1);
+  CHECK(inside.values == 16);
+  CHECK(inside.sup_error == doctest::Approx(1.0 / 32).epsilon(1e-9));
   spec.rule = {fpx::round_mode::rtz, 0};
   CHECK(fpx::verify_interval(m, spec, identity, 0, 1).sup_error == doctest::Approx(1.0 / 16).epsilon(1e-9));
   identity.lipschitz = 0;

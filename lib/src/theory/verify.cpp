@@ -58,11 +58,13 @@ input_space input_space::bit_strings(std::vector<int> widths) {
 input_space input_space::token_list(std::vector<std::vector<int>> sequences) {
   input_space s;
   s.kind_ = kind::tokens;
-  for (const auto& seq : sequences)
+  for (const auto& seq : sequences) {
+    if (seq.empty()) throw std::invalid_argument("input_space::token_list: a sequence has no tokens");
     for (int t : seq) {
       if (t < 0) throw std::invalid_argument("input_space::token_list: tokens are non-negative");
       s.vocabulary_ = std::max(s.vocabulary_, t + 1);
     }
+  }
   s.size_ = sequences.size();
   s.lists_ = std::move(sequences);
   return s;
@@ -426,7 +428,7 @@ struct checker {
             "task {} expects {} values for input {}, the network is read at {} positions", t.name,
             expected.size(), k, rows.size()));
       for (std::size_t i = 0; i < rows.size(); ++i) ok = ok && r.correct(rows[i], expected[i]);
-      c.output = e.exact_output;
+      if (!ok) c.output = e.exact_output;  // (kept for counterexamples only)
     } catch (const std::domain_error& e) {  // NaN where a format has none: the input is wrong
       ok = false;
       c.error = e.what();
@@ -600,10 +602,12 @@ interval_check verify_interval(const mlp& model, const precision_spec& spec,
   const code_t first = from_rational(in, low, {round_mode::down}),
                last = from_rational(in, high, {round_mode::up});
   const auto value_of = [&](code_t c) { return to_rational(in, c); };
+  const rational first_value = value_of(first), last_value = value_of(last);
   std::vector<code_t> codes;
-  const auto all = finite_codes(in);
-  for (code_t c : all)
-    if (value_of(c) >= value_of(first) && value_of(c) <= value_of(last)) codes.push_back(c);
+  for (code_t c : finite_codes(in)) {
+    const rational v = value_of(c);
+    if (v >= first_value && v <= last_value) codes.push_back(c);
+  }
   if (codes.empty())
     throw std::invalid_argument("verify_interval: no value of " + in.name() + " near the interval");
   const bool nearest = spec.rule.mode == round_mode::rne || spec.rule.mode == round_mode::rna;
@@ -611,7 +615,7 @@ interval_check verify_interval(const mlp& model, const precision_spec& spec,
   struct part {
     double bound = 0, at_values = 0;
     rational worst;
-    bool any = false;
+    std::uint64_t checked = 0;  // values some input of [low, high] rounds to, each evaluated
   };
   const std::size_t n = codes.size();
   const std::vector<part> parts = map_units(
@@ -643,18 +647,18 @@ interval_check verify_interval(const mlp& model, const precision_spec& spec,
               static_cast<double>(std::max(rational(abs(v - left)), rational(abs(right - v))));
           const double bound = err + f.lipschitz * reach * (1 + 1e-15) +
                                1e-12;  // 1e-12: the target's own evaluation in double
-          if (!p.any || bound > p.bound) {
+          if (p.checked == 0 || bound > p.bound) {
             p.bound = bound;
             p.worst = v;
           }
           p.at_values = std::max(p.at_values, err);
-          p.any = true;
+          ++p.checked;
         }
         return p;
       },
       [](const part& p) {
         byte_writer w;
-        w.put(p.bound).put(p.at_values).put(to_fraction_string(p.worst)).put<std::uint8_t>(p.any);
+        w.put(p.bound).put(p.at_values).put(to_fraction_string(p.worst)).put(p.checked);
         return w.take();
       },
       [](const std::string& bytes) {
@@ -663,19 +667,18 @@ interval_check verify_interval(const mlp& model, const precision_spec& spec,
         p.bound = r.get<double>();
         p.at_values = r.get<double>();
         p.worst = parse_rational(r.get_string());
-        p.any = r.get<std::uint8_t>() != 0;
+        p.checked = r.get<std::uint64_t>();
         return p;
       });
-  interval_check c{low, high, n, 0, 0, 0, "values + lipschitz"};
-  bool any = false;
+  interval_check c{low, high, 0, 0, 0, 0, "values + lipschitz"};
   for (const auto& p : parts) {
-    if (!p.any) continue;
-    if (!any || p.bound > c.sup_error) {
+    if (p.checked == 0) continue;
+    if (c.values == 0 || p.bound > c.sup_error) {
       c.sup_error = p.bound;
       c.worst = p.worst;
     }
     c.largest_at_values = std::max(c.largest_at_values, p.at_values);
-    any = true;
+    c.values += p.checked;
   }
   return c;
 }
@@ -743,8 +746,9 @@ precision_search search_precision(const network& model, const precision_spec& re
     throw std::invalid_argument(
         "search_precision: the reference spec must be in rounded arithmetic");
   precision_search out;
+  // A level reports its first failure only: one counterexample traced, not the default four.
   verify_options check = options.check;
-  check.max_counterexamples = std::max<std::size_t>(check.max_counterexamples, 1);
+  check.max_counterexamples = 1;
   {
     verify_options quick = options.check;
     quick.max_counterexamples = 0;
