@@ -38,14 +38,28 @@ bool launched_by_mpi() {
   return false;
 }
 
+[[noreturn]] void abort_job(int rank, const std::string& what) {
+  std::cerr << "fpx: rank " << rank << ": error: " << what << " (aborting the MPI job)\n"
+            << std::flush;
+  MPI_Abort(MPI_COMM_WORLD, 2);
+  std::abort();
+}
+
+// A failed MPI call, or a message MPI cannot count, ends the whole job with a message: an
+// exception would leave the other ranks waiting (or, in a worker thread, end in terminate).
+[[noreturn]] void abort_here(const std::string& what) {
+  int rank = 0;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  abort_job(rank, what);
+}
+
 void check(int code, const char* what) {
-  if (code != MPI_SUCCESS) throw std::runtime_error(std::string("MPI: ") + what + " failed");
+  if (code != MPI_SUCCESS) abort_here(std::string("MPI: ") + what + " failed");
 }
 
 int count_of(std::size_t bytes) {
   if (bytes > static_cast<std::size_t>(INT_MAX))
-    throw std::runtime_error(
-        "MPI: a message of more than 2^31 bytes (a unit's result is too large)");
+    abort_here("MPI: a message of more than 2^31 bytes (an enumeration's results are too large to send at once)");
   return static_cast<int>(bytes);
 }
 
@@ -58,12 +72,6 @@ void wait_politely(MPI_Request& request) {
   }
 }
 
-[[noreturn]] void abort_job(int rank, const std::string& what) {
-  std::cerr << "fpx: rank " << rank << ": error: " << what << " (aborting the MPI job)\n"
-            << std::flush;
-  MPI_Abort(MPI_COMM_WORLD, 2);
-  std::abort();
-}
 
 class mpi_group final : public experiments::process_group {
  public:
@@ -184,15 +192,20 @@ class mpi_group final : public experiments::process_group {
         continue;
       }
       // A request: [units wanted][results: [unit][seconds][size][bytes] ...].
-      byte_reader in(message);
-      const auto wanted = in.get<std::uint32_t>();
-      for (auto n = in.get<std::uint32_t>(); n > 0; --n) {
-        const auto unit = in.get<std::uint64_t>();
-        const auto seconds = in.get<double>();
-        experiments::unit_result r{in.get_string(), seconds, status.MPI_SOURCE};
-        const std::lock_guard lock(results_mutex);
-        results[unit] = std::move(r);
-        ++received;
+      std::uint32_t wanted = 0;
+      try {
+        byte_reader in(message);
+        wanted = in.get<std::uint32_t>();
+        for (auto n = in.get<std::uint32_t>(); n > 0; --n) {
+          const auto unit = in.get<std::uint64_t>();
+          const auto seconds = in.get<double>();
+          experiments::unit_result r{in.get_string(), seconds, status.MPI_SOURCE};
+          const std::lock_guard lock(results_mutex);
+          results[unit] = std::move(r);
+          ++received;
+        }
+      } catch (const std::exception& e) {
+        abort_job(rank_, "a request from rank " + std::to_string(status.MPI_SOURCE) + ": " + e.what());
       }
       // The reply: the next `wanted` missing units (none: stop).
       const std::size_t first = next.fetch_add(wanted);
@@ -289,6 +302,7 @@ void start_processes(int& argc, char**& argv) {
   if (provided < MPI_THREAD_SERIALIZED) {
     std::cerr << "fpx: error: this MPI library does not give MPI_THREAD_SERIALIZED\n";
     MPI_Abort(MPI_COMM_WORLD, 2);
+    std::exit(2);
   }
   group = std::make_unique<mpi_group>();
 }

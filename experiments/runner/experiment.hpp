@@ -17,7 +17,9 @@
 //    run's unit journal (runner/units.hpp): its units are handed out to threads, or to the ranks
 //    of `mpirun -n K fpx run NAME`, each finished unit is kept in a file until its cell is
 //    journalled, and a rerun skips the units it finds. Each unit's cost (seconds) goes into the
-//    cell's journal entry and, at the end, into unit_costs.json. Rank 0 alone writes files.
+//    cell's journal entry and, at the end, into unit_costs.json. Rank 0 alone writes the
+//    journal and the outputs; each rank writes the unit files of the units it computed, so the
+//    output directory must be on a filesystem every rank shares.
 //  - Outputs (NAME.csv for a C++ experiment's table, any file a Python experiment writes, and
 //    manifest.json) are written atomically: a file appears complete or not at all. Outputs do
 //    not depend on the thread or rank count; manifest.json and unit_costs.json record timings.

@@ -4,7 +4,7 @@
 // own file so that an interrupted run loses only the units it had not finished.
 //
 //  - The processes of a run form a process_group: one process (a plain run), or the ranks of
-//    `mpirun -n K fpx run NAME` (experiments/cli/mpi_group.cpp, built with FPX_WITH_MPI). Every
+//    `mpirun -n K fpx run NAME` (experiments/cli/processes.cpp, built with FPX_WITH_MPI). Every
 //    rank runs the experiment's code; each enumeration's units are handed out one at a time (to
 //    whichever thread of whichever rank asks next: trees are unbalanced), and every rank gets
 //    every unit's bytes back in unit order, so every rank goes on with the same results. Rank 0
@@ -14,7 +14,7 @@
 //    OUT/NAME/NAME.units/<cell>-<call>-<unit>.unit (a JSON header line with the cell, the call's
 //    number within the cell, the unit count and index, the seconds it took, the rank and a digest
 //    of the bytes, then the bytes), through a temporary file and a rename, by the rank that
-//    computed it. A rerun with the same parameters and source takes every unit file it finds for a
+//    computed it (so OUT must be on a filesystem every rank shares). A rerun with the same parameters and source takes every unit file it finds for a
 //    cell it has not finished and computes only the others; a file that does not check (torn,
 //    damaged, another unit count) is reported and its unit computed again. A finished cell's units
 //    go into the journal's cell entry as their costs (seconds per unit, per call) and their files
