@@ -25,6 +25,7 @@
 #include "fpx/model/network.hpp"
 #include "fpx/model/precision.hpp"
 #include "fpx/quant/bit_allocation.hpp"
+#include "fpx/quant/ggml.hpp"
 #include "fpx/quant/gptq.hpp"
 #include "fpx/quant/quantize.hpp"
 #include "fpx/theory/approximation.hpp"
