@@ -207,36 +207,28 @@ TEST_CASE("bad quantizers and weights are refused") {
   CHECK_THROWS_AS(fpx::quantize(row({1, std::nan("")}), "int4"), std::invalid_argument);
   CHECK_THROWS_WITH_AS(fpx::quantize(w, "binary"), doctest::Contains("retired spelling; use 's1'"),
                        std::invalid_argument);
-  CHECK_THROWS_WITH_AS(fpx::quantize(w, "int4x"), doctest::Contains("unknown element 'int4x' (intN,"),
+  CHECK_THROWS_WITH_AS(fpx::quantize(w, "int4x"), doctest::Contains("unknown element 'int4x' (q4_0 | q8_0 | q2_k..q6_k, intN,"),
                        std::invalid_argument);
 }
 
-TEST_CASE("k-quants: sub-block scales stored as multiples of an fp16 super-block scale") {
-  // q3_k: sub-blocks of 16, levels ±3, 6-bit multiples of d = fp16(max scale / 63).
-  // Sub-block 0 has max 3 (scale 1), sub-block 1 max 0.3 (scale 0.1). d = fp16(1/63) =
-  // 1040/1024 x 2^-6; multiples round(1/d) = 63 and round(0.1/d) = round(6.30) = 6.
-  Eigen::MatrixXd w = Eigen::MatrixXd::Zero(1, 32);
-  w(0, 0) = 3, w(0, 1) = 1.5, w(0, 16) = 0.3, w(0, 17) = -0.1;
-  const double d = 1040.0 / 1024 / 64;
-  const auto q3 = fpx::quantize(w, "q3_k");
-  CHECK(q3.values(0, 0) == 3 * 63 * d);   // 3 / (63 d) = 3.0007 -> level 3
-  CHECK(q3.values(0, 1) == 2 * 63 * d);   // 1.5004 -> 2
-  CHECK(q3.values(0, 16) == 3 * 6 * d);   // 0.3 / (6 d) = 3.15 -> 3
-  CHECK(q3.values(0, 17) == -1 * 6 * d);  // -1.05 -> -1
-  CHECK(q3.values(0, 2) == 0);
-  CHECK(q3.name == "q3_k");
-
-  // q4_k: one sub-block of 32, levels 0..15 above a minimum. Range [-1, 2]: scale 3/15 = 0.2,
-  // minimum 1. d = fp16(0.2/63) = 1664/1024 x 2^-9, dmin = fp16(1/63); both multiples are 63.
-  Eigen::MatrixXd a = Eigen::MatrixXd::Zero(1, 32);
-  a(0, 0) = -1, a(0, 1) = 2, a(0, 2) = 0.5;
-  const double scale = 63 * (1664.0 / 1024 / 512), minimum = 63 * d;
-  const auto q4 = fpx::quantize(a, "q4_k");
-  CHECK(q4.values(0, 0) == -minimum);                   // level 0
-  CHECK(q4.values(0, 1) == 15 * scale - minimum);       // (2 + min) / scale = 15.002 -> 15
-  CHECK(q4.values(0, 2) == 8 * scale - minimum);        // 7.5006 -> 8
-  CHECK(q4.values(0, 3) == 5 * scale - minimum);        // minimum / scale = dmin / d = 5 exactly
-  CHECK(q4.values(0, 3) == 0);
+TEST_CASE("ggml's q4_0 and q8_0 worked by hand: the unrounded scale codes, ties go up or away") {
+  // q4_0: d = (the weight of largest magnitude, signed) / -8 = 1 here; a weight's code is
+  // trunc(w / d + 8.5), capped at 15, so a half goes up (0.5 -> 9, -0.5 -> 8): not to even.
+  const auto a = fpx::quantize(row({-8, 4, 1, 0.25, 0.5, -0.5, 1.5, -7.9}), "q4_0");
+  CHECK(a.values.row(0) == row({-8, 4, 1, 0, 1, 0, 2, -8}).row(0));
+  CHECK(a.name == "q4_0");
+  // A positive largest weight makes d negative: 8 is code 0, and -8 is out of reach (-7).
+  const auto b = fpx::quantize(row({8, -8, 2}), "q4_0");
+  CHECK(b.values.row(0) == row({8, -7, 2}).row(0));
+  // q8_0: d = amax / 127 = 2 for amax 254, stored in fp16; codes roundf(w / d): halves away
+  // from zero (3 / 2 -> 2, -3 / 2 -> -2, 1 / 2 -> 1).
+  const auto c = fpx::quantize(row({254, 3, -3, 1, -254}), "q8_0");
+  CHECK(c.values.row(0) == row({254, 4, -4, 2, -254}).row(0));
+  // The code uses the unrounded d, the value the fp16 one: amax 1 gives d = 1/127, which fp16
+  // stores as 0x2008 = 1032 x 2^-17; 1 codes to 127 and decodes to 127 x 1032 x 2^-17.
+  const auto e = fpx::quantize(row({1, 0.5}), "q8_0");
+  CHECK(e.values(0, 0) == 127 * 1032 * std::ldexp(1.0, -17));
+  CHECK(e.values(0, 1) == 64 * 1032 * std::ldexp(1.0, -17));  // 63.5 -> 64, away from zero
 }
 
 TEST_CASE("k-quant storage per weight matches llama.cpp's for whole super-blocks") {
@@ -248,9 +240,9 @@ TEST_CASE("k-quant storage per weight matches llama.cpp's for whole super-blocks
     CAPTURE(label);
     CHECK(fpx::quantize(w, name).bits_per_parameter == bits);
   }
-  // A short last super-block pays its scales over fewer weights: 300 = 256 + 44 (3 sub-blocks).
+  // A short last super-block is padded and stored whole: 300 weights take two blocks of 210 bytes.
   const auto short_row = fpx::quantize(Eigen::MatrixXd::Ones(1, 300), "q6_k");
-  CHECK(short_row.bits_per_parameter == (6.0 * 300 + (16 * 8 + 16) + (3 * 8 + 16)) / 300);
+  CHECK(short_row.bits_per_parameter == 2 * 210 * 8 / 300.0);
 }
 
 TEST_CASE("MX integer elements of any width and the _K block suffix") {
@@ -307,18 +299,4 @@ TEST_CASE("weights on and next to a rounding boundary: ties to even, neighbours 
                                     -tie, 0.5 * s, std::nextafter(0.5 * s, 1.0)}),
                                "int4");
   CHECK(q.values.row(0) == row({7 * s, 2 * s, 3 * s, 2 * s, -2 * s, 0, s}).row(0));
-  // The same with a k-quant's offset: q4_k's grid above row({-1, 2, ...}) has scale 63 d and
-  // minimum 5 x scale (see above), so w = m x scale - minimum + scale / 2 is a tie.
-  const double scale = 63 * (1664.0 / 1024 / 512), minimum = 5 * scale;
-  Eigen::MatrixXd a = Eigen::MatrixXd::Zero(1, 32);
-  a(0, 0) = -1, a(0, 1) = 2;
-  a(0, 2) = 7.5 * scale - minimum;  // between levels 7 and 8: even 8
-  a(0, 3) = std::nextafter(a(0, 2), 0.0);
-  a(0, 4) = 6.5 * scale - minimum;  // between 6 and 7: even 6
-  a(0, 5) = std::nextafter(a(0, 4), 9.0);
-  const auto k = fpx::quantize(a, "q4_k");
-  CHECK(k.values(0, 2) == 8 * scale - minimum);
-  CHECK(k.values(0, 3) == 7 * scale - minimum);
-  CHECK(k.values(0, 4) == 6 * scale - minimum);
-  CHECK(k.values(0, 5) == 7 * scale - minimum);
 }

@@ -199,6 +199,7 @@ double column_quantizer::round(Index row, Index col, double value) const {
   const auto& cell = s.cell(row, col);
   if (!cell) throw std::logic_error("column_quantizer::round: column " + std::to_string(col) + " was not fitted");
   if (s.outlier[static_cast<std::size_t>(row * s.cols + col)]) return to_double(fp16, from_double(fp16, value));
+  if (const auto own = s.q.kind->round(s.q, *cell, value)) return *own;
   if (cell->scale == 0) return to_double(fp64, from_rational(fp64, cell->offset));
   const auto [rule, site] = s.q.kind->site(s.q, row, col, s.cols);
   if (cell->fast) {

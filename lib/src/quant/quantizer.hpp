@@ -14,6 +14,7 @@
 #include "fpx/arith/mx.hpp"
 #include "fpx/arith/rounding.hpp"
 #include "fpx/fast/detail/scalar.hpp"
+#include "fpx/quant/ggml.hpp"
 #include "fpx/quant/quantize.hpp"
 
 namespace fpx::detail {
@@ -29,8 +30,9 @@ enum class grouping { tensor, channel, group };
 /// What a quantizer name says.
 struct quantizer {
   const element_kind* kind = nullptr;
-  int bits = 0;                   ///< intN, uintN, qN_k
+  int bits = 0;                   ///< intN, uintN, ggml's formats
   std::optional<format> element;  ///< minifloat elements
+  std::optional<ggml::type> ggml_type;  ///< ggml's formats (q4_0, q8_0, q2_k..q6_k)
   std::optional<mx_format> mx;    ///< MX elements
   int mx_emax = 0;                ///< the MX element's largest exponent, computed once
   grouping groups = grouping::tensor;
@@ -61,6 +63,7 @@ struct cell_grid {
   // The fast path: scale and offset as doubles, and the grid's encoder (deterministic rules).
   const fast_target* fast = nullptr;
   double scale_double = 0, offset_double = 0;
+  ggml::sub_block_rule ggml_rule;  ///< ggml's formats: the float32 numbers ggml rounds this cell by
 
   void prepare_fast(const rounding& rule);
 };
@@ -102,6 +105,11 @@ struct element_kind {
   /// (outliers aside): each element's code (or log2 of its levels) plus each cell's scale.
   virtual void storage(const quantizer& q, Index rows, Index cols, double cells, double& bits,
                        double& information) const;
+  /// A kind that rounds by its own arithmetic (ggml's float32 rules) returns weight `value`
+  /// rounded in `cell`; by default nullopt: the rounding onto cell.grid with the kind's rule.
+  virtual std::optional<double> round(const quantizer&, const cell_grid&, double /*value*/) const {
+    return std::nullopt;
+  }
   /// The rounding of weight (row, col) and its stochastic site: by default the quantizer's
   /// rule, site row * cols + col.
   virtual std::pair<rounding, std::uint64_t> site(const quantizer& q, Index row, Index col, Index cols) const;

@@ -24,16 +24,14 @@
 ///            saturating at ±6, round to nearest even; a block whose s_b rounds to 0 is zeros.
 ///            4 bits a weight + 8 a block + 32 a tensor (4.5 + 32 / weights). The tensor scale
 ///            is taken from the weights the first fit sees (GPTQ: before any update).
-///   qN_k     N = 2..6: two-level block scales in the layout of llama.cpp's k-quants. Rows are
-///            cut into super-blocks of 256 weights and those into sub-blocks of 16 (q2, q3, q6)
-///            or 32 (q4, q5). Each sub-block has its own scale, stored as a K-bit unsigned
-///            multiple of the super-block's fp16 scale d = max sub-block scale / (2^K - 1)
-///            (rounded to nearest, at least 1 for a nonzero sub-block). q3_k and q6_k are
-///            symmetric (levels ±(2^(N-1)-1), K = 6 and 8). q2_k, q4_k and q5_k are asymmetric
-///            (levels 0..2^N-1 minus a sub-block minimum, stored like the scale with its own
-///            fp16 dmin; K = 4, 6, 6). Sub-block scales are the plain absmax or range, not
-///            llama.cpp's searched ones, so errors are a little larger than llama.cpp's; the
-///            storage is the same: 2.625, 3.4375, 4.5, 5.5, 6.5625 bits per weight.
+///   q4_0, q8_0, qN_k (N = 2..6): ggml's (llama.cpp's) block formats, byte for byte (see
+///            ggml.hpp): fpx writes ggml's block layout and quantizes each block by ggml's
+///            reference algorithm (quantize_row_*_ref: q4_0/q8_0 absmax scales; the k-quants'
+///            searched sub-block scales and minima), checked against ggml's own output in
+///            tests/data/ggml_quants.json. Weights are taken as float32 (range_error beyond);
+///            a row is padded with zeros to whole blocks of 32 (q4_0, q8_0) or 256 (k-quants),
+///            and the padding's storage is counted: 4.5, 8.5, 2.625, 3.4375, 4.5, 5.5, 6.5625
+///            bits per weight on whole blocks. No scale options, :outliers or :stochastic.
 ///   options  :tensor (default) | :channel | :group=G,  :absmax | :absmean (override the scale
 ///            rule), :noscale (scale 1, no overhead; not for MX), :scale=FORMAT (default fp32;
 ///            e8m0 in MX), :stochastic=SEED (weights rounded stochastically; site = the
