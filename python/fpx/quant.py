@@ -64,4 +64,32 @@ def gptq(weights, hessian, quantizer: str, block_size: int = 128, damping: float
     return result
 
 
+def ggml_quantize(type: str, x) -> bytes:
+    """ggml's blocks for a row of float32 weights, byte for byte as llama.cpp's reference
+    quantizers write them (lib/include/fpx/quant/ggml.hpp).
+
+    Args:
+        type: "q4_0", "q8_0", "q2_K", "q3_K", "q4_K", "q5_K" or "q6_K" (the K in either case).
+        x: the weights (converted to float32), a whole number of blocks (32, or 256 for the
+            k-quants), finite.
+
+    Returns:
+        The blocks as bytes (18, 34, 84, 110, 144, 176 or 210 per block).
+    """
+    return _core.ggml_quantize(type, np.ascontiguousarray(np.asarray(x, dtype=np.float32).reshape(-1)))
+
+
+def ggml_dequantize(type: str, blocks: bytes) -> np.ndarray:
+    """The float32 weights that ggml's blocks decode to, as llama.cpp's dequantizer computes them.
+
+    Args:
+        type: as for ggml_quantize.
+        blocks: a whole number of blocks in ggml's layout.
+
+    Returns:
+        A 1-D float32 array.
+    """
+    return _core.ggml_dequantize(type, bytes(blocks))
+
+
 quantize.__doc__ = quantize.__doc__.replace("QUANTIZERS", _core.quantizer_grammar())

@@ -134,3 +134,25 @@ def test_the_quantized_mlp_through_fpx_evaluator_matches_torch(tiny_run):
         x = embedded[position + 1:position + 1 + models.MLP_CONTEXT].reshape(-1)
         out = np.asarray(net.evaluate(x, fpx.spec("float64")).output).reshape(-1)
         assert np.allclose(out, logits[position], rtol=1e-12, atol=1e-12)
+
+
+def test_ggml_blocks_through_python_match_ggml():
+    # ggml's own output (tests/data/ggml_quants.json): every row's bytes from fpx.ggml_quantize and
+    # the decoded values from fpx.ggml_dequantize, bit for bit, and fpx.quantize's values with them.
+    # Catches a binding that converts to float64 before float32, or drops the K-case mapping.
+    data = json.loads((Path(__file__).resolve().parents[1] / "data" / "ggml_quants.json").read_text())
+    assert len(data["rows"]) == 84
+    for row in data["rows"]:
+        x = np.array([float.fromhex(v) for v in row["x"]], dtype=np.float32)
+        expected = np.array([float.fromhex(v) for v in row["dequantized"]], dtype=np.float32)
+        blocks = fpx.ggml_quantize(row["type"], x)
+        assert blocks.hex() == row["blocks_hex"], (row["type"], row["row"])
+        decoded = fpx.ggml_dequantize(row["type"], bytes.fromhex(row["blocks_hex"]))
+        assert decoded.dtype == np.float32
+        assert np.array_equal(decoded.view(np.uint32), expected.view(np.uint32)), (row["type"], row["row"])
+        q = fpx.quantize(x.astype(np.float64).reshape(1, -1), row["type"].lower())
+        assert np.array_equal(np.asarray(q["values"]).reshape(-1), expected.astype(np.float64))
+    with pytest.raises(ValueError):
+        fpx.ggml_quantize("q4_1", np.zeros(32))
+    with pytest.raises(ValueError):
+        fpx.ggml_dequantize("q8_0", bytes(35))
