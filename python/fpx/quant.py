@@ -89,6 +89,8 @@ def ggml_dequantize(type: str, blocks: bytes) -> np.ndarray:
     Returns:
         A 1-D float32 array.
     """
+    if not isinstance(blocks, (bytes, bytearray, memoryview)):
+        raise TypeError(f"ggml_dequantize takes the blocks as bytes, not {blocks.__class__.__name__}")
     return _core.ggml_dequantize(type, bytes(blocks))
 
 

@@ -156,3 +156,11 @@ def test_ggml_blocks_through_python_match_ggml():
         fpx.ggml_quantize("q4_1", np.zeros(32))
     with pytest.raises(ValueError):
         fpx.ggml_dequantize("q8_0", bytes(35))
+
+
+def test_ggml_dequantize_refuses_what_is_not_blocks():
+    # An int became that many zero bytes and decoded to zeros; a float array was read as raw bytes.
+    with pytest.raises(TypeError):
+        fpx.ggml_dequantize("q4_0", 18)
+    with pytest.raises(TypeError):
+        fpx.ggml_dequantize("q8_0", np.zeros(34))

@@ -142,6 +142,40 @@ TEST_CASE("ggml: bad input is refused") {
   CHECK_THROWS_AS(fpx::quantize(Eigen::MatrixXd::Ones(1, 32), "q4_0:stochastic=3"), std::invalid_argument);
   CHECK_THROWS_AS(fpx::quantize(Eigen::MatrixXd::Ones(1, 32), "q4_k:outliers=0.01"), std::invalid_argument);
   CHECK_THROWS_AS(fpx::quantize(Eigen::MatrixXd::Constant(1, 32, 1e300), "q8_0"), std::range_error);
+  // Squares that overflow the k-quants' search: refused (it gave an all-zero q6_K block).
+  for (const type t : {type::q2_K, type::q3_K, type::q4_K, type::q5_K, type::q6_K})
+    CHECK_THROWS_AS(fpx::ggml::quantize(t, std::vector<float>(256, 1e20f)), std::range_error);
+  // A stored scale of inf or NaN is refused, not decoded to inf/NaN: q8_0's d (bytes 0-1),
+  // q4_K's dmin (bytes 2-3).
+  std::vector<std::uint8_t> inf_scale(34, 0);
+  inf_scale[1] = 0x7C;
+  CHECK_THROWS_WITH_AS(fpx::ggml::dequantize(type::q8_0, inf_scale), doctest::Contains("inf or NaN"), std::invalid_argument);
+  std::vector<std::uint8_t> nan_min(144, 0);
+  nan_min[2] = 0x01;
+  nan_min[3] = 0x7E;
+  CHECK_THROWS_AS(fpx::ggml::dequantize(type::q4_K, nan_min), std::invalid_argument);
+}
+
+TEST_CASE("ggml: zero and tiny blocks") {
+  // An all-zero super-block stores d = 0 and decodes to zeros in every format.
+  for (const type t : {type::q2_K, type::q3_K, type::q4_K, type::q5_K, type::q6_K}) {
+    const auto y = fpx::ggml::dequantize(t, fpx::ggml::quantize(t, std::vector<float>(256, 0.0f)));
+    for (const float v : y) CHECK(v == 0.0f);
+  }
+  // q4_0 and q8_0 blocks whose 1/d is inf (largest |x| 1e-38): codes 0 (ggml on x86), fp16 d = 0,
+  // so the block decodes to zeros; with the quantizer's values the same.
+  std::vector<float> tiny(32, 0.0f);
+  tiny[0] = 1e-38f;
+  tiny[5] = -3e-39f;
+  for (const type t : {type::q4_0, type::q8_0}) {
+    const auto bytes = fpx::ggml::quantize(t, tiny);
+    for (std::size_t i = 2; i < bytes.size(); ++i) CHECK(bytes[i] == 0);  // (d is fp16 -0 in q4_0)
+    for (const float v : fpx::ggml::dequantize(t, bytes)) CHECK(v == 0.0f);
+    Eigen::MatrixXd w(1, 32);
+    for (int i = 0; i < 32; ++i) w(0, i) = tiny[static_cast<std::size_t>(i)];
+    const auto q = fpx::quantize(w, t == type::q4_0 ? "q4_0" : "q8_0");
+    for (int i = 0; i < 32; ++i) CHECK(q.values(0, i) == 0.0);
+  }
 }
 
 TEST_CASE("ggml: a short row is padded with zeros in a whole last block") {

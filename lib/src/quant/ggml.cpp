@@ -34,6 +34,14 @@ const format& fp16() {
   return f;
 }
 float half_at(const std::uint8_t* p) { return static_cast<float>(to_double(fp16(), p[0] | (p[1] << 8))); }
+// A stored scale as dequantize reads it: an inf or NaN scale is refused, not decoded to inf/NaN.
+float finite_half_at(const std::uint8_t* p, type t, std::size_t block) {
+  const code_t c = p[0] | (p[1] << 8);
+  if (classify(fp16(), c) == number_class::infinite || classify(fp16(), c) == number_class::nan)
+    throw std::invalid_argument(fmt::format("ggml {}: block {} has a scale of inf or NaN (fp16 bits {:#06x})",
+                                            layout_of(t).name, block, c));
+  return static_cast<float>(to_double(fp16(), c));
+}
 // Stores x in fp16 (round to nearest even) and returns the stored value as ggml reads it back.
 float put_half(std::uint8_t* p, float x, type t) {
   const code_t c = from_double(fp16(), x);
@@ -320,8 +328,15 @@ float range_search(int n, int nmax, const float* x, const float* weights, int* L
 
 void check_finite(type t, const float* x, int n) {
   for (int i = 0; i < n; ++i)
+  {
     if (!std::isfinite(x[i]))
       throw std::invalid_argument(fmt::format("ggml {}: weight {} is not finite", layout_of(t).name, i));
+    // The k-quants' searches square the weights and take differences of extremes in float32:
+    // beyond 2^62 these overflow and ggml's own result is undefined (NaN scales, a zero block).
+    if (t != type::q4_0 && t != type::q8_0 && std::fabs(x[i]) >= 0x1p62f)
+      throw std::range_error(fmt::format("ggml {}: weight {} = {:.6g} is beyond 2^62, where ggml's scale search overflows float32",
+                                         layout_of(t).name, i, x[i]));
+  }
 }
 
 // q4_0, q8_0: one scale for 32 weights.
@@ -456,8 +471,11 @@ std::vector<sub_block_rule> quantize_block(type t, const float* x, std::uint8_t*
 int code_of(type t, const sub_block_rule& r, float x) {
   switch (t) {
     // (Weights of the block itself stay within the clamps; GPTQ's updated ones may not.)
-    case type::q4_0: return static_cast<int>(std::clamp(x * r.id + 8.5f, 0.0f, 15.0f));
-    case type::q8_0: return static_cast<int>(std::round(std::clamp(x * r.id, -127.0f, 127.0f))) & 0xFF;
+    // A block whose largest |weight| is below about 1e-37 has 1 / d = inf and x / d inf or NaN
+    // (its fp16 d is 0, so every code decodes to 0); ggml converts those to code 0 on x86.
+    case type::q4_0: return std::isfinite(x * r.id) ? static_cast<int>(std::clamp(x * r.id + 8.5f, 0.0f, 15.0f)) : 0;
+    case type::q8_0:
+      return std::isfinite(x * r.id) ? static_cast<int>(std::round(std::clamp(x * r.id, -127.0f, 127.0f))) & 0xFF : 0;
     case type::q3_K: return r.d != 0 ? clamp(nearest(x / r.d), -4, 3) + 4 : 4;
     case type::q6_K: return r.d != 0 ? clamp(nearest(x / r.d), -32, 31) + 32 : 32;
     default: return r.d != 0 ? clamp(nearest((x + r.dm) / r.d), 0, (1 << layout_of(t).bits) - 1) : 0;
@@ -495,6 +513,13 @@ std::vector<float> dequantize(type t, std::span<const std::uint8_t> blocks) {
   out.reserve(blocks.size() / static_cast<std::size_t>(shape.block_bytes) * static_cast<std::size_t>(shape.block_weights));
   for (std::size_t at = 0; at < blocks.size(); at += static_cast<std::size_t>(shape.block_bytes)) {
     const std::uint8_t* b = blocks.data() + at;
+    const std::size_t block = at / static_cast<std::size_t>(shape.block_bytes);
+    if (t == type::q4_0 || t == type::q8_0) {
+      finite_half_at(b, t, block);
+    } else {
+      finite_half_at(b + d_at(t), t, block);
+      if (with_minimum(t)) finite_half_at(b + dmin_at(t), t, block);
+    }
     const std::vector<sub_block_rule> rules =
         t == type::q4_0 || t == type::q8_0 ? std::vector<sub_block_rule>{{half_at(b), 0, 0}} : rules_in(t, b);
     for (int e = 0; e < shape.block_weights; ++e)

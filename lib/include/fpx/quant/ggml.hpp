@@ -20,12 +20,15 @@
 ///
 /// The quantizers are ggml's reference quantizers (quantize_row_*_ref), written from their
 /// description: q4_0 scales by the signed weight of largest magnitude over -8 and codes
-/// trunc(x / d + 8.5) with the unrounded d; q8_0 by amax / 127 with roundf; the k-quants search
+/// trunc(x (1/d) + 8.5) with the unrounded d; q8_0 by amax / 127 with roundf; the k-quants search
 /// each sub-block's scale (q3_K, q6_K: weighted least squares over candidate scales; q2_K, q4_K,
 /// q5_K: a scale and minimum by weighted least squares over 16 to 21 candidate grids), quantize
 /// the sub-block scales against the largest into 4, 6 or 8 bits, store d (and dmin) in fp16,
 /// and round every weight once more against its stored scale, ties to even. All in float32.
-/// Where ggml asserts (a quotient beyond 2^22 in its rounding helper) fpx rounds exactly.
+/// Where ggml asserts or is undefined fpx defines: its rounding helper's argument is clamped
+/// to ±2^22; k-quant weights of magnitude 2^62 or more (whose squares overflow the search) are
+/// refused with std::range_error; a q4_0/q8_0 block too small for 1/d to be finite gets code 0,
+/// as ggml does on x86. dequantize refuses a block whose fp16 scale is inf or NaN.
 /// tests/quant/test_ggml.cpp checks every byte and every decoded value against rows quantized
 /// by ggml itself.
 
@@ -56,10 +59,12 @@ std::optional<type> type_named(std::string_view name);
 
 /// ggml's blocks for a row of float32 weights. Throws std::invalid_argument when the length is
 /// not a multiple of the block or a weight is not finite, std::range_error when a block's
-/// scale rounds to infinity in fp16 (weights beyond about 65504 times the largest code).
+/// scale rounds to infinity in fp16 (weights beyond about 65504 times the largest code) or a
+/// k-quant weight is 2^62 or more.
 std::vector<std::uint8_t> quantize(type t, std::span<const float> x);
 /// The float32 weights that blocks decode to, as ggml's dequantize_row_* gives them. Throws
-/// std::invalid_argument when the byte count is not a multiple of the block.
+/// std::invalid_argument when the byte count is not a multiple of the block or a block's fp16
+/// scale (d, or dmin) is inf or NaN.
 std::vector<float> dequantize(type t, std::span<const std::uint8_t> blocks);
 
 /// How ggml rounds one weight once its block's scales are stored (the last pass of its
