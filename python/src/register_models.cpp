@@ -15,11 +15,6 @@
 namespace fpx::python {
 namespace {
 
-ggml::type ggml_type(const std::string& name) {
-  if (const auto t = ggml::type_named(name)) return *t;
-  throw std::invalid_argument("unknown ggml type '" + name + "' (q4_0, q8_0, q2_K, q3_K, q4_K, q5_K, q6_K)");
-}
-
 precision_spec make_spec(const std::string& text) {
   const auto first = text.find_first_not_of(" \t\n");
   if (first != std::string::npos && text[first] == '{') return spec_from_json(text);
@@ -462,7 +457,7 @@ Both evaluations need trace=True.)doc");
   m.def("quantize", [](const Eigen::MatrixXd& w, const std::string& name) { return weights_dict(quantize(w, name)); },
         py::arg("weights"), py::arg("quantizer"));
   m.def("ggml_quantize", [](const std::string& name, py::array_t<float, py::array::c_style | py::array::forcecast> x) {
-    const auto t = ggml_type(name);
+    const auto t = ggml::type_of(name);
     std::vector<std::uint8_t> bytes;
     {
       py::gil_scoped_release release;
@@ -471,7 +466,7 @@ Both evaluations need trace=True.)doc");
     return py::bytes(reinterpret_cast<const char*>(bytes.data()), bytes.size());
   }, py::arg("type"), py::arg("x"));
   m.def("ggml_dequantize", [](const std::string& name, const py::bytes& blocks) {
-    const auto t = ggml_type(name);
+    const auto t = ggml::type_of(name);
     const std::string_view b = blocks;
     const std::vector<float> v =
         ggml::dequantize(t, std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(b.data()), b.size()));

@@ -139,6 +139,9 @@ TEST_CASE("ggml: bad input is refused") {
                        std::range_error);
   CHECK_FALSE(fpx::ggml::type_named("q4_1").has_value());
   CHECK(fpx::ggml::type_named("q5_k") == type::q5_K);
+  CHECK(fpx::ggml::type_of("q6_k") == type::q6_K);
+  CHECK_THROWS_WITH_AS(fpx::ggml::type_of("q4_1"), "unknown ggml type 'q4_1' (q4_0, q8_0, q2_K, q3_K, q4_K, q5_K, q6_K)",
+                       std::invalid_argument);
   CHECK_THROWS_AS(fpx::quantize(Eigen::MatrixXd::Ones(1, 32), "q4_0:stochastic=3"), std::invalid_argument);
   CHECK_THROWS_AS(fpx::quantize(Eigen::MatrixXd::Ones(1, 32), "q4_k:outliers=0.01"), std::invalid_argument);
   CHECK_THROWS_AS(fpx::quantize(Eigen::MatrixXd::Constant(1, 32, 1e300), "q8_0"), std::range_error);

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <iterator>
 #include <fmt/format.h>
 #include <stdexcept>
 #include <string>
@@ -33,19 +34,22 @@ const format& fp16() {
   static const format f = preset("fp16");
   return f;
 }
-float half_at(const std::uint8_t* p) { return static_cast<float>(to_double(fp16(), p[0] | (p[1] << 8))); }
+code_t half_code(const std::uint8_t* p) { return p[0] | (p[1] << 8); }
+float half_at(const std::uint8_t* p) { return static_cast<float>(to_double(fp16(), half_code(p))); }
+bool finite_half(code_t c) {
+  const number_class k = classify(fp16(), c);
+  return k != number_class::infinite && k != number_class::nan;
+}
 // A stored scale as dequantize reads it: an inf or NaN scale is refused, not decoded to inf/NaN.
-float finite_half_at(const std::uint8_t* p, type t, std::size_t block) {
-  const code_t c = p[0] | (p[1] << 8);
-  if (classify(fp16(), c) == number_class::infinite || classify(fp16(), c) == number_class::nan)
+void check_scale(const std::uint8_t* p, type t, std::size_t block) {
+  if (!finite_half(half_code(p)))
     throw std::invalid_argument(fmt::format("ggml {}: block {} has a scale of inf or NaN (fp16 bits {:#06x})",
-                                            layout_of(t).name, block, c));
-  return static_cast<float>(to_double(fp16(), c));
+                                            layout_of(t).name, block, half_code(p)));
 }
 // Stores x in fp16 (round to nearest even) and returns the stored value as ggml reads it back.
 float put_half(std::uint8_t* p, float x, type t) {
   const code_t c = from_double(fp16(), x);
-  if (classify(fp16(), c) == number_class::infinite || classify(fp16(), c) == number_class::nan)
+  if (!finite_half(c))
     throw std::range_error(fmt::format("ggml {}: the block scale {:.6g} is outside the range of fp16 (it rounds to inf)",
                                        layout_of(t).name, x));
   p[0] = static_cast<std::uint8_t>(c & 0xFF);
@@ -292,13 +296,13 @@ float range_search(int n, int nmax, const float* x, const float* weights, int* L
   float scale = 1 / iscale;
   for (int i = 0; i < n; ++i) L[i] = clamp(nearest(iscale * (x[i] - lo)), 0, nmax);
   float best = error(scale, lo, L);
-  std::vector<int> trial(static_cast<std::size_t>(n));
+  int trial[32];  // (n <= 32: a sub-block)
   for (int k = 0; k <= steps; ++k) {
     iscale = (rmin + rdelta * static_cast<float>(k) + static_cast<float>(nmax)) / (hi - lo);
     float sum_l = 0, sum_l2 = 0, sum_xl = 0;
     for (int i = 0; i < n; ++i) {
       const int l = clamp(nearest(iscale * (x[i] - lo)), 0, nmax);
-      trial[static_cast<std::size_t>(i)] = l;
+      trial[i] = l;
       const float wl = weights[i] * static_cast<float>(l);
       sum_l += wl;
       sum_l2 += wl * static_cast<float>(l);
@@ -312,9 +316,9 @@ float range_search(int n, int nmax, const float* x, const float* weights, int* L
       this_min = 0;
       this_scale = sum_xl / sum_l2;
     }
-    const float e = error(this_scale, this_min, trial.data());
+    const float e = error(this_scale, this_min, trial);
     if (e < best) {
-      std::copy(trial.begin(), trial.end(), L);
+      std::copy(trial, trial + n, L);
       best = e;
       scale = this_scale;
       lo = this_min;
@@ -327,8 +331,7 @@ float range_search(int n, int nmax, const float* x, const float* weights, int* L
 // --- one block ------------------------------------------------------------------------------------
 
 void check_finite(type t, const float* x, int n) {
-  for (int i = 0; i < n; ++i)
-  {
+  for (int i = 0; i < n; ++i) {
     if (!std::isfinite(x[i]))
       throw std::invalid_argument(fmt::format("ggml {}: weight {} is not finite", layout_of(t).name, i));
     // The k-quants' searches square the weights and take differences of extremes in float32:
@@ -451,7 +454,7 @@ std::vector<sub_block_rule> k_block(type t, const float* x, std::uint8_t* b) {
 const layout& layout_of(type t) { return layouts[static_cast<int>(t)]; }
 
 std::optional<type> type_named(std::string_view name) {
-  for (int i = 0; i < 7; ++i) {
+  for (int i = 0; i < static_cast<int>(std::size(layouts)); ++i) {
     const std::string_view own = layouts[i].name;
     if (name.size() == own.size() && name.substr(0, 3) == own.substr(0, 3) &&
         (name[3] == own[3] || (own[3] == 'K' && name[3] == 'k')))
@@ -466,6 +469,13 @@ std::vector<sub_block_rule> quantize_block(type t, const float* x, std::uint8_t*
   std::memset(bytes, 0, static_cast<std::size_t>(shape.block_bytes));
   if (t == type::q4_0 || t == type::q8_0) return {small_block(t, x, bytes)};
   return k_block(t, x, bytes);
+}
+
+type type_of(std::string_view name) {
+  if (const auto t = type_named(name)) return *t;
+  std::string known;
+  for (const layout& shape : layouts) known += (known.empty() ? "" : ", ") + std::string(shape.name);
+  throw std::invalid_argument(fmt::format("unknown ggml type '{}' ({})", name, known));
 }
 
 int code_of(type t, const sub_block_rule& r, float x) {
@@ -515,10 +525,10 @@ std::vector<float> dequantize(type t, std::span<const std::uint8_t> blocks) {
     const std::uint8_t* b = blocks.data() + at;
     const std::size_t block = at / static_cast<std::size_t>(shape.block_bytes);
     if (t == type::q4_0 || t == type::q8_0) {
-      finite_half_at(b, t, block);
+      check_scale(b, t, block);
     } else {
-      finite_half_at(b + d_at(t), t, block);
-      if (with_minimum(t)) finite_half_at(b + dmin_at(t), t, block);
+      check_scale(b + d_at(t), t, block);
+      if (with_minimum(t)) check_scale(b + dmin_at(t), t, block);
     }
     const std::vector<sub_block_rule> rules =
         t == type::q4_0 || t == type::q8_0 ? std::vector<sub_block_rule>{{half_at(b), 0, 0}} : rules_in(t, b);

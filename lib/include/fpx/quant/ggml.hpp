@@ -56,6 +56,8 @@ const layout& layout_of(type t);
 /// The type a name denotes ("q4_0", "q8_0", "q2_K".."q6_K", the K in either case); nullopt
 /// for any other name.
 std::optional<type> type_named(std::string_view name);
+/// The same, throwing std::invalid_argument that lists the types for any other name.
+type type_of(std::string_view name);
 
 /// ggml's blocks for a row of float32 weights. Throws std::invalid_argument when the length is
 /// not a multiple of the block or a weight is not finite, std::range_error when a block's
