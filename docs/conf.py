@@ -81,7 +81,7 @@ class GrammarDirective(Directive):
             "mx": _core.mx_grammar(),
             "quantizers": _core.quantizer_grammar(),
             "specs": _core.spec_preset_grammar(),
-            "modes": _core.round_mode_names(),
+            "modes": _core.rounding_grammar(),
             "rounding-points": _core.rounding_point_names(),
             "orders": _core.summation_order_names(),
             "activations": _core.activation_names(),

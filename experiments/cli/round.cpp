@@ -110,7 +110,7 @@ void add_round(CLI::App& app) {
                   "Format name: " + format_grammar() + "; or an MX name (" + mx_grammar() +
                       "), the values then one tensor rounded block by block")
       ->required();
-  sub->add_option("--mode,-m", req->mode, "Rounding mode: " + round_mode_names());
+  sub->add_option("--mode,-m", req->mode, "Rounding mode: " + rounding_grammar());
   sub->add_option("--seed,-s", req->seed, "Seed for stochastic rounding (site = position); required by it, refused without it");
   sub->add_flag("--json", req->json, "Print one JSON array of {input, value, bits, hex}");
   sub->add_option("values", req->values, "Decimal, p/q or hex-float literals, inf, nan")->required();

@@ -48,6 +48,7 @@ from .arithmetic import (
     quantize_mx,
     reciprocal,
     round,
+    stochastic_bias,
     sqrt,
     sub,
     values,
@@ -93,6 +94,6 @@ __all__ = [
     "first_equals_last_scale",
     "exact_value", "exp", "experiments", "first_divergence", "fma", "formats", "ggml_dequantize", "ggml_quantize", "gptq", "log", "mlp",
     "mul", "mx_formats", "negate", "network", "quantize", "quantize_mx", "reciprocal", "round",
-    "run_experiment", "search_equality_separation", "simulation_bound", "spec", "sqrt", "sub",
+    "run_experiment", "search_equality_separation", "simulation_bound", "spec", "sqrt", "stochastic_bias", "sub",
     "values",
 ]

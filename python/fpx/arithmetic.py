@@ -226,6 +226,28 @@ def exact_value(code: int, fmt: FormatLike):
     return _core.exact_value(_as_format(fmt), int(code))
 
 
+def stochastic_bias(x, fmt: FormatLike, mode: str = "stochastic"):
+    """The exact bias of stochastic rounding at x: E[round(x)] - x over the random bits.
+
+    With f the fraction of the ulp between x and its neighbour toward zero, the mean moves away
+    from that neighbour by P ulp, where P = ceil(2^32 f) / 2^32 for "stochastic" (32 bits
+    compared exactly) and floor(2^K f) / 2^K for "stochastic:bits=K", as accelerators round with
+    K random bits: the bias is sign(x) (P - f) ulp, toward zero by less than 2^-K ulp.
+
+    Args:
+        x: an exact number (int, float read exactly, Fraction, or text such as "1/3").
+        fmt: a format name or Format.
+        mode: "stochastic" or "stochastic:bits=K" (no seed: the bias does not depend on it).
+
+    Returns:
+        A fractions.Fraction (0 where x is a value of fmt).
+
+    Raises:
+        ValueError: a mode that is not stochastic, or x beyond fmt's finite values.
+    """
+    return _core.stochastic_bias(_as_format(fmt), x, mode)
+
+
 def values(fmt: FormatLike) -> np.ndarray:
     """Every finite value of fmt (of at most 24 bits), in increasing order, +0 once, as a
     float64 array."""
@@ -335,6 +357,6 @@ def dot(a: ArrayLike, b: ArrayLike, fmt: FormatLike, *, out: Optional[FormatLike
 # The name lists in the docstrings come from the C++ tables the parsers read.
 for _function in (round, encode, add, sub, mul, div, fma, sqrt, exp, log, reciprocal, negate, dot):
     _function.__doc__ = (_function.__doc__.replace("{FORMATS}", _core.format_grammar())
-                         .replace("{MODES}", _core.round_mode_names()).replace("{MX}", _core.mx_grammar())
+                         .replace("{MODES}", _core.rounding_grammar()).replace("{MX}", _core.mx_grammar())
                          .replace("{WHERE}", _core.rounding_point_names())
                          .replace("{ORDERS}", _core.summation_order_names()))

@@ -222,6 +222,7 @@ void register_formats(py::module_& m) {
   m.def("format_grammar", &format_grammar);
   m.def("mx_grammar", &mx_grammar);
   m.def("round_mode_names", [] { return round_mode_names(); });
+  m.def("rounding_grammar", [] { return rounding_grammar(); });
   m.def("rounding_point_names", [] { return rounding_point_names(); });
   m.def("summation_order_names", [] { return summation_order_names(); });
   m.def("round", &round_into, py::arg("format"), py::arg("x"), py::arg("mode"), py::arg("seed"), py::arg("site"),
@@ -232,6 +233,11 @@ void register_formats(py::module_& m) {
   m.def("values", &values, py::arg("format"));
   m.def("exact_value", [](const format& f, code_t c) { return to_fraction(fpx::to_rational(f, c)); },
         py::arg("format"), py::arg("code"));
+  m.def("stochastic_bias",
+        [](const format& f, const py::handle& x, const std::string& mode) {
+          return to_fraction(fpx::stochastic_bias(f, to_rational(x), parse_rounding(mode)));
+        },
+        py::arg("format"), py::arg("x"), py::arg("mode"));
 
   py::class_<mx_format>(m, "MXFormat", "An OCP MX block format: blocks of block_size elements share one E8M0 scale.")
       .def(py::init([](const std::string& name) { return parse_mx_format(name); }), py::arg("name"),

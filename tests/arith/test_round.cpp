@@ -48,6 +48,78 @@ TEST_CASE("negative values: the probability of moving away from zero is the dist
   CHECK(std::abs(static_cast<double>(away) - 0.25 * n) < 5 * std::sqrt(n * 0.25 * 0.75));
 }
 
+TEST_CASE("stochastic:bits=K rounds away with probability floor(2^K f) / 2^K, not f") {
+  // fp16 at 1 + f ulps (ulp 2^-10). Hand-derived: f = 0.3 gives floor(0.6) = 0 with one bit
+  // (never away), floor(1.2) / 4 = 1/4 with two, floor(76.8) / 256 = 76/256 with eight;
+  // f = 0.999 with one bit gives 1/2.
+  const auto f = fpx::preset("fp16");
+  const std::size_t n = 200'000;
+  struct row {
+    double fraction;
+    unsigned k;
+    double p;
+  };
+  for (const row& c : {row{0.3, 1, 0.0}, row{0.3, 2, 0.25}, row{0.3, 8, 76.0 / 256}, row{0.999, 1, 0.5}}) {
+    for (double sign : {1.0, -1.0}) {
+      const double x = sign * (1 + c.fraction * 0x1p-10);
+      const fpx::code_t away = sign > 0 ? 0x3c01 : 0xbc01;
+      std::size_t ups = 0;
+      for (std::size_t site = 0; site < n; ++site)
+        ups += fpx::from_double(f, x, {fpx::round_mode::stochastic, 42, c.k}, site) == away;
+      const double sigma = std::sqrt(n * c.p * (1 - c.p));
+      CAPTURE(c.fraction);
+      CAPTURE(c.k);
+      CAPTURE(sign);
+      if (c.p == 0) CHECK(ups == 0);
+      else CHECK(std::abs(static_cast<double>(ups) - n * c.p) < 5 * sigma);
+    }
+  }
+}
+
+TEST_CASE("stochastic_bias: the exact expected error of each stochastic rule") {
+  using fpx::rational;
+  const auto fp16 = fpx::preset("fp16");
+  const rational ulp = fpx::pow2(-10);
+  const rational x = 1 + rational(3, 10) * ulp;  // 1 + 0.3 ulp, exactly
+  auto rule = [](unsigned k) { return fpx::rounding{fpx::round_mode::stochastic, 5, k}; };
+  // Two bits: P(away) = 1/4, so the mean is 1 + ulp/4: bias (1/4 - 3/10) ulp = -ulp/20.
+  CHECK(fpx::stochastic_bias(fp16, x, rule(2)) == -ulp / 20);
+  CHECK(fpx::stochastic_bias(fp16, -x, rule(2)) == ulp / 20);  // toward zero for either sign
+  CHECK(fpx::stochastic_bias(fp16, x, rule(1)) == -rational(3, 10) * ulp);  // never away
+  // The exact rule: P = ceil(2^32 * 0.3) / 2^32 = 1288490189 / 2^32 (2^32 * 0.3 = 1288490188.8).
+  CHECK(fpx::stochastic_bias(fp16, x, rule(0)) == (rational(1288490189) / fpx::pow2(32) - rational(3, 10)) * ulp);
+  // A value of the format has no bias; neither has f = 1/2 with any K.
+  CHECK(fpx::stochastic_bias(fp16, rational(3, 2), rule(3)) == 0);
+  CHECK(fpx::stochastic_bias(fp16, 1 + ulp / 2, rule(1)) == 0);
+  // The binary grid {-1, 1} measures from -1: x = 1/4 is v = 5/8 of the way, so P(1) = 1/2
+  // with one or two bits (mean 0, bias -1/4) and 5/8 with three (mean 1/4, no bias).
+  const auto s1 = fpx::parse_format("s1");
+  CHECK(fpx::stochastic_bias(s1, rational(1, 4), rule(1)) == rational(-1, 4));
+  CHECK(fpx::stochastic_bias(s1, rational(1, 4), rule(2)) == rational(-1, 4));
+  CHECK(fpx::stochastic_bias(s1, rational(1, 4), rule(3)) == 0);
+  // Deterministic rules and values beyond the finite range are refused.
+  CHECK_THROWS_AS(fpx::stochastic_bias(fp16, x, {}), std::invalid_argument);
+  CHECK_THROWS_AS(fpx::stochastic_bias(fp16, rational(70000), rule(2)), std::domain_error);
+  // The bias is what the rounding does: the mean of many roundings of x lies within 5 standard
+  // deviations of x + bias (4 bits: P = floor(4.8) / 16 = 1/4).
+  const std::size_t n = 100'000;
+  double sum = 0;
+  for (std::size_t site = 0; site < n; ++site)
+    sum += fpx::to_double(fp16, fpx::from_rational(fp16, x, rule(4), site)) - 1;
+  const double expected = static_cast<double>(x - 1 + fpx::stochastic_bias(fp16, x, rule(4)));
+  CHECK(std::abs(sum / n - expected) < 5 * std::sqrt(0.25 * 0.75 / n) * 0x1p-10);
+}
+
+TEST_CASE("stochastic:bits=K by name: K in 1..32, a seed required, the name read back") {
+  CHECK(fpx::rounding_of("stochastic:bits=8", 1) == fpx::rounding{fpx::round_mode::stochastic, 1, 8});
+  for (const fpx::rounding& r : fpx_test::rules_under_test(7))
+    CHECK(fpx::rounding_of(fpx::rounding_name(r), r.mode == fpx::round_mode::stochastic ? std::optional<std::uint64_t>(7) : std::nullopt) == r);
+  for (const char* bad : {"stochastic:bits=0", "stochastic:bits=33", "stochastic:bits=", "stochastic:bits=8x",
+                          "stochastic:bits=-1", "rne:bits=8", "stochastic:bit=8"})
+    CHECK_THROWS_AS(fpx::rounding_of(bad, 1), std::invalid_argument);
+  CHECK_THROWS_AS(fpx::rounding_of("stochastic:bits=8", std::nullopt), std::invalid_argument);
+}
+
 TEST_CASE("NaN and infinity where the format has none") {
   const double nan = std::numeric_limits<double>::quiet_NaN();
   const double inf = std::numeric_limits<double>::infinity();

@@ -64,6 +64,12 @@ endfunction()
 expect_error("round;--format;e4m3;--mode;stochastic;0.1" "stochastic rounding needs a seed")
 expect_error("round;--format;e4m3;--seed;3;0.1" "seed is used by stochastic rounding only")
 expect_output("round;--format;e4m3;--mode;stochastic;--seed;3;0.1" "0x1")
+# With K random bits (stochastic:bits=K): 0.095 is 0.16 of e4m3's step above 0.09375 (0x1c), and
+# one bit sees floor(0.32) = 0, so it never rounds up; K must lie in 1..32.
+foreach(seed 1 2 3 4 5 6 7 8)
+  expect_output("round;--format;e4m3;--mode;stochastic:bits=1;--seed;${seed};0.095" "0x1c")
+endforeach()
+expect_error("round;--format;e4m3;--mode;stochastic:bits=40;--seed;3;0.1" "K in 1..32")
 # Any format's properties, with its overflow policy: e4m3 -> NaN, e3m4 -> inf, e2m1 saturates.
 expect_output("formats;e3m4" "inf")
 expect_output("formats;e3m4;--json" "\"overflow\": \"inf\"")

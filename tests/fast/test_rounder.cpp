@@ -42,19 +42,19 @@ oracle::real exact_double(double x) {
   return exact;
 }
 
-void compare(const fpx::format& f, const char* path, double x, fpx::round_mode mode, const outcome& got,
+void compare(const fpx::format& f, const char* path, double x, const fpx::rounding& r, const outcome& got,
              const oracle::expected& want) {
   if (got.threw == want.error && (got.threw || got.code == want.code)) return;
   if (++mismatches <= 20)
     FAIL_CHECK(fmt::format("{} {}({:a}) {}: got {:#x}{} oracle {:#x}{}", f.name(), path, x,
-                           fpx::to_string(mode), got.code, got.threw ? " (threw)" : "", want.code,
+                           fpx::rounding_name(r), got.code, got.threw ? " (threw)" : "", want.code,
                            want.error ? " (error)" : ""));
 }
 
-// One fast_rounder per mode, in all_round_modes order.
+// One fast_rounder per rule, in rules_under_test order.
 std::vector<fpx::fast_rounder> fast_rounders(const fpx::format& f, std::uint64_t seed) {
   std::vector<fpx::fast_rounder> v;
-  for (fpx::round_mode mode : fpx::all_round_modes) v.emplace_back(f, fpx::rounding{mode, seed});
+  for (const fpx::rounding& r : fpx_test::rules_under_test(seed)) v.emplace_back(f, r);
   return v;
 }
 
@@ -63,16 +63,17 @@ std::vector<fpx::fast_rounder> fast_rounders(const fpx::format& f, std::uint64_t
 // each against the oracle.
 void check_doubles(const fpx::format& f, const std::vector<fpx::fast_rounder>& fast,
                    const std::vector<double>& xs, std::uint64_t first_site, std::uint64_t seed) {
+  const auto rules = fpx_test::rules_under_test(seed);
   for (std::size_t k = 0; k < fast.size(); ++k) {
-    const fpx::rounding r{fpx::all_round_modes[k], seed};
+    const fpx::rounding& r = rules[k];
     std::vector<oracle::expected> want;
     bool any_error = false;
     for (std::size_t j = 0; j < xs.size(); ++j) {
       const std::uint64_t site = first_site + j;
       want.push_back(oracle::round(f, exact_double(xs[j]), r, site));
       any_error = any_error || want[j].error;
-      compare(f, "from_double", xs[j], r.mode, run([&] { return fpx::from_double(f, xs[j], r, site); }), want[j]);
-      compare(f, "fast_rounder", xs[j], r.mode, run([&] { return fast[k](xs[j], site); }), want[j]);
+      compare(f, "from_double", xs[j], r, run([&] { return fpx::from_double(f, xs[j], r, site); }), want[j]);
+      compare(f, "fast_rounder", xs[j], r, run([&] { return fast[k](xs[j], site); }), want[j]);
     }
     for (std::string_view isa : fpx::fast_kernel_isas()) {
       const fpx::fast_kernel_isa_scope scope(isa);
@@ -80,20 +81,20 @@ void check_doubles(const fpx::format& f, const std::vector<fpx::fast_rounder>& f
       const bool batch_threw = run([&] { fast[k](xs, batch, first_site); return fpx::code_t{0}; }).threw;
       const std::string label = fmt::format("fast_rounder batch [{}]", isa);
       for (std::size_t j = 0; j < xs.size(); ++j)
-        if (!batch_threw && !want[j].error) compare(f, label.c_str(), xs[j], r.mode, {false, batch[j]}, want[j]);
+        if (!batch_threw && !want[j].error) compare(f, label.c_str(), xs[j], r, {false, batch[j]}, want[j]);
       if (batch_threw != any_error && ++mismatches <= 20)
         FAIL_CHECK(fmt::format("{} {} {}: threw {} but oracle error {}", f.name(), label,
-                               fpx::to_string(r.mode), batch_threw, any_error));
+                               fpx::rounding_name(r), batch_threw, any_error));
       // round_values: the same roundings as values (the oracle's code decoded by the oracle).
       std::vector<double> values(xs.size());
       const bool values_threw = run([&] { fast[k].round_values(xs, values, first_site); return fpx::code_t{0}; }).threw;
       if (values_threw != any_error && ++mismatches <= 20)
         FAIL_CHECK(fmt::format("{} round_values [{}] {}: threw {} but oracle error {}", f.name(), isa,
-                               fpx::to_string(r.mode), values_threw, any_error));
+                               fpx::rounding_name(r), values_threw, any_error));
       for (std::size_t j = 0; j < xs.size() && !values_threw; ++j)
         if (!oracle::value_is(f, want[j].code, values[j]) && ++mismatches <= 20)
           FAIL_CHECK(fmt::format("{} round_values [{}]({:a}) {}: got {:a}, oracle code {:#x}", f.name(), isa, xs[j],
-                                 fpx::to_string(r.mode), values[j], want[j].code));
+                                 fpx::rounding_name(r), values[j], want[j].code));
     }
   }
 }
@@ -124,7 +125,7 @@ TEST_CASE("from_double and fast_rounder at every boundary and one double-ulp eit
       check_doubles(f, fast, xs, i * 16, 99);
       points += xs.size();
     });
-    MESSAGE(fmt::format("{}: {} boundary points x 7 modes (fast kernels: {})", f.name(), points.load(),
+    MESSAGE(fmt::format("{}: {} boundary points x {} rules (fast kernels: {})", f.name(), points.load(), fast.size(),
                         fast[0].is_fast()));
     CHECK(points > 3 * codes.size());
     const std::vector<double> specials{0.0, -0.0, double(INFINITY), -double(INFINITY), double(NAN), 1e-320, -1e308};
@@ -161,8 +162,7 @@ TEST_CASE("fast_rounder where a carry reaches the next binade, for mantissas up 
   // modes that round up; a kernel that mishandles the carry (n = 2^(M+1)) fails here.
   for (int m = 44; m <= 52; ++m) {
     const auto f = fpx::parse_format(fmt::format("e8m{}", m));
-    for (fpx::round_mode mode : fpx::all_round_modes) {
-      const fpx::rounding r{mode, 1};
+    for (const fpx::rounding& r : fpx_test::rules_under_test(1)) {
       const fpx::fast_rounder fast(f, r);
       std::vector<double> xs;
       for (int k = -20; k <= 20; ++k)
@@ -175,7 +175,7 @@ TEST_CASE("fast_rounder where a carry reaches the next binade, for mantissas up 
       fast(xs, out, 0);
       for (std::size_t i = 0; i < xs.size(); ++i)
         CHECK_MESSAGE(out[i] == fpx::from_double(f, xs[i], r, i),
-                      fmt::format("{} {} {:a}", f.name(), fpx::to_string(mode), xs[i]));
+                      fmt::format("{} {} {:a}", f.name(), fpx::rounding_name(r), xs[i]));
     }
   }
 }

@@ -16,6 +16,7 @@
 #include "fpx/fast/isa.hpp"
 #include "fpx/fast/rounder.hpp"
 #include "fpx/arith/round.hpp"
+#include "formats_under_test.hpp"
 #include "oracle.hpp"
 #include "fpx/exact/parallel.hpp"
 
@@ -26,10 +27,9 @@ std::atomic<std::size_t> mismatches = 0;
 template <class Library, class Exact>
 void check(const fpx::format& f, const char* op, fpx::code_t a, fpx::code_t b, Library library,
            Exact exact) {
-  for (fpx::round_mode mode : fpx::all_round_modes) {
-    const fpx::rounding r{mode, 2024};
+  for (const fpx::rounding& r : fpx_test::rules_under_test(2024)) {
     const std::uint64_t site = a * 31 + b;
-    const auto want = oracle::round(f, exact(mode), r, site);
+    const auto want = oracle::round(f, exact(r.mode), r, site);
     bool threw = false;
     fpx::code_t got = 0;
     try {
@@ -40,7 +40,7 @@ void check(const fpx::format& f, const char* op, fpx::code_t a, fpx::code_t b, L
     if (threw != want.error || (!threw && got != want.code))
       if (++mismatches <= 20)
         FAIL_CHECK(fmt::format("{} {}({:#x}, {:#x}) {}: library {:#x} oracle {:#x}", f.name(), op, a,
-                               b, fpx::to_string(mode), got, want.code));
+                               b, fpx::rounding_name(r), got, want.code));
   }
 }
 
@@ -89,11 +89,11 @@ TEST_CASE("random operands against the oracle") {
 
 namespace {
 
-void report(const fpx::format& f, const std::string& what, fpx::round_mode mode, bool threw,
+void report(const fpx::format& f, const std::string& what, const fpx::rounding& r, bool threw,
             fpx::code_t got, const oracle::expected& want) {
   if (threw == want.error && (threw || got == want.code)) return;
   if (++mismatches <= 20)
-    FAIL_CHECK(fmt::format("{} {} {}: got {:#x}{} oracle {:#x}{}", f.name(), what, fpx::to_string(mode),
+    FAIL_CHECK(fmt::format("{} {} {}: got {:#x}{} oracle {:#x}{}", f.name(), what, fpx::rounding_name(r),
                            got, threw ? " (threw)" : "", want.code, want.error ? " (error)" : ""));
 }
 
@@ -203,7 +203,7 @@ TEST_CASE("fast paths on random operands against the oracle") {
         fpx::parallel_for(a.size(), 0, [&](std::uint64_t i) {
           const auto want = oracle::round(f, exact(a[i], b[i]), r, i);
           for (std::size_t k = 0; k < results.size(); ++k)
-            report(f, fmt::format("{}({:#x}, {:#x})", labels[k], a[i], b[i]), mode, results[k][i].first,
+            report(f, fmt::format("{}({:#x}, {:#x})", labels[k], a[i], b[i]), r, results[k][i].first,
                    results[k][i].second, want);
         });
         checked += a.size() * results.size();
@@ -248,9 +248,8 @@ TEST_CASE("fast_rounder on random doubles against the oracle") {
     const fpx::fast_rounder fast_check(f);
     CHECK_MESSAGE(fast_check.is_fast(), name);
     for (std::string_view isa : fpx::fast_kernel_isas())
-    for (fpx::round_mode mode : fpx::all_round_modes) {
+    for (const fpx::rounding& r : fpx_test::rules_under_test(5)) {
       const fpx::fast_kernel_isa_scope scope(isa);
-      const fpx::rounding r{mode, 5};
       const fpx::fast_rounder fast(f, r);
       // In blocks, so an element that must throw spoils only its block.
       for (std::size_t first = 0; first < count; first += 100) {
@@ -270,11 +269,11 @@ TEST_CASE("fast_rounder on random doubles against the oracle") {
           exact.negative = std::signbit(block[j]);
           const auto want = oracle::round(f, exact, r, first + j);
           any_error = any_error || want.error;
-          if (!threw) report(f, fmt::format("fast_rounder [{}] ({:a})", isa, block[j]), mode, false, out[j], want);
+          if (!threw) report(f, fmt::format("fast_rounder [{}] ({:a})", isa, block[j]), r, false, out[j], want);
         }
         if (threw != any_error && ++mismatches <= 20)
           FAIL_CHECK(fmt::format("{} fast_rounder {}: batch threw {} oracle error {}", name,
-                                 fpx::to_string(mode), threw, any_error));
+                                 fpx::rounding_name(r), threw, any_error));
       }
     }
   }

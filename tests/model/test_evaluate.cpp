@@ -478,6 +478,11 @@ TEST_CASE("the fast path and the reference path give the same evaluation, step b
       s.rule = {mode, 0};
       specs.push_back(s);
     }
+    for (unsigned random_bits : {0u, 5u}) {  // stochastic, and stochastic:bits=5
+      auto s = specs[k];
+      s.rule = {fpx::round_mode::stochastic, 11, random_bits};
+      specs.push_back(s);
+    }
     auto s = specs[k];
     s.where = fpx::accumulation::rounding_points::fused;
     s.subtract_max = true;

@@ -41,6 +41,12 @@ TEST_CASE("JSON round trip keeps every field") {
   CHECK(back.format_of(fpx::quantity::exponential).name() == "fixed:u:0:8");
   CHECK(back.rule.seed == 42);
   CHECK(back.position_permutation == std::vector<std::size_t>{2, 0, 1});
+  // K random bits travel in the mode's name; the seed stays a key of its own, in either order.
+  s.rule.random_bits = 7;
+  CHECK(fpx::spec_from_json(fpx::to_json(s)).rule == s.rule);
+  const auto k = fpx::spec_from_json(R"J({"preset": "fixed(8)", "seed": 3, "mode": "stochastic:bits=4"})J");
+  CHECK(k.rule == fpx::rounding{fpx::round_mode::stochastic, 3, 4});
+  CHECK_THROWS_AS(fpx::spec_from_json(R"J({"preset": "fixed(8)", "seed": 3, "mode": "stochastic:bits=33"})J"), std::invalid_argument);
 }
 
 TEST_CASE("JSON: a preset name, or an object that starts from one") {

@@ -152,6 +152,24 @@ def test_stochastic_rounding_is_a_function_of_seed_and_site():
     assert 0.45 < np.mean(first == 0.5) < 0.75  # P(up) = 0.3 / 0.5 = 0.6
 
 
+def test_stochastic_rounding_with_k_random_bits():
+    # e2m1 at 0.2 lies 0.4 of the way from 0 to 0.5: with one random bit floor(0.8) = 0, so it
+    # never rounds up; with three bits floor(3.2) / 8 = 3/8 of the time; the exact rule 0.4.
+    x = np.full(4000, 0.2)
+    assert not fpx.round(x, "e2m1", mode="stochastic:bits=1", seed=7).any()
+    three = fpx.round(x, "e2m1", mode="stochastic:bits=3", seed=7)
+    assert abs(np.mean(three == 0.5) - 3 / 8) < 5 * np.sqrt(3 / 8 * 5 / 8 / x.size)
+    assert np.array_equal(three, fpx.round(x, "e2m1", mode="stochastic:bits=3", seed=7))
+    assert fpx.stochastic_bias(Fraction(1, 5), "e2m1", "stochastic:bits=3") == Fraction(3, 8) / 2 - Fraction(1, 5)
+    assert fpx.stochastic_bias(-0.5, "e2m1", "stochastic:bits=3") == 0
+    with pytest.raises(ValueError, match="K in 1..32"):
+        fpx.round(x, "e2m1", mode="stochastic:bits=0", seed=7)
+    with pytest.raises(ValueError, match="not stochastic"):
+        fpx.stochastic_bias(0.2, "e2m1", "rne")
+    with pytest.raises(ValueError, match="beyond the finite values"):
+        fpx.stochastic_bias(7, "e2m1", "stochastic")
+
+
 def test_dot_rounds_in_the_stated_order():
     # In e2m1 (step 2 between 4 and 6, 1 up to 4): 4 + 1 = 5 ties to 4 each step left to right,
     # while the exact sum 4 + 1 + 1 = 6 is a value.

@@ -199,6 +199,36 @@ TEST_CASE("stochastic weight rounding: reproducible, and unbiased on average") {
   CHECK(sum / seeds / s == doctest::Approx(2.1).epsilon(0.04));
 }
 
+TEST_CASE("stochastic weight rounding with K random bits: floor(2^K f) / 2^K, and the name") {
+  const Eigen::MatrixXd w = row({1, 0.3});  // 2.1 levels of 1/7: f = 0.1
+  const double s = fp32(1.0 / 7);
+  // One bit: floor(0.2) = 0, so 0.3 never rounds up (the exact rule does, one time in ten).
+  for (int seed = 0; seed < 200; ++seed)
+    CHECK(fpx::quantize(w, "int4:stochastic=" + std::to_string(seed) + ":stochastic_bits=1").values(0, 1) == 2 * s);
+  // Four bits: floor(1.6) / 16 = 1/16 up, a mean of 2.0625 levels (5 sd over 4000 seeds: 0.019).
+  double sum = 0;
+  const int seeds = 4000;
+  for (int seed = 0; seed < seeds; ++seed)
+    sum += fpx::quantize(w, "int4:stochastic_bits=4:stochastic=" + std::to_string(seed)).values(0, 1);
+  CHECK(std::abs(sum / seeds / s - 2.0625) < 0.019);
+  CHECK(fpx::quantize(w, "int4:stochastic_bits=4:stochastic=9").name == "int4:scale=fp32:stochastic=9:stochastic_bits=4");
+  // MX rounds row by row with its own sites; the K bits must reach them. mxint8 on a block whose
+  // largest weight is 64: scale 2^6 over elements of 2^-6, so 0.3 is 0.3 of a step above 0.
+  Eigen::MatrixXd block = Eigen::MatrixXd::Zero(1, 32);
+  block(0, 0) = 64;
+  block(0, 1) = 0.3;
+  bool exact_rule_rounds_up = false;
+  for (int seed = 0; seed < 100; ++seed) {
+    const std::string rule = "mxint8:stochastic=" + std::to_string(seed);
+    CHECK(fpx::quantize(block, rule + ":stochastic_bits=1").values(0, 1) == 0);
+    exact_rule_rounds_up = exact_rule_rounds_up || fpx::quantize(block, rule).values(0, 1) == 1;
+  }
+  CHECK(exact_rule_rounds_up);
+  for (const char* bad : {"int4:stochastic_bits=4", "int4:stochastic=1:stochastic_bits=0",
+                          "int4:stochastic=1:stochastic_bits=33", "int4:stochastic=1:stochastic_bits=x"})
+    CHECK_THROWS_AS(fpx::quantize(w, bad), std::invalid_argument);
+}
+
 TEST_CASE("bad quantizers and weights are refused") {
   const Eigen::MatrixXd w = row({1, 2});
   for (const char* name : {"int17", "int1", "u1:channel:group=-1", "float8", "int4:group=0", "int4:block=32",

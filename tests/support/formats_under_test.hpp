@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "fpx/arith/format.hpp"
+#include "fpx/arith/rounding.hpp"
 
 namespace fpx_test {
 
@@ -18,6 +19,16 @@ inline std::vector<fpx::format> small_formats() {
         "fixed:s:3:4", "fixed:u:4:4", "int8", "int4:scale=0.25", "uint4:zero=3:scale=1/3",
         "ternary:scale=0.7", "s1:scale=3/4", "fixed:s:2:2:overflow=error"})
     v.push_back(fpx::parse_format(name));
+  return v;
+}
+
+/// Every rounding mode (stochastic with `seed`), then stochastic:bits=K for K = 1 (one random
+/// bit: only fractions of at least 1/2 can round away), 5 and 32 (differs from the exact rule
+/// only where the fraction has bits beyond the 32nd).
+inline std::vector<fpx::rounding> rules_under_test(std::uint64_t seed) {
+  std::vector<fpx::rounding> v;
+  for (fpx::round_mode mode : fpx::all_round_modes) v.push_back({mode, mode == fpx::round_mode::stochastic ? seed : 0});
+  for (unsigned k : {1u, 5u, 32u}) v.push_back({fpx::round_mode::stochastic, seed, k});
   return v;
 }
 

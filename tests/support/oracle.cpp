@@ -233,6 +233,22 @@ expected zero_result(const fpx::format& f, bool negative) {
 
 // --- the decision between two neighbours ----------------------------------------------
 
+// Stochastic rounding of x between T (the neighbour the draw measures from) and A, by the
+// definitions in rounding.hpp, with u the site's 32 random bits read as u / 2^32 in [0, 1):
+// exact rule, A iff the point T + (A - T) u / 2^32 lies strictly before x as seen from T;
+// K random bits, only the top K bits uK of u are read, and A iff T + (A - T) (uK + 1) / 2^K lies
+// at or before x (that is uK < floor(2^K f) for the fraction f of the step from T to x).
+bool stochastic_chooses_A(const rational& T, const rational& A, const real& x, const fpx::rounding& r,
+                          std::uint64_t site) {
+  const std::uint32_t u = fpx::stochastic_bits(r.seed, site);
+  const int k = static_cast<int>(r.random_bits);
+  const rational w = k == 0 ? T + (A - T) * rational(u) / pow2(32)
+                            : T + (A - T) * rational((u >> (32 - k)) + std::uint64_t{1}) / pow2(k);
+  const int c = x.compare(w);  // sign(w - x)
+  if (k == 0) return A > T ? c < 0 : c > 0;
+  return A > T ? c <= 0 : c >= 0;
+}
+
 // Picks lo or hi for x in [lo, hi] (true = hi), following the definitions of each mode.
 bool choose_hi(const bracket& b, const real& x, const fpx::rounding& r, std::uint64_t site) {
   using fpx::round_mode;
@@ -257,12 +273,7 @@ bool choose_hi(const bracket& b, const real& x, const fpx::rounding& r, std::uin
     case round_mode::up: return true;
     case round_mode::down: return false;
     case round_mode::rto: return (T_even ? A : T) == b.hi;
-    case round_mode::stochastic: {
-      const rational w = T + (A - T) * rational(fpx::stochastic_bits(r.seed, site)) / pow2(32);
-      // A iff |w| < |x|, i.e. x lies beyond w as seen from T.
-      const bool choose_A = (A > T) ? x.compare(w) < 0 : x.compare(w) > 0;
-      return (choose_A ? A : T) == b.hi;
-    }
+    case round_mode::stochastic: return stochastic_chooses_A(T, A, x, r, site) ? A == b.hi : T == b.hi;
   }
   return false;
 }
@@ -290,8 +301,11 @@ expected round_binary(const fpx::format& f, const real& x, const fpx::rounding& 
     hi = at_mid <= 0;  // ties go up (to +s at 0; toward the overflow side beyond)
     if (at_mid == 0 && b.lo < 0 && b.hi < 0) hi = false;  // tie at -2s goes away from zero
   } else if (r.mode == fpx::round_mode::stochastic) {
-    const rational w = b.lo + (b.hi - b.lo) * rational(fpx::stochastic_bits(r.seed, site)) / pow2(32);
-    hi = x.compare(w) < 0;
+    // v = (x/s + 1)/2 is rounded by magnitude: from the neighbour nearer v = 0, that is -s
+    // (b.hi below -s, b.lo from -s up).
+    const bool from_hi = b.hi < 0;
+    const bool away = stochastic_chooses_A(from_hi ? b.hi : b.lo, from_hi ? b.lo : b.hi, x, r, site);
+    hi = from_hi != away;
   } else {
     hi = r.mode == fpx::round_mode::up;
   }

@@ -103,7 +103,8 @@ code_t round_binary(const format& f, const rational& x, const rounding& r, std::
     throw std::invalid_argument("rounding mode " + std::string(to_string(r.mode)) +
                                 " is undefined on the binary grid, which has no zero");
   const rational v = (x / f.grid()->scale + 1) / 2;
-  const rounding rr{r.mode == round_mode::rne ? round_mode::rna : r.mode, r.seed};
+  rounding rr = r;
+  if (r.mode == round_mode::rne) rr.mode = round_mode::rna;
   const auto n = round_to_quantum(quotient(v < 0, numerator(v), denominator(v), -guard_bits), 0,
                                   rr, site).n;
   const bool negative = v < 0;
@@ -142,13 +143,14 @@ rounded_integer round_to_quantum(const dyadic& x, std::int64_t q, const rounding
   const std::int64_t top = x.mag == 0 ? -1 : bit_length_minus_one(x.mag);
   if (shift > top + 64) {
     // |x| is far below half a quantum: the truncation is 0 and every decision is one-sided
-    // (for stochastic, 2^32 * fraction < 1, so only a draw of 0 rounds up).
+    // (for stochastic, 2^32 * fraction < 1, so only a draw of 0 rounds up, and with K random
+    // bits F = floor(2^K * fraction) = 0, so none does).
     bool up = false;
     switch (r.mode) {
       case round_mode::up: up = !x.negative; break;
       case round_mode::down: up = x.negative; break;
       case round_mode::rto: up = true; break;
-      case round_mode::stochastic: up = stochastic_bits(r.seed, site) == 0; break;
+      case round_mode::stochastic: up = r.random_bits == 0 && stochastic_bits(r.seed, site) == 0; break;
       default: break;
     }
     return {up ? 1 : 0, true};
@@ -170,8 +172,15 @@ rounded_integer round_to_quantum(const dyadic& x, std::int64_t q, const rounding
     case round_mode::down: up = x.negative; break;
     case round_mode::rto: n |= 1; break;
     case round_mode::stochastic: {
-      // Up iff u / 2^32 < (rem + t) / 2^s for the 32 random bits u.
       const bigint u = stochastic_bits(r.seed, site);
+      if (const unsigned k = r.random_bits; k != 0) {
+        // Up iff the top K bits of u are below F = floor(2^K (rem + t) / 2^s), the K bits of the
+        // fraction below the quantum (t < 1 is the sticky part; sticky values have s >= 33 > K).
+        const bigint f = s >= k ? bigint(rem >> (s - k)) : bigint(rem << (k - s));
+        up = (u >> (max_random_bits - k)) < f;
+        break;
+      }
+      // Up iff u / 2^32 < (rem + t) / 2^s for the 32 random bits u.
       if (s >= 32) {
         const bigint a = u << (s - 32);
         up = x.sticky ? a <= rem : a < rem;
@@ -301,5 +310,25 @@ code_t convert(const format& from, code_t code, const format& to, const rounding
   }
 }
 
+rational stochastic_bias(const format& f, const rational& x, const rounding& r) {
+  if (r.mode != round_mode::stochastic)
+    throw std::invalid_argument("stochastic_bias: rule " + rounding_name(r) + " is not stochastic");
+  if (x > max_value(f) || x < lowest_value(f))
+    throw std::domain_error("stochastic_bias: x lies beyond the finite values of " + f.name());
+  const rational lo = to_rational(f, from_rational(f, x, {round_mode::down}));
+  const rational hi = to_rational(f, from_rational(f, x, {round_mode::up}));
+  if (lo == hi) return 0;
+  // T, the neighbour the draw measures from: toward zero (the binary grid {-s, s} has no zero
+  // and rounds v = (x/s + 1)/2 in [0, 1], whose neighbour toward zero is -s).
+  const bool from_lo = x > 0 || (f.grid() && f.grid()->binary);
+  const rational& T = from_lo ? lo : hi;
+  const rational& A = from_lo ? hi : lo;
+  const rational frac = abs(x - T) / (hi - lo);
+  const unsigned k = r.random_bits == 0 ? max_random_bits : r.random_bits;
+  const rational scaled = frac * pow2(k);
+  bigint n = numerator(scaled) / denominator(scaled);  // floor: scaled > 0
+  if (r.random_bits == 0 && n * denominator(scaled) != numerator(scaled)) ++n;  // ceil
+  return (T - x) + (A - T) * rational(n) / pow2(k);
+}
 
 }  // namespace fpx

@@ -2,6 +2,7 @@
 
 #include "fpx/exact/detail/enum_names.hpp"
 
+#include <charconv>
 #include <stdexcept>
 #include <string>
 
@@ -31,13 +32,44 @@ std::string_view to_string(round_mode mode) { return mode_names.name(mode); }
 round_mode parse_round_mode(std::string_view name) { return mode_names.parse(name); }
 std::string round_mode_names(std::string_view separator) { return mode_names.list(separator); }
 
+std::string rounding_name(const rounding& r) {
+  std::string name(to_string(r.mode));
+  if (r.mode == round_mode::stochastic && r.random_bits != 0) name += ":bits=" + std::to_string(r.random_bits);
+  return name;
+}
+
+std::string rounding_grammar() {
+  return round_mode_names() + ", stochastic:bits=K (K random bits per rounding, K in 1.." +
+         std::to_string(max_random_bits) + ")";
+}
+
+rounding parse_rounding(std::string_view name) {
+  constexpr std::string_view prefix = "stochastic:bits=";
+  if (!name.starts_with(prefix)) {
+    try {
+      return {parse_round_mode(name), 0, 0};
+    } catch (const std::invalid_argument& e) {
+      throw std::invalid_argument(std::string(e.what()) + "; the rules are " + rounding_grammar());
+    }
+  }
+  const std::string_view digits = name.substr(prefix.size());
+  unsigned k = 0;
+  const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), k);
+  if (digits.empty() || ec != std::errc{} || end != digits.data() + digits.size() || k < 1 ||
+      k > max_random_bits)
+    throw std::invalid_argument("rounding '" + std::string(name) + "': stochastic:bits=K takes K in 1.." +
+                                std::to_string(max_random_bits) + " (the random bits each rounding reads)");
+  return {round_mode::stochastic, 0, k};
+}
+
 rounding rounding_of(std::string_view mode, std::optional<std::uint64_t> seed) {
-  const round_mode m = parse_round_mode(mode);
-  if (m == round_mode::stochastic && !seed)
+  rounding r = parse_rounding(mode);
+  if (r.mode == round_mode::stochastic && !seed)
     throw std::invalid_argument("stochastic rounding needs a seed (the same seed gives the same bits)");
-  if (m != round_mode::stochastic && seed)
+  if (r.mode != round_mode::stochastic && seed)
     throw std::invalid_argument("a seed is used by stochastic rounding only, not by mode " + std::string(mode));
-  return {m, seed.value_or(0)};
+  r.seed = seed.value_or(0);
+  return r;
 }
 
 std::string_view to_string(overflow_policy policy) { return policy_names.name(policy); }

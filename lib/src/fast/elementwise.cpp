@@ -129,7 +129,7 @@ fast_arith::fast_arith(const format& f, const rounding& r, std::optional<arithme
     if (!applies(*path))
       throw std::invalid_argument("fast_arith: the " + std::string(to_string(*path)) +
                                   " path does not apply to " + f.name() + " with mode " +
-                                  std::string(to_string(r.mode)));
+                                  rounding_name(r));
     path_ = *path;
   } else {
     for (auto p : {arithmetic_path::table, arithmetic_path::integer, arithmetic_path::float64})

@@ -196,12 +196,12 @@ auto read_string(const json& v, const std::string& key, Parse parse) {
 }
 
 // The rounding mode, with a hint where the arithmetic was meant.
-round_mode read_rounding_mode(const json& v) {
+rounding read_rounding_mode(const json& v) {
   const std::string name = v.is_string() ? v.get<std::string>() : "";
   if (name == "rounded" || name == "exact" || name == "float64")
     throw std::invalid_argument("mode is the rounding mode (" + name + " is an arithmetic: use "
                                 "\"arithmetic\": \"" + name + "\")");
-  return read_string(v, "mode", parse_round_mode);
+  return read_string(v, "mode", parse_rounding);
 }
 
 }  // namespace
@@ -286,7 +286,7 @@ std::string to_json(const precision_spec& s) {
   for (quantity q : all_quantities())
     if (const auto& f = s.formats[static_cast<std::size_t>(q)]) formats[to_string(q)] = f->name();
   j["formats"] = formats;
-  j["mode"] = to_string(s.rule.mode);
+  j["mode"] = rounding_name(s.rule);
   j["seed"] = s.rule.seed;
   j["where"] = to_string(s.where);
   j["feature_order"] = to_string(s.feature_order);
@@ -318,7 +318,11 @@ precision_spec spec_from_json(std::string_view text) {
           for (const auto& [q, f] : v.items())
             s.formats[static_cast<std::size_t>(parse_quantity(q))] = read_string(f, "formats." + q, parse_format);
         else throw std::invalid_argument("formats must be a format name or an object");
-      } else if (key == "mode") s.rule.mode = read_rounding_mode(v);
+      } else if (key == "mode") {
+        const rounding r = read_rounding_mode(v);  // the seed is a key of its own
+        s.rule.mode = r.mode;
+        s.rule.random_bits = r.random_bits;
+      }
       else if (key == "rounding")
         throw std::invalid_argument("'rounding' is a retired spelling; the rounding mode is 'mode'");
       else if (key == "seed") s.rule.seed = read_count<std::uint64_t>(v, key);

@@ -71,7 +71,13 @@ quantizer parse_quantizer(std::string_view name) {
       const auto s = opt.substr(11);
       const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), seed);
       if (ec != std::errc{} || end != s.data() + s.size()) bad_quantizer(name, "seed must be an integer");
-      q.rule = {round_mode::stochastic, seed};
+      q.rule = {round_mode::stochastic, seed, q.rule.random_bits};
+    } else if (opt.starts_with("stochastic_bits=")) {
+      try {  // the rounding's own grammar: stochastic:bits=K
+        q.rule.random_bits = parse_rounding("stochastic:bits=" + std::string(opt.substr(16))).random_bits;
+      } catch (const std::invalid_argument& e) {
+        bad_quantizer(name, e.what());
+      }
     } else if (opt.starts_with("outliers=")) {
       const auto f = opt.substr(9);
       const auto [end, ec] = std::from_chars(f.data(), f.data() + f.size(), q.outliers);
@@ -87,6 +93,8 @@ quantizer parse_quantizer(std::string_view name) {
       bad_quantizer(name, "unknown option '" + std::string(opt) + "'");
     }
   }
+  if (q.rule.random_bits != 0 && q.rule.mode != round_mode::stochastic)
+    bad_quantizer(name, "stochastic_bits=K needs :stochastic=SEED");
   if (q.kind->own_blocks()) {
     if (q.groups != grouping::tensor || q.noscale || q.absmean || q.scale_format != own_scale)
       bad_quantizer(name, "MX formats, nvfp4 and k-quants fix their own blocks and scales");
@@ -107,7 +115,11 @@ quantizer parse_quantizer(std::string_view name) {
 }
 
 std::string quantizer::name() const {
-  const std::string seed = rule.mode == round_mode::stochastic ? ":stochastic=" + std::to_string(rule.seed) : "";
+  std::string seed;
+  if (rule.mode == round_mode::stochastic) {
+    seed = ":stochastic=" + std::to_string(rule.seed);
+    if (rule.random_bits != 0) seed += ":stochastic_bits=" + std::to_string(rule.random_bits);
+  }
   std::string n = kind->head(*this);
   if (kind->own_blocks()) return n + outlier_option(outliers) + seed;
   if (groups == grouping::channel) n += ":channel";
@@ -127,7 +139,8 @@ std::string quantizer_grammar() {
   for (const detail::element_kind* kind : detail::element_kinds())
     heads += (heads.empty() ? "" : " | ") + std::string(kind->heads());
   return "(" + heads + ") then options in any order: :tensor (default) | :channel | :group=G, "
-         ":absmax | :absmean, :noscale, :scale=FORMAT (default fp32), :stochastic=SEED, :outliers=F "
+         ":absmax | :absmean, :noscale, :scale=FORMAT (default fp32), :stochastic=SEED (with :stochastic_bits=K: K random "
+         "bits per rounding), :outliers=F "
          "(MX formats, nvfp4 and k-quants fix their own blocks and scales; MX takes :block=K and "
          ":scale_rule=floor|ceil|even|rceil)";
 }

@@ -26,5 +26,11 @@ code_t from_number(const format& f, const number& x, const rounding& r = {}, std
 code_t convert(const format& from, code_t code, const format& to, const rounding& r = {},
                std::uint64_t site = 0);
 
+/// The exact bias of stochastic rounding at x: E[rd(x)] - x over the site's random bits, for x
+/// within f's finite range (else std::domain_error) and r stochastic (else std::invalid_argument).
+/// With f the fraction of the ulp between x and its neighbour toward zero (see `rounding`),
+/// E[rd(x)] - x = sign(x) (P - f) ulp where P = ceil(2^32 f) / 2^32 for the exact rule and
+/// F / 2^K = floor(2^K f) / 2^K for stochastic:bits=K; 0 where x is a value of f.
+rational stochastic_bias(const format& f, const rational& x, const rounding& r);
 
 }  // namespace fpx

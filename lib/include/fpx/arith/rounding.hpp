@@ -46,16 +46,44 @@ std::string_view to_string(overflow_policy policy);
 overflow_policy parse_overflow_policy(std::string_view name);
 std::string overflow_policy_names(std::string_view separator = ", ");
 
-/// A rounding rule: the mode and, for stochastic rounding, the seed of the generator.
+/// A rounding rule: the mode and, for stochastic rounding, the seed of the generator and how
+/// many of the site's random bits the decision reads.
+///
+/// Stochastic rounding of x between its neighbours T (toward zero) and A = T + ulp (away), with
+/// f = |x - T| / ulp in (0, 1) and u the site's 32 random bits (stochastic_bits):
+///  - random_bits = 0 (the default, name "stochastic"): A iff u / 2^32 < f, compared exactly, so
+///    P(A) = ceil(2^32 f) / 2^32: unbiased to within 2^-32 ulp.
+///  - random_bits = K in 1..32 (name "stochastic:bits=K"), as accelerators implement it: only the
+///    K bits of f below the kept precision are seen, F = floor(2^K f), and A iff the top K bits of
+///    u, read as an integer, are below F. P(A) = F / 2^K, so the expected result is
+///    x - sign(x) (f - F / 2^K) ulp: biased toward zero by less than 2^-K ulp
+///    (stochastic_bias gives it exactly). Equivalent in distribution to adding K random bits to
+///    F and rounding up on a carry out of them.
 struct rounding {
   round_mode mode = round_mode::rne;
   std::uint64_t seed = 0;
+  unsigned random_bits = 0;  ///< stochastic only: 0, or K in 1..32
+  friend bool operator==(const rounding&, const rounding&) = default;
 };
 
-/// The rounding a user asks for by name: stochastic rounding needs a seed (a result must never
-/// be silently tied to a default one), and a seed without stochastic rounding is refused (it
-/// would be silently ignored). Throws std::invalid_argument saying which. The CLI and Python
-/// both read a rounding through this.
+/// The most random bits a stochastic rounding can read (stochastic_bits gives 32 per site).
+inline constexpr unsigned max_random_bits = 32;
+
+/// The rule's name without its seed, as everything writes and reads it (CLI, JSON, Python,
+/// cache keys): "rne", ..., "stochastic", "stochastic:bits=K".
+std::string rounding_name(const rounding& r);
+
+/// The names parse_rounding reads, for help texts: the modes, then "stochastic:bits=K (...)".
+std::string rounding_grammar();
+
+/// The rule a name gives, seed 0: a mode name (parse_round_mode), or "stochastic:bits=K" with
+/// K in 1..32. Throws std::invalid_argument naming the valid forms.
+rounding parse_rounding(std::string_view name);
+
+/// The rounding a user asks for by name (parse_rounding): stochastic rounding needs a seed (a
+/// result must never be silently tied to a default one), and a seed without stochastic rounding
+/// is refused (it would be silently ignored). Throws std::invalid_argument saying which. The CLI
+/// and Python both read a rounding through this.
 rounding rounding_of(std::string_view mode, std::optional<std::uint64_t> seed);
 
 /// The 32 random bits that stochastic rounding uses at one rounding site. A pure function of

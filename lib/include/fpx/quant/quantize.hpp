@@ -36,7 +36,8 @@
 ///            rule), :noscale (scale 1, no overhead; not for MX), :scale=FORMAT (default fp32;
 ///            e8m0 in MX), :stochastic=SEED (weights rounded stochastically; site = the
 ///            weight's row-major index; MX rounds row by row with seed + row and sites
-///            numbered within the row), :outliers=F (SpQR-style: in every scale span, the
+///            numbered within the row), :stochastic_bits=K (with :stochastic: the rule
+///            stochastic:bits=K, K random bits per rounding, see fpx/arith/rounding.hpp), :outliers=F (SpQR-style: in every scale span, the
 ///            ceil(F x weights) largest |w| are kept in fp16 and left out of the scale fit;
 ///            each costs 16 bits of value and 16 of column index, plus 32 bits per row)
 /// Example: "int4:group=32:scale=fp16", "ternary:channel", "e4m3:channel", "mxfp4".

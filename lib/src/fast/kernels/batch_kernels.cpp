@@ -291,7 +291,7 @@ bool integer_loop(const decoder& in, const encoder& out_format, const code_t* a,
       const std::int64_t p = x * y;
       const std::uint64_t negative = p < 0;
       const std::uint64_t m = round_right_shift<Mode>(
-          static_cast<std::uint64_t>(negative ? -p : p), fraction_bits, negative, 0);
+          static_cast<std::uint64_t>(negative ? -p : p), fraction_bits, negative, 0, 0);
       k = negative ? -static_cast<std::int64_t>(m) : static_cast<std::int64_t>(m);
     }
     const std::uint64_t high = k > e.kmax, low = k < e.kmin;

@@ -86,6 +86,7 @@ std::optional<encoder> make_encoder(const format& f, const rounding& r) {
   encoder e;
   e.mode = r.mode;
   e.seed = r.seed;
+  e.random_bits = r.mode == round_mode::stochastic ? r.random_bits : 0;
   if (const auto* m = f.minifloat()) {
     if (!minifloat_covered(*m)) return std::nullopt;
     const detail::minifloat_layout l(*m);
@@ -182,9 +183,9 @@ std::shared_ptr<const encoder> shared_encoder(const format& f, const rounding& r
   std::shared_ptr<const encoder> e;
   {
     const std::lock_guard lock(mutex);
-    const auto [it, added] = cache.try_emplace(cache_key(f, to_string(r.mode)));
+    const auto [it, added] = cache.try_emplace(cache_key(f, rounding_name(r)));
     if (added)
-      if (auto made = make_encoder(f, {r.mode, 0})) it->second = std::make_shared<const encoder>(*made);
+      if (auto made = make_encoder(f, {r.mode, 0, r.random_bits})) it->second = std::make_shared<const encoder>(*made);
     e = it->second;
   }
   if (!e || e->seed == r.seed) return e;

@@ -35,7 +35,9 @@ struct mx_elements final : element_kind {
     return grids;
   }
   std::pair<rounding, std::uint64_t> site(const quantizer& q, Index row, Index col, Index) const override {
-    return {{q.rule.mode, q.rule.seed + static_cast<std::uint64_t>(row)}, static_cast<std::uint64_t>(col)};
+    rounding r = q.rule;
+    r.seed += static_cast<std::uint64_t>(row);
+    return {r, static_cast<std::uint64_t>(col)};
   }
 };
 

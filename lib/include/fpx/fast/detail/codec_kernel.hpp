@@ -21,6 +21,7 @@ struct encoder {
   bool grid = false;
   round_mode mode = round_mode::rne;
   std::uint64_t seed = 0;
+  std::uint64_t random_bits = 0;  ///< stochastic: K of "stochastic:bits=K", 0 for the exact rule
   // Minifloats (sign, zero and subnormals present; 0 <= M <= 52; emin >= -1022).
   std::uint64_t mantissa_bits = 0;
   std::uint64_t emin_biased = 0;        ///< emin + 1023: double's biased exponent of min normal
@@ -87,10 +88,11 @@ struct decoder {
 };
 
 /// n = sig / 2^s rounded to an integer under Mode (|x| = sig / 2^s, sig < 2^63, s >= 0); u is
-/// the site's 32 random bits for stochastic rounding, the same rule as round_to_quantum.
+/// the site's 32 random bits for stochastic rounding and k how many of them it reads (0: the
+/// exact comparison), the same rule as round_to_quantum.
 template <round_mode Mode>
 FPX_KERNEL_INLINE std::uint64_t round_right_shift(std::uint64_t sig, std::uint64_t s, std::uint64_t negative,
-                                       std::uint32_t u) {
+                                       std::uint32_t u, std::uint64_t k) {
   // Beyond 63 the quotient is 0 and the remainder below half, as at 63.
   const std::uint64_t sc = pick(s < 63, s, 63);
   const std::uint64_t n = sig >> sc;
@@ -113,9 +115,15 @@ FPX_KERNEL_INLINE std::uint64_t round_right_shift(std::uint64_t sig, std::uint64
   else if constexpr (Mode == round_mode::rto)
     return n | inexact;
   else {
-    // Up iff u / 2^32 < rem / 2^s, compared exactly.
     if (!inexact) return n;
     bool up;
+    if (k != 0) {
+      // Up iff the top k bits of u are below F = floor(2^k sig / 2^s) - n 2^k, the k bits of the
+      // fraction below the quantum (rem < 2^s, so F < 2^k).
+      const std::uint64_t f = s >= k ? (s - k >= 64 ? 0 : rem >> (s - k)) : rem << (k - s);
+      return n + ((u >> (32 - k)) < f);
+    }
+    // Up iff u / 2^32 < rem / 2^s, compared exactly.
     if (s <= 32) up = u < (rem << (32 - s));
     else if (s - 32 >= 53) up = u == 0;  // u * 2^(s-32) >= 2^53 > rem unless u = 0
     else up = (static_cast<uint128>(u) << (s - 32)) < rem;
@@ -204,7 +212,7 @@ FPX_KERNEL_INLINE code_t encode_minifloat(const encoder& e, double x, std::uint3
     const double units = pick(scaled < 0x1p51, scaled, 0x1p51);  // bounded where it overflows
     n = static_cast<std::uint64_t>(small_double_to_integer(hardware_round_magnitude<Mode>(units, d.negative)));
   } else {
-    n = round_right_shift<Mode>(d.sig, 52 - e.mantissa_bits + (target - field_eff), d.negative, u);
+    n = round_right_shift<Mode>(d.sig, 52 - e.mantissa_bits + (target - field_eff), d.negative, u, e.random_bits);
   }
   // Exponent and mantissa fields side by side count up with the value, so a carry out of the
   // mantissa moves to the next binade by itself.
@@ -234,7 +242,7 @@ FPX_KERNEL_INLINE code_t encode_grid(const encoder& e, double x, std::uint32_t u
     huge = s < -10;
     const std::uint64_t left = pick((s < 0) & (huge ^ 1), static_cast<std::uint64_t>(-s), 0);
     const std::uint64_t right = pick(s > 0, static_cast<std::uint64_t>(s), 0);
-    const std::uint64_t n = round_right_shift<Mode>(d.sig << left, right, d.negative, u);
+    const std::uint64_t n = round_right_shift<Mode>(d.sig << left, right, d.negative, u, e.random_bits);
     level = static_cast<std::int64_t>(pick(d.negative, 0 - n, n));
   }
   const std::uint64_t over_high = (d.negative ^ 1) & (huge | (level > e.kmax));
