@@ -38,7 +38,8 @@ def quantize(weights, quantizer: str) -> dict:
     return result
 
 
-def gptq(weights, hessian, quantizer: str, block_size: int = 128, damping: float = 0.01) -> dict:
+def gptq(weights, hessian, quantizer: str, block_size: int = 128, damping: float = 0.01, *,
+         act_order: bool = False, static_groups: bool = False, max_damping: float = 1.0) -> dict:
     """GPTQ of one layer for a calibration Hessian.
 
     Args:
@@ -47,18 +48,28 @@ def gptq(weights, hessian, quantizer: str, block_size: int = 128, damping: float
         quantizer: a quantizer name (as for fpx.quantize).
         block_size: the lazy-update block, in columns.
         damping: a fraction of H's mean diagonal added to its diagonal.
+        act_order: round the columns in order of decreasing H[j, j] (ties by index).
+        static_groups: fit every group's (block's) scales on the original weights first.
+        max_damping: if the damped H cannot be Cholesky-factored, damping is multiplied by 10
+            and tried again while it stays within this.
 
     Returns:
         A dict with "values" (GPTQ's weights), "rtn_values" (round to nearest's),
         "objective" and "rtn_objective" (the layer objective 1/2 tr((W - Q) H (W - Q)^T) of
-        each), "bits_per_parameter", "information_bits_per_parameter" and "name" (as for
-        fpx.quantize).
+        each), "damping" (the damping used), "order" (the columns in the order rounded),
+        "bits_per_parameter", "information_bits_per_parameter" (with act_order and dynamic
+        groups, each column's group index, ceil(log2(groups)) bits per input column, is
+        counted) and "name" (as for fpx.quantize).
+
+    Raises:
+        ValueError: mismatched shapes, a non-finite or asymmetric H, bad options, or an H that no
+            damping up to max_damping makes positive definite.
     """
     w, row = _weights(weights)
     h = np.asarray(hessian, dtype=np.float64)
     if h.ndim != 2:
         raise ValueError(f"hessian must be a 2-D matrix (in x in), not {h.ndim}-D of shape {h.shape}")
-    result = _core.gptq(w, h, quantizer, block_size, damping)
+    result = _core.gptq(w, h, quantizer, block_size, damping, act_order, static_groups, max_damping)
     if row:
         result["values"], result["rtn_values"] = result["values"].reshape(-1), result["rtn_values"].reshape(-1)
     return result

@@ -225,6 +225,29 @@ def test_gptq_reports_both_objectives_and_is_rtn_when_h_is_diagonal():
         fpx.gptq(w, np.eye(3), "int4")
 
 
+def test_gptq_act_order_static_groups_and_damping_retry_from_python():
+    # The hand-worked layer of test_gptq.cpp: act_order takes column 1 (H = 4) first.
+    w, h = np.array([0.4, 0.45]), np.array([[1, 0.9], [0.9, 4]])
+    assert fpx.gptq(w, h, "int8:noscale")["values"].tolist() == [0, 1]
+    act = fpx.gptq(w, h, "int8:noscale", act_order=True)
+    assert act["values"].tolist() == [1, 0] and act["order"] == [1, 0] and act["damping"] == 0.01
+    # An indefinite H: damping 0.01 fails, 0.1 succeeds (eigenvalues -0.05 and 2.05).
+    bad = np.array([[1, 1.05], [1.05, 1]])
+    assert fpx.gptq(w, bad, "int8:noscale")["damping"] == pytest.approx(0.1)
+    with pytest.raises(ValueError, match="not positive definite for damping 0.01 "):
+        fpx.gptq(w, bad, "int8:noscale", max_damping=0.05)
+    # Dynamic groups in act order store each column's group index: 1 bit per column here.
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(16, 16)) @ rng.normal(size=(16, 60)) * np.linspace(0.2, 3, 16)[::-1, None] ** 0.5
+    h = 2 * x @ x.T
+    h = h[::-1, ::-1].copy()  # energies increase with the index: act_order reverses the columns
+    wm = rng.normal(size=(2, 16))
+    dynamic = fpx.gptq(wm, h, "int4:group=8", act_order=True)
+    static = fpx.gptq(wm, h, "int4:group=8", act_order=True, static_groups=True)
+    assert dynamic["order"] != list(range(16))
+    assert dynamic["bits_per_parameter"] == pytest.approx(static["bits_per_parameter"] + 16 / 32)
+
+
 def test_arguments_get_one_line_messages_not_signature_dumps():
     net = fpx.mlp([(np.ones((1, 2)), None, "identity")])
     # A spec may be given as a preset name or a dict as well as a PrecisionSpec.

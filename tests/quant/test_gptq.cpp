@@ -7,6 +7,7 @@
 #include <random>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include <Eigen/LU>
 
@@ -55,15 +56,22 @@ TEST_CASE("GPTQ on one row by hand: the first column's error moves the second on
 // row, and the inverse updated by removing the column (the Schur complement). fpx's version
 // takes a Cholesky factor of H^-1 and updates lazily in blocks; both must give the same weights.
 // (GPTQ is not guaranteed to beat RTN on the layer objective, so that is not asserted.)
-static MatrixXd reference_gptq(const MatrixXd& w, MatrixXd h, double damping) {
+// With `order`, the columns are taken in that order (act_order) and the error goes to the
+// columns not yet taken, wherever they lie.
+static MatrixXd reference_gptq(const MatrixXd& w, MatrixXd h, double damping, std::vector<Eigen::Index> order = {}) {
   const Eigen::Index cols = w.cols();
+  if (order.empty())
+    for (Eigen::Index j = 0; j < cols; ++j) order.push_back(j);
   h.diagonal().array() += damping * h.diagonal().mean();
   MatrixXd inverse = h.inverse(), weights = w, q = w;
-  for (Eigen::Index j = 0; j < cols; ++j) {
+  std::vector<bool> done(static_cast<std::size_t>(cols), false);
+  for (Eigen::Index j : order) {
+    done[static_cast<std::size_t>(j)] = true;
     for (Eigen::Index r = 0; r < w.rows(); ++r) {
       q(r, j) = std::clamp(std::nearbyint(weights(r, j)), -127.0, 127.0);  // ties to even
       const double error = (weights(r, j) - q(r, j)) / inverse(j, j);
-      for (Eigen::Index k = j + 1; k < cols; ++k) weights(r, k) -= error * inverse(j, k);
+      for (Eigen::Index k = 0; k < cols; ++k)
+        if (!done[static_cast<std::size_t>(k)]) weights(r, k) -= error * inverse(j, k);
     }
     const Eigen::VectorXd column = inverse.col(j);
     inverse -= column * column.transpose() / column(j);
@@ -89,6 +97,108 @@ TEST_CASE("GPTQ is its definition: the same weights as a direct implementation, 
       CHECK(r.weights.values != r.rtn_values);  // the feedback changed something
     }
   }
+}
+
+TEST_CASE("act_order by hand: the input with the larger H(j, j) first changes the weights") {
+  // W = [0.4 0.45], H = [[1 0.9] [0.9 4]] damped by 0.01 x 2.5: integer levels.
+  // In order: 0.4 -> 0 feeds 0.4 x 0.9 / 4.025 to the second weight, 0.539 -> 1: [0 1].
+  // act_order takes column 1 first (H = 4): 0.45 -> 0 feeds 0.45 x 0.9 / 1.025 to the first,
+  // 0.795 -> 1: [1 0], whose objective 1/2 (0.36 - 0.486 + 0.81) beats 1/2 (0.16 - 0.396 + 1.21).
+  MatrixXd w(1, 2), h(2, 2);
+  w << 0.4, 0.45;
+  h << 1, 0.9, 0.9, 4;
+  const auto plain = fpx::gptq(w, h, "int8:noscale");
+  CHECK(plain.weights.values == (MatrixXd(1, 2) << 0, 1).finished());
+  CHECK(plain.order == std::vector<Eigen::Index>{0, 1});
+  const auto act = fpx::gptq(w, h, "int8:noscale", {.act_order = true});
+  CHECK(act.weights.values == (MatrixXd(1, 2) << 1, 0).finished());
+  CHECK(act.order == std::vector<Eigen::Index>{1, 0});
+  CHECK(act.objective == doctest::Approx(0.5 * 0.684));
+  CHECK(plain.objective == doctest::Approx(0.5 * 0.974));
+  CHECK(act.weights.bits_per_parameter == 8);  // no groups: the order needs no storage
+  // Ties keep the input order: diagonal [1 3 3 2] gives 1, 2, 3, 0.
+  const MatrixXd tied = (Eigen::VectorXd(4) << 1, 3, 3, 2).finished().asDiagonal();
+  CHECK(fpx::gptq(MatrixXd::Zero(1, 4), tied, "int8:noscale", {.act_order = true}).order ==
+        std::vector<Eigen::Index>{1, 2, 3, 0});
+}
+
+TEST_CASE("act_order is its definition, and with groups the groups follow the processing order") {
+  std::mt19937_64 rng(5);
+  const MatrixXd w = 8 * gaussian(4, 32, rng);
+  MatrixXd x = gaussian(32, 32, rng) * gaussian(32, 100, rng);
+  for (Eigen::Index j = 0; j < 32; ++j) x.row(j) *= 0.5 + static_cast<double>((j * 7) % 32) / 8;  // unsorted energies
+  const MatrixXd h = fpx::gptq_hessian(x);
+  std::vector<Eigen::Index> order(32);
+  for (Eigen::Index j = 0; j < 32; ++j) order[static_cast<std::size_t>(j)] = j;
+  std::stable_sort(order.begin(), order.end(), [&](Eigen::Index a, Eigen::Index b) { return h(a, a) > h(b, b); });
+  for (Eigen::Index block : {1, 5, 128}) {
+    const auto r = fpx::gptq(w, h, "int8:noscale", {.block_size = block, .act_order = true});
+    CHECK(r.order == order);
+    CHECK((r.weights.values - reference_gptq(w, h, 0.01, order)).cwiseAbs().maxCoeff() == 0);
+  }
+  // Dynamic groups of 8 over the processing order: the same as GPTQ in order on the permuted
+  // layer, permuted back; each input column's group index (2 bits, 4 groups) is stored, 2/4
+  // bits per weight. Static groups fit on the original columns need no index.
+  MatrixXd wp(4, 32), hp(32, 32);
+  for (Eigen::Index i = 0; i < 32; ++i) {
+    wp.col(i) = w.col(order[static_cast<std::size_t>(i)]);
+    for (Eigen::Index k = 0; k < 32; ++k) hp(i, k) = h(order[static_cast<std::size_t>(i)], order[static_cast<std::size_t>(k)]);
+  }
+  const auto permuted = fpx::gptq(wp, hp, "int4:group=8", {.block_size = 8});
+  const auto act = fpx::gptq(w, h, "int4:group=8", {.block_size = 8, .act_order = true});
+  for (Eigen::Index i = 0; i < 32; ++i)
+    CHECK(act.weights.values.col(order[static_cast<std::size_t>(i)]) == permuted.weights.values.col(i));
+  CHECK(act.weights.bits_per_parameter == doctest::Approx(permuted.weights.bits_per_parameter + 0.5));
+  const auto fixed = fpx::gptq(w, h, "int4:group=8", {.block_size = 8, .act_order = true, .static_groups = true});
+  CHECK(fixed.weights.bits_per_parameter == permuted.weights.bits_per_parameter);
+}
+
+TEST_CASE("static_groups: every group's grid is fitted on the original weights") {
+  // int4 groups of 8: RTN's largest magnitude in a group is 7 steps of its scale, so the step
+  // of group g is s_g = max |RTN value| / 7. With static groups every GPTQ weight is an integer
+  // number of those steps; fitted as reached (on corrected weights), some are not.
+  std::mt19937_64 rng(8);
+  const MatrixXd w = gaussian(3, 32, rng);
+  const MatrixXd h = fpx::gptq_hessian(gaussian(32, 32, rng) * gaussian(32, 100, rng));
+  auto on_rtn_grids = [&](const MatrixXd& q, const MatrixXd& rtn) {
+    for (Eigen::Index r = 0; r < 3; ++r)
+      for (Eigen::Index g = 0; g < 4; ++g) {
+        const double step = rtn.row(r).segment(8 * g, 8).cwiseAbs().maxCoeff() / 7;
+        for (Eigen::Index c = 8 * g; c < 8 * g + 8; ++c) {
+          const double level = q(r, c) / step;
+          if (std::abs(level - std::nearbyint(level)) > 1e-6 || std::abs(level) > 7 + 1e-6) return false;
+        }
+      }
+    return true;
+  };
+  for (bool act_order : {false, true}) {
+    CAPTURE(act_order);
+    const auto fixed = fpx::gptq(w, h, "int4:group=8", {.block_size = 8, .act_order = act_order, .static_groups = true});
+    CHECK(on_rtn_grids(fixed.weights.values, fixed.rtn_values));
+    CHECK(fixed.weights.values != fixed.rtn_values);
+  }
+  const auto dynamic = fpx::gptq(w, h, "int4:group=8", {.block_size = 8});
+  CHECK(!on_rtn_grids(dynamic.weights.values, dynamic.rtn_values));
+}
+
+TEST_CASE("damping retry: tenfold while the factorisation fails, then a clear error") {
+  // H = [[1 1.05] [1.05 1]] has eigenvalues -0.05 and 2.05: damping 0.01 leaves it indefinite,
+  // 0.1 makes the diagonal 1.1 (determinant 1.21 - 1.1025 > 0).
+  MatrixXd w(2, 2), h(2, 2);
+  w << 0.4, 1.7, -2.2, 0.9;
+  h << 1, 1.05, 1.05, 1;
+  const auto r = fpx::gptq(w, h, "int8:noscale");
+  CHECK(r.damping == doctest::Approx(0.1));
+  CHECK(r.weights.values == fpx::gptq(w, h, "int8:noscale", {.damping = 0.1}).weights.values);
+  CHECK(r.weights.values == reference_gptq(w, h, 0.1));
+  CHECK_THROWS_WITH_AS(fpx::gptq(w, h, "int8:noscale", {.max_damping = 0.05}),
+                       doctest::Contains("not positive definite for damping 0.01 ("), std::domain_error);
+  // [[1 3] [3 1]] (eigenvalue -2) stays indefinite through damping 1 (diagonal 2, determinant
+  // 4 - 9); damping 10 makes the diagonal 11.
+  h << 1, 3, 3, 1;
+  CHECK_THROWS_WITH_AS(fpx::gptq(w, h, "int8:noscale"), doctest::Contains("damping 0.01, 0.1, 1 ("), std::domain_error);
+  CHECK(fpx::gptq(w, h, "int8:noscale", {.max_damping = 10}).damping == doctest::Approx(10));
+  CHECK_THROWS_AS(fpx::gptq(w, h, "int8:noscale", {.damping = 0.1, .max_damping = 0.05}), std::invalid_argument);
 }
 
 // Every quantizer kind runs through GPTQ on correlated inputs; the objective it reports is

@@ -1,8 +1,13 @@
 #include "fpx/quant/gptq.hpp"
 
 #include <Eigen/Cholesky>
+#include <fmt/format.h>
+
+#include <algorithm>
 #include <cmath>
+#include <numeric>
 #include <stdexcept>
+#include <string>
 
 namespace fpx {
 
@@ -31,6 +36,35 @@ void check(const MatrixXd& w, const MatrixXd& h, const gptq_options& options) {
   if (options.block_size < 1) throw std::invalid_argument("gptq: block_size must be positive");
   if (!(options.damping > 0 && std::isfinite(options.damping)))
     throw std::invalid_argument("gptq: damping must be a positive fraction of H's mean diagonal");
+  if (!(options.max_damping >= options.damping && std::isfinite(options.max_damping)))
+    throw std::invalid_argument("gptq: max_damping must be finite and at least damping");
+}
+
+// The upper Cholesky factor of (H + lambda I)^-1, lambda = damping x mean diagonal (1 for a zero
+// H: all damping, RTN); the damping goes up tenfold while either factorisation fails.
+MatrixXd inverse_factor(const MatrixXd& hessian, const gptq_options& options, double& used) {
+  const Index cols = hessian.cols();
+  const double mean = hessian.diagonal().mean();
+  if (mean < 0) throw std::domain_error("gptq: H's diagonal has a negative mean: H = 2 X X^T has none");
+  std::string tried;
+  // (max_damping 1 admits 0.01 x 10 x 10 however the products round.)
+  for (double damping = options.damping; damping <= options.max_damping * (1 + 1e-12); damping *= 10) {
+    MatrixXd h = hessian;
+    h.diagonal().array() += mean > 0 ? damping * mean : 1.0;
+    const Eigen::LLT<MatrixXd> factor(h);
+    if (factor.info() == Eigen::Success) {
+      const Eigen::LLT<MatrixXd> inverse(factor.solve(MatrixXd::Identity(cols, cols)));
+      if (inverse.info() == Eigen::Success) {
+        used = damping;
+        return inverse.matrixU();
+      }
+    }
+    tried += (tried.empty() ? "" : ", ") + fmt::format("{:g}", damping);
+  }
+  throw std::domain_error("gptq: H + lambda I is not positive definite for damping " + tried +
+                          " (lambda = damping x H's mean diagonal, up to max_damping " +
+                          fmt::format("{:g}", options.max_damping) +
+                          "); H = 2 X X^T is positive semidefinite: check H, or allow more damping");
 }
 
 }  // namespace
@@ -43,34 +77,42 @@ gptq_result gptq(const MatrixXd& w, const MatrixXd& hessian, std::string_view qu
   result.rtn_values = result.weights.values;
   result.rtn_objective = layer_objective(w, result.rtn_values, hessian);
   const Index rows = w.rows(), cols = w.cols();
+  result.order.resize(static_cast<std::size_t>(cols));
+  std::iota(result.order.begin(), result.order.end(), Index{0});
   if (w.size() == 0) return result;
+  const std::vector<Index>& order = result.order;
+  if (options.act_order)
+    std::stable_sort(result.order.begin(), result.order.end(),
+                     [&](Index a, Index b) { return hessian(a, a) > hessian(b, b); });
 
-  MatrixXd weights = w, h = hessian;
-  // An input that is zero on every calibration sample has a zero row in H: damping alone keeps
-  // it, decoupled, so its weights are rounded to nearest (a zero H is all damping: RTN).
-  const double lambda = options.damping * h.diagonal().mean();
-  h.diagonal().array() += lambda > 0 ? lambda : 1.0;
-  const Eigen::LLT<MatrixXd> factor(h);
-  if (factor.info() != Eigen::Success) throw std::domain_error("gptq: the damped H is not positive definite");
-  const MatrixXd inverse = factor.solve(MatrixXd::Identity(cols, cols));
-  const Eigen::LLT<MatrixXd> inverse_factor(inverse);
-  if (inverse_factor.info() != Eigen::Success) throw std::domain_error("gptq: H^-1 is not positive definite");
-  const MatrixXd u = inverse_factor.matrixU();
+  // Everything below is in processing order: column i is the input column order[i].
+  auto original = [&](Index i) { return order[static_cast<std::size_t>(i)]; };
+  MatrixXd weights(rows, cols), h(cols, cols);
+  for (Index i = 0; i < cols; ++i) {
+    weights.col(i) = w.col(original(i));
+    for (Index k = 0; k < cols; ++k) h(i, k) = hessian(original(i), original(k));
+  }
+  const MatrixXd u = inverse_factor(h, options, result.damping);
 
   column_quantizer quantizer(quantizer_name, rows, cols);
   const Index span = quantizer.span();
   const bool fit_once = span >= cols;
-  if (fit_once) quantizer.fit(weights, 0);
+  // Spans fitted before any rounding, on the original weights in their own column order; or,
+  // fitted as they are reached, spans of consecutive columns in processing order.
+  const bool fitted_first = fit_once || options.static_groups;
+  if (fitted_first)
+    for (Index first = 0; first < cols; first += span) quantizer.fit(w, first);
   const Index block = fit_once ? options.block_size : (options.block_size + span - 1) / span * span;
-  MatrixXd& q = result.weights.values;
+  MatrixXd q(rows, cols);
   for (Index first = 0; first < cols; first += block) {
     const Index count = std::min(block, cols - first);
     MatrixXd errors(rows, count);
     for (Index i = 0; i < count; ++i) {
       const Index j = first + i;
-      if (!fit_once && j % span == 0) quantizer.fit(weights, j);
+      if (!fitted_first && j % span == 0) quantizer.fit(weights, j);
+      const Index column = fitted_first ? original(j) : j;
       for (Index r = 0; r < rows; ++r) {
-        q(r, j) = quantizer.round(r, j, weights(r, j));
+        q(r, j) = quantizer.round(r, column, weights(r, j));
         errors(r, i) = (weights(r, j) - q(r, j)) / u(j, j);
       }
       const Index rest = first + count - j;
@@ -79,7 +121,17 @@ gptq_result gptq(const MatrixXd& w, const MatrixXd& hessian, std::string_view qu
     const Index after = cols - first - count;
     if (after > 0) weights.rightCols(after).noalias() -= errors * u.block(first, first + count, count, after);
   }
-  result.objective = layer_objective(w, q, hessian);
+  for (Index i = 0; i < cols; ++i) result.weights.values.col(original(i)) = q.col(i);
+  const bool permuted_spans = !fitted_first && !std::is_sorted(order.begin(), order.end());
+  if (permuted_spans) {
+    // Each input column's span index: ceil(log2(spans)) bits per column.
+    const Index spans = (cols + span - 1) / span;
+    const double index_bits = std::ceil(std::log2(static_cast<double>(spans))) * static_cast<double>(cols) /
+                              static_cast<double>(rows * cols);
+    result.weights.bits_per_parameter += index_bits;
+    result.weights.information_bits_per_parameter += index_bits;
+  }
+  result.objective = layer_objective(w, result.weights.values, hessian);
   return result;
 }
 

@@ -12,10 +12,21 @@
 /// sample (H(j, j) = 0) keep their round-to-nearest weights: the reference implementation sets
 /// them to 0, which costs nothing on the calibration data but may on other data (a ReLU unit
 /// that happened to stay off).
+///
+/// As practitioners run it (AutoGPTQ's options): act_order processes the columns in order of
+/// decreasing H(j, j) (ties by index), so that the inputs with the most energy are rounded while
+/// the most columns remain to absorb their error; static_groups fits every span's scales on the
+/// original weights before any column is rounded. With act_order and neither static_groups nor a
+/// per-tensor/per-channel quantizer, a span is a run of consecutive columns in the processing
+/// order, so each input column's span index must be stored (ggml and AutoGPTQ's g_idx): counted
+/// at ceil(log2(spans)) bits per input column in bits per parameter. If H + lambda I (or its
+/// inverse) cannot be Cholesky-factored, the damping is multiplied by 10 and tried again while it
+/// stays within max_damping; the damping used is reported.
 
 #include <Eigen/Core>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "fpx/quant/quantize.hpp"
 
@@ -23,14 +34,19 @@ namespace fpx {
 
 struct gptq_options {
   Eigen::Index block_size = 128;
-  double damping = 0.01;  ///< lambda as a fraction of the mean of H's diagonal
+  double damping = 0.01;      ///< lambda as a fraction of the mean of H's diagonal
+  bool act_order = false;     ///< columns by decreasing H(j, j), ties by index
+  bool static_groups = false; ///< every span's scales fitted on the original weights first
+  double max_damping = 1.0;   ///< retries multiply damping by 10 while it stays within this
 };
 
 struct gptq_result {
-  quantized_weights weights;
+  quantized_weights weights;   ///< bits per parameter include the span indices act_order needs
   Eigen::MatrixXd rtn_values;  ///< round-to-nearest with the same quantizer, for comparison
   double objective = 0;        ///< ||(W - Q) X||^2 of the GPTQ weights (undamped H)
   double rtn_objective = 0;    ///< the same for rtn_values
+  double damping = 0;          ///< the damping the factorisation succeeded with
+  std::vector<Eigen::Index> order;  ///< the input columns in the order they were rounded
 };
 
 /// H = 2 X X^T for calibration inputs X (features x samples).
@@ -41,7 +57,8 @@ double layer_objective(const Eigen::MatrixXd& w, const Eigen::MatrixXd& q, const
 
 /// Quantizes w (out x in) with `quantizer` (a quantize() name) given H (in x in, symmetric,
 /// finite). Throws std::invalid_argument for mismatched shapes, a non-finite or asymmetric H,
-/// or options out of range, and std::domain_error if the damped H is not positive definite.
+/// or options out of range (max_damping below damping), and std::domain_error naming the
+/// dampings tried if H + lambda I is not positive definite for any of them.
 gptq_result gptq(const Eigen::MatrixXd& w, const Eigen::MatrixXd& hessian, std::string_view quantizer,
                  const gptq_options& options = {});
 
