@@ -232,7 +232,9 @@ def stochastic_bias(x, fmt: FormatLike, mode: str = "stochastic"):
     With f the fraction of the ulp between x and its neighbour toward zero, the mean moves away
     from that neighbour by P ulp, where P = ceil(2^32 f) / 2^32 for "stochastic" (32 bits
     compared exactly) and floor(2^K f) / 2^K for "stochastic:bits=K", as accelerators round with
-    K random bits: the bias is sign(x) (P - f) ulp, toward zero by less than 2^-K ulp.
+    K random bits: the bias is sign(x) (P - f) ulp, away from zero by less than 2^-32 ulp for
+    "stochastic", toward zero by less than 2^-K ulp for "stochastic:bits=K". On the binary grid
+    {-s, s} (no zero) f is measured from -s, so the bias is toward -s for K bits.
 
     Args:
         x: an exact number (int, float read exactly, Fraction, or text such as "1/3").

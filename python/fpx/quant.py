@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Optional
+
 import numpy as np
 
 from . import _core
@@ -39,7 +41,7 @@ def quantize(weights, quantizer: str) -> dict:
 
 
 def gptq(weights, hessian, quantizer: str, block_size: int = 128, damping: float = 0.01, *,
-         act_order: bool = False, static_groups: bool = False, max_damping: float = 1.0) -> dict:
+         act_order: bool = False, static_groups: bool = False, max_damping: Optional[float] = None) -> dict:
     """GPTQ of one layer for a calibration Hessian.
 
     Args:
@@ -51,7 +53,7 @@ def gptq(weights, hessian, quantizer: str, block_size: int = 128, damping: float
         act_order: round the columns in order of decreasing H[j, j] (ties by index).
         static_groups: fit every group's (block's) scales on the original weights first.
         max_damping: if the damped H cannot be Cholesky-factored, damping is multiplied by 10
-            and tried again while it stays within this.
+            and tried again while it stays within this (None: max(1, damping)).
 
     Returns:
         A dict with "values" (GPTQ's weights), "rtn_values" (round to nearest's),

@@ -473,7 +473,8 @@ Both evaluations need trace=True.)doc");
     return py::array_t<float>(static_cast<py::ssize_t>(v.size()), v.data());
   }, py::arg("type"), py::arg("blocks"));
   m.def("gptq", [](const Eigen::MatrixXd& w, const Eigen::MatrixXd& hessian, const std::string& name,
-                   Eigen::Index block_size, double damping, bool act_order, bool static_groups, double max_damping) {
+                   Eigen::Index block_size, double damping, bool act_order, bool static_groups,
+                   std::optional<double> max_damping) {
     gptq_result r;
     {
       py::gil_scoped_release release;
@@ -488,7 +489,7 @@ Both evaluations need trace=True.)doc");
     return d;
   }, py::arg("weights"), py::arg("hessian"), py::arg("quantizer"), py::arg("block_size") = 128,
      py::arg("damping") = 0.01, py::arg("act_order") = false, py::arg("static_groups") = false,
-     py::arg("max_damping") = 1.0);
+     py::arg("max_damping") = py::none());
   m.def("allocate_bits", [](const std::vector<std::pair<std::int64_t, std::vector<std::pair<double, double>>>>& layers,
                             double budget_bits) {
     std::vector<layer_choices> choices;

@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <limits>
@@ -108,6 +109,52 @@ TEST_CASE("stochastic_bias: the exact expected error of each stochastic rule") {
     sum += fpx::to_double(fp16, fpx::from_rational(fp16, x, rule(4), site)) - 1;
   const double expected = static_cast<double>(x - 1 + fpx::stochastic_bias(fp16, x, rule(4)));
   CHECK(std::abs(sum / n - expected) < 5 * std::sqrt(0.25 * 0.75 / n) * 0x1p-10);
+}
+
+TEST_CASE("stochastic_bias against its definition over small formats, from their sorted values") {
+  // Independently of from_rational: the neighbours of x from the sorted list of values, the
+  // fraction f from the one toward zero (from -s on the binary grid), P = ceil(2^32 f) / 2^32 or
+  // floor(2^K f) / 2^K. Points at 1/7 .. 6/7 of every gap: binade edges, subnormals, formats
+  // without subnormals, grids with scales that are not powers of two.
+  using fpx::rational;
+  for (const char* name : {"e2m1", "e3m2", "e2m2:nosub", "int4:scale=0.25", "uint4:zero=3:scale=1/3", "s1:scale=3/4",
+                           "ternary:scale=0.7"}) {
+    const auto f = fpx::parse_format(name);
+    std::vector<rational> values;
+    for (fpx::code_t c : fpx::finite_codes(f)) values.push_back(fpx::to_rational(f, c));
+    std::sort(values.begin(), values.end());
+    values.erase(std::unique(values.begin(), values.end()), values.end());
+    const bool binary = f.grid() && f.grid()->binary;
+    std::size_t checked = 0;
+    for (std::size_t i = 0; i + 1 < values.size(); ++i)
+      for (int j = 1; j < 7; ++j) {
+        const rational lo = values[i], hi = values[i + 1], x = lo + (hi - lo) * j / 7;
+        const bool from_lo = binary || x > 0;
+        const rational T = from_lo ? lo : hi, A = from_lo ? hi : lo;
+        const rational frac = rational(j, 7) * (from_lo ? 1 : -1) + (from_lo ? 0 : 1);  // |x - T| / (hi - lo)
+        for (unsigned k : {0u, 1u, 5u}) {
+          const unsigned bits = k == 0 ? 32 : k;
+          const rational scaled = frac * fpx::pow2(bits);
+          fpx::bigint n = numerator(scaled) / denominator(scaled);
+          if (k == 0 && n * denominator(scaled) != numerator(scaled)) ++n;
+          const rational want = T + (A - T) * rational(n) / fpx::pow2(bits) - x;
+          CHECK_MESSAGE(fpx::stochastic_bias(f, x, {fpx::round_mode::stochastic, 0, k}) == want,
+                        fmt::format("{} x = {} K = {}", name, static_cast<double>(x), k));
+          ++checked;
+        }
+      }
+    CHECK(checked >= 18);  // s1 has one gap: 6 points x 3 rules
+  }
+}
+
+TEST_CASE("a rule no name gives is refused by every entry point") {
+  const auto fp16 = fpx::preset("fp16");
+  const fpx::rounding too_many{fpx::round_mode::stochastic, 1, 40}, deterministic_bits{fpx::round_mode::rne, 0, 5};
+  for (const fpx::rounding& r : {too_many, deterministic_bits}) {
+    CHECK_THROWS_AS(fpx::from_double(fp16, 1.0 + 0x1p-12, r, 0), std::invalid_argument);
+    CHECK_THROWS_AS(fpx::from_rational(fp16, fpx::rational(1, 3), r, 0), std::invalid_argument);
+    CHECK_THROWS_AS(fpx::stochastic_bias(fp16, fpx::rational(1, 3), r), std::invalid_argument);
+  }
 }
 
 TEST_CASE("stochastic:bits=K by name: K in 1..32, a seed required, the name read back") {

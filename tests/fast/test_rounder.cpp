@@ -134,6 +134,12 @@ TEST_CASE("from_double and fast_rounder at every boundary and one double-ulp eit
   CHECK(mismatches == 0);
 }
 
+TEST_CASE("fast_rounder refuses a rule no name gives") {
+  const auto fp16 = fpx::preset("fp16");
+  CHECK_THROWS_AS(fpx::fast_rounder(fp16, {fpx::round_mode::stochastic, 1, 40}), std::invalid_argument);
+  CHECK_THROWS_AS(fpx::fast_rounder(fp16, {fpx::round_mode::rne, 0, 5}), std::invalid_argument);
+}
+
 TEST_CASE("fast_rounder covers the formats it should") {
   for (const char* name : {"fp16", "bf16", "e5m2", "e4m3", "e2m1", "fp32", "fp64", "fixed:s:15:16", "int8", "ternary"})
     CHECK_MESSAGE(fpx::fast_rounder(fpx::parse_format(name)).is_fast(), name);

@@ -47,6 +47,9 @@ TEST_CASE("JSON round trip keeps every field") {
   const auto k = fpx::spec_from_json(R"J({"preset": "fixed(8)", "seed": 3, "mode": "stochastic:bits=4"})J");
   CHECK(k.rule == fpx::rounding{fpx::round_mode::stochastic, 3, 4});
   CHECK_THROWS_AS(fpx::spec_from_json(R"J({"preset": "fixed(8)", "seed": 3, "mode": "stochastic:bits=33"})J"), std::invalid_argument);
+  auto bad = fpx::spec_preset("fixed(8)");
+  bad.rule = {fpx::round_mode::stochastic, 3, 40};  // built in code, not by name
+  CHECK_THROWS_WITH_AS(bad.validate(), doctest::Contains("at most 32 random bits"), std::invalid_argument);
 }
 
 TEST_CASE("JSON: a preset name, or an object that starts from one") {

@@ -199,6 +199,31 @@ TEST_CASE("damping retry: tenfold while the factorisation fails, then a clear er
   CHECK_THROWS_WITH_AS(fpx::gptq(w, h, "int8:noscale"), doctest::Contains("damping 0.01, 0.1, 1 ("), std::domain_error);
   CHECK(fpx::gptq(w, h, "int8:noscale", {.max_damping = 10}).damping == doctest::Approx(10));
   CHECK_THROWS_AS(fpx::gptq(w, h, "int8:noscale", {.damping = 0.1, .max_damping = 0.05}), std::invalid_argument);
+  // A damping above 1 needs no max_damping (the default limit is max(1, damping)).
+  CHECK(fpx::gptq(w, h, "int8:noscale", {.damping = 20}).damping == 20);
+  // No damping helps an H that no 2 X X^T equals: a zero diagonal with a nonzero entry, or a
+  // negative mean diagonal.
+  h << 0, 1, 1, 0;
+  CHECK_THROWS_WITH_AS(fpx::gptq(w, h, "int8:noscale"), doctest::Contains("zero or negative mean"), std::domain_error);
+  h << -1, 0, 0, -2;
+  CHECK_THROWS_WITH_AS(fpx::gptq(w, h, "int8:noscale"), doctest::Contains("zero or negative mean"), std::domain_error);
+}
+
+TEST_CASE("act_order that moves whole groups needs no group index") {
+  // Groups of 8 over 16 columns; H(j, j) = 8 - j on the first group, 100 - j on the second:
+  // act_order takes columns 8..15, then 0..7, each group whole and in place, so no index is stored.
+  Eigen::VectorXd d(16);
+  for (int j = 0; j < 16; ++j) d(j) = j < 8 ? 8 - j : 100 - j;
+  const MatrixXd h = d.asDiagonal();
+  std::mt19937_64 rng(2);
+  const MatrixXd w = gaussian(2, 16, rng);
+  const auto r = fpx::gptq(w, h, "int4:group=8", {.act_order = true});
+  CHECK(r.order == std::vector<Eigen::Index>{8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7});
+  CHECK(r.weights.bits_per_parameter == fpx::quantize(w, "int4:group=8").bits_per_parameter);
+  // Swapping two columns of different groups mixes them: 1 bit (2 groups) per column, 1/2 per weight.
+  d(3) = 1000;
+  const auto mixed = fpx::gptq(w, MatrixXd(d.asDiagonal()), "int4:group=8", {.act_order = true});
+  CHECK(mixed.weights.bits_per_parameter == r.weights.bits_per_parameter + 0.5);
 }
 
 // Every quantizer kind runs through GPTQ on correlated inputs; the objective it reports is

@@ -132,6 +132,7 @@ dyadic quotient(bool negative, const bigint& num, const bigint& den, std::int64_
 
 rounded_integer round_to_quantum(const dyadic& x, std::int64_t q, const rounding& r,
                                  std::uint64_t site) {
+  if (r.random_bits != 0) check_rule(r);
   if (x.is_zero()) return {0, false};
   const std::int64_t shift = q - x.exp;
   if (shift <= 0) {
@@ -311,6 +312,7 @@ code_t convert(const format& from, code_t code, const format& to, const rounding
 }
 
 rational stochastic_bias(const format& f, const rational& x, const rounding& r) {
+  check_rule(r);
   if (r.mode != round_mode::stochastic)
     throw std::invalid_argument("stochastic_bias: rule " + rounding_name(r) + " is not stochastic");
   if (x > max_value(f) || x < lowest_value(f))

@@ -62,6 +62,15 @@ rounding parse_rounding(std::string_view name) {
   return {round_mode::stochastic, 0, k};
 }
 
+void check_rule(const rounding& r) {
+  if (r.random_bits > max_random_bits)
+    throw std::invalid_argument("stochastic rounding reads at most " + std::to_string(max_random_bits) +
+                                " random bits, not " + std::to_string(r.random_bits));
+  if (r.random_bits != 0 && r.mode != round_mode::stochastic)
+    throw std::invalid_argument("random bits are read by stochastic rounding only, not by mode " +
+                                std::string(to_string(r.mode)));
+}
+
 rounding rounding_of(std::string_view mode, std::optional<std::uint64_t> seed) {
   rounding r = parse_rounding(mode);
   if (r.mode == round_mode::stochastic && !seed)

@@ -108,6 +108,11 @@ void precision_spec::set_all_formats(const format& f) { formats.fill(f); }
 
 void precision_spec::validate() const {
   const std::string where_ = "precision spec '" + name + "': ";
+  try {
+    check_rule(rule);
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument(where_ + e.what());
+  }
   if (arithmetic == fpx::arithmetic::rounded) {
     for (quantity q : all_quantities()) {
       const format& f = format_of(q);

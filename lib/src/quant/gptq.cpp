@@ -36,7 +36,7 @@ void check(const MatrixXd& w, const MatrixXd& h, const gptq_options& options) {
   if (options.block_size < 1) throw std::invalid_argument("gptq: block_size must be positive");
   if (!(options.damping > 0 && std::isfinite(options.damping)))
     throw std::invalid_argument("gptq: damping must be a positive fraction of H's mean diagonal");
-  if (!(options.max_damping >= options.damping && std::isfinite(options.max_damping)))
+  if (options.max_damping && !(*options.max_damping >= options.damping && std::isfinite(*options.max_damping)))
     throw std::invalid_argument("gptq: max_damping must be finite and at least damping");
 }
 
@@ -45,12 +45,17 @@ void check(const MatrixXd& w, const MatrixXd& h, const gptq_options& options) {
 MatrixXd inverse_factor(const MatrixXd& hessian, const gptq_options& options, double& used) {
   const Index cols = hessian.cols();
   const double mean = hessian.diagonal().mean();
-  if (mean < 0) throw std::domain_error("gptq: H's diagonal has a negative mean: H = 2 X X^T has none");
+  const bool zero = hessian.isZero(0);
+  if (!(mean > 0) && !zero)
+    throw std::domain_error("gptq: H's diagonal has a zero or negative mean but H is not zero: "
+                            "no H = 2 X X^T is like that");
+  const double max_damping = options.max_damping.value_or(std::max(1.0, options.damping));
   std::string tried;
-  // (max_damping 1 admits 0.01 x 10 x 10 however the products round.)
-  for (double damping = options.damping; damping <= options.max_damping * (1 + 1e-12); damping *= 10) {
+  // (max_damping 1 admits 0.01 x 10 x 10 however the products round.) A zero H is tried once,
+  // all damping: lambda = 1.
+  for (double damping = options.damping; damping <= max_damping * (1 + 1e-12); damping *= 10) {
     MatrixXd h = hessian;
-    h.diagonal().array() += mean > 0 ? damping * mean : 1.0;
+    h.diagonal().array() += zero ? 1.0 : damping * mean;
     const Eigen::LLT<MatrixXd> factor(h);
     if (factor.info() == Eigen::Success) {
       const Eigen::LLT<MatrixXd> inverse(factor.solve(MatrixXd::Identity(cols, cols)));
@@ -63,7 +68,7 @@ MatrixXd inverse_factor(const MatrixXd& hessian, const gptq_options& options, do
   }
   throw std::domain_error("gptq: H + lambda I is not positive definite for damping " + tried +
                           " (lambda = damping x H's mean diagonal, up to max_damping " +
-                          fmt::format("{:g}", options.max_damping) +
+                          fmt::format("{:g}", max_damping) +
                           "); H = 2 X X^T is positive semidefinite: check H, or allow more damping");
 }
 
@@ -122,8 +127,13 @@ gptq_result gptq(const MatrixXd& w, const MatrixXd& hessian, std::string_view qu
     if (after > 0) weights.rightCols(after).noalias() -= errors * u.block(first, first + count, count, after);
   }
   for (Index i = 0; i < cols; ++i) result.weights.values.col(original(i)) = q.col(i);
-  const bool permuted_spans = !fitted_first && !std::is_sorted(order.begin(), order.end());
-  if (permuted_spans) {
+  // A run of the processing order that holds exactly one original span's columns is that span,
+  // stored in its place; only runs that mix spans need each column's span index.
+  bool mixed_spans = false;
+  for (Index first = 0; !fitted_first && first < cols; first += span)
+    for (Index j = first; j < std::min(first + span, cols); ++j)
+      mixed_spans = mixed_spans || original(j) / span != original(first) / span;
+  if (mixed_spans) {
     // Each input column's span index: ceil(log2(spans)) bits per column.
     const Index spans = (cols + span - 1) / span;
     const double index_bits = std::ceil(std::log2(static_cast<double>(spans))) * static_cast<double>(cols) /

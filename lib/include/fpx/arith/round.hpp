@@ -29,8 +29,10 @@ code_t convert(const format& from, code_t code, const format& to, const rounding
 /// The exact bias of stochastic rounding at x: E[rd(x)] - x over the site's random bits, for x
 /// within f's finite range (else std::domain_error) and r stochastic (else std::invalid_argument).
 /// With f the fraction of the ulp between x and its neighbour toward zero (see `rounding`),
-/// E[rd(x)] - x = sign(x) (P - f) ulp where P = ceil(2^32 f) / 2^32 for the exact rule and
-/// F / 2^K = floor(2^K f) / 2^K for stochastic:bits=K; 0 where x is a value of f.
+/// E[rd(x)] - x = sign(x) (P - f) ulp where P = ceil(2^32 f) / 2^32 for the exact rule (away
+/// from zero, below 2^-32 ulp) and F / 2^K = floor(2^K f) / 2^K for stochastic:bits=K (toward
+/// zero, below 2^-K ulp); 0 where x is a value of f. On the binary grid {-s, s} f is measured
+/// from -s, so the sign is that of +1 there, not of x.
 rational stochastic_bias(const format& f, const rational& x, const rounding& r);
 
 }  // namespace fpx

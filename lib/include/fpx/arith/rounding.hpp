@@ -80,6 +80,10 @@ std::string rounding_grammar();
 /// K in 1..32. Throws std::invalid_argument naming the valid forms.
 rounding parse_rounding(std::string_view name);
 
+/// Refuses (std::invalid_argument) a rule that no name gives: random_bits above 32, or set for
+/// a mode that is not stochastic. Every rounding entry point checks its rule with this.
+void check_rule(const rounding& r);
+
 /// The rounding a user asks for by name (parse_rounding): stochastic rounding needs a seed (a
 /// result must never be silently tied to a default one), and a seed without stochastic rounding
 /// is refused (it would be silently ignored). Throws std::invalid_argument saying which. The CLI

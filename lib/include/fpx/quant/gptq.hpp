@@ -13,17 +13,21 @@
 /// them to 0, which costs nothing on the calibration data but may on other data (a ReLU unit
 /// that happened to stay off).
 ///
-/// As practitioners run it (AutoGPTQ's options): act_order processes the columns in order of
+/// As practitioners run it (AutoGPTQ's options act_order and static_groups): act_order processes the columns in order of
 /// decreasing H(j, j) (ties by index), so that the inputs with the most energy are rounded while
 /// the most columns remain to absorb their error; static_groups fits every span's scales on the
 /// original weights before any column is rounded. With act_order and neither static_groups nor a
 /// per-tensor/per-channel quantizer, a span is a run of consecutive columns in the processing
-/// order, so each input column's span index must be stored (ggml and AutoGPTQ's g_idx): counted
-/// at ceil(log2(spans)) bits per input column in bits per parameter. If H + lambda I (or its
-/// inverse) cannot be Cholesky-factored, the damping is multiplied by 10 and tried again while it
-/// stays within max_damping; the damping used is reported.
+/// order, so where such a run is not one of the original spans each input column's span index
+/// must be stored (AutoGPTQ's g_idx): counted at ceil(log2(spans)) bits per input column in bits
+/// per parameter. If H + lambda I (or its inverse) cannot be Cholesky-factored, the damping is
+/// multiplied by 10 and tried again while it stays within max_damping (fpx's rule; GPTQModel
+/// instead adds a fixed increment); the damping used is reported. A zero H is all damping
+/// (lambda = 1: RTN); an H with a zero or negative mean diagonal that is not zero is refused,
+/// as no 2 X X^T has one.
 
 #include <Eigen/Core>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -37,7 +41,8 @@ struct gptq_options {
   double damping = 0.01;      ///< lambda as a fraction of the mean of H's diagonal
   bool act_order = false;     ///< columns by decreasing H(j, j), ties by index
   bool static_groups = false; ///< every span's scales fitted on the original weights first
-  double max_damping = 1.0;   ///< retries multiply damping by 10 while it stays within this
+  /// Retries multiply damping by 10 while it stays within this; by default max(1, damping).
+  std::optional<double> max_damping = std::nullopt;
 };
 
 struct gptq_result {
@@ -45,7 +50,7 @@ struct gptq_result {
   Eigen::MatrixXd rtn_values;  ///< round-to-nearest with the same quantizer, for comparison
   double objective = 0;        ///< ||(W - Q) X||^2 of the GPTQ weights (undamped H)
   double rtn_objective = 0;    ///< the same for rtn_values
-  double damping = 0;          ///< the damping the factorisation succeeded with
+  double damping = 0;          ///< the damping the factorisation succeeded with (a zero H: options.damping, lambda 1)
   std::vector<Eigen::Index> order;  ///< the input columns in the order they were rounded
 };
 

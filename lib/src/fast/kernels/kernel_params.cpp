@@ -83,6 +83,7 @@ void set_plain(const format& f, encoder& e) {
 }  // namespace
 
 std::optional<encoder> make_encoder(const format& f, const rounding& r) {
+  check_rule(r);
   encoder e;
   e.mode = r.mode;
   e.seed = r.seed;
@@ -178,6 +179,7 @@ std::string cache_key(const format& f, std::string_view mode) {
 }  // namespace
 
 std::shared_ptr<const encoder> shared_encoder(const format& f, const rounding& r) {
+  check_rule(r);  // before the cache: a rule no name gives has no key
   static std::mutex mutex;
   static std::map<std::string, std::shared_ptr<const encoder>> cache;  // null: not covered
   std::shared_ptr<const encoder> e;
