@@ -79,8 +79,12 @@ class ModelConfig:
     learning_rate: float = 3e-3
 
     @property
-    def name(self) -> str:
+    def architecture(self) -> str:
         return f"{self.family}_{self.width}"
+
+    @property
+    def name(self) -> str:
+        return f"{self.architecture}_seed{self.seed}"
 
 
 class CharMLP(nn.Module):

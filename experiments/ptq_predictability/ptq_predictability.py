@@ -39,9 +39,9 @@ def model_path(out: Path, config: models.ModelConfig) -> Path:
 
 
 def model_configs(parameters: dict) -> list[models.ModelConfig]:
-    return [models.ModelConfig(family, width, seed=parameters["train_seed"],
-                               steps=parameters["train_steps"])
-            for family, widths in parameters["models"].items() for width in widths]
+    return [models.ModelConfig(family, width, seed=seed, steps=parameters["train_steps"])
+            for family, widths in parameters["models"].items() for width in widths
+            for seed in parameters["train_seeds"]]
 
 
 def ensure_models(parameters: dict, out: Path, text: str, log=print) -> list[Path]:
@@ -201,7 +201,8 @@ def measure_model(path: Path, split, parameters: dict, log):
     flat_radius = crossing(radii, mean_radial, parameters["radial_threshold"])
 
     layer_rows, model_rows, kept = [], [], {}
-    base = {"model": config.name, "family": config.family, "width": config.width,
+    base = {"model": config.name, "architecture": config.architecture, "seed": config.seed,
+            "family": config.family, "width": config.width,
             "parameters": n_total, "quantized_parameters": n_quantized}
     signal = sum(float(np.sum(w ** 2)) for w in trained.values())
     for quantizer in parameters["quantizers"]:
@@ -344,10 +345,10 @@ def run(experiment, text: str, paths: list[Path]) -> Path:
     for i, row in enumerate(model_rows):
         row["forest_prediction"] = forest[i]
     # The size-vs-loss frontier per family, with each trained model in float32 as a point.
-    baselines = {r["model"]: {**{k: r[k] for k in ("model", "family", "width", "parameters", "quantized_parameters",
+    baselines = {r["model"]: {**{k: r[k] for k in ("model", "architecture", "seed", "family", "width", "parameters", "quantized_parameters",
                                                   "trained_loss")}, "quantizer": "fp32", "method": "none",
                               "bits_per_parameter": 32.0, "loss": r["trained_loss"]} for r in model_rows}
-    frontier_rows = [{**{k: r[k] for k in ("model", "family", "width", "parameters", "quantized_parameters",
+    frontier_rows = [{**{k: r[k] for k in ("model", "architecture", "seed", "family", "width", "parameters", "quantized_parameters",
                                            "trained_loss", "quantizer", "method", "bits_per_parameter", "loss")}}
                      for r in [*model_rows, *baselines.values()]]
     for row in frontier_rows:

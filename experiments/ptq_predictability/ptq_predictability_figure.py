@@ -47,15 +47,19 @@ def draw(tables):
     ax = axes[0, 1]
     radial = tables["radial"]
     models = list(dict.fromkeys(r["model"] for r in radial))
+    labelled = set()
     for model in models:
         mine = [r for r in radial if r["model"] == model]
+        # One line per trained model; one legend entry per architecture (its seeds share it).
+        architecture = mine[0].get("architecture", model)
         radii = sorted({r["radius"] for r in mine})
         mean = [sum(r["delta_loss"] for r in mine if r["radius"] == t) /
                 sum(1 for r in mine if r["radius"] == t) for t in radii]
         family = mine[0]["family"]
         width = 0.6 + 1.6 * math.log10(mine[0]["parameters"]) / 5
         ax.plot(radii, [max(m, FLOOR) for m in mean], "-o", markersize=2, linewidth=width, color=colors[family], alpha=0.75,
-                label=f"{model} ({int(mine[0]['parameters'])} params)")
+                label=None if architecture in labelled else f"{architecture} ({int(mine[0]['parameters'])} params)")
+        labelled.add(architecture)
     ax.plot([0.01, 0.5], [1e-3, 1e-3 * 50 ** 2], "--", color="0.4", linewidth=0.8, label="∝ t²")
     ax.set_xscale("log")
     ax.set_yscale("log")
@@ -70,14 +74,18 @@ def draw(tables):
         ax.scatter([math.log10(max(r["delta_loss"], FLOOR)) for r in mine],
                    [r["forest_prediction"] for r in mine], s=10, color=colors[family], alpha=0.6,
                    label=f"{family} (forest fitted on the other family)")
-    r2 = {r["held_out"]: r["r2"] for r in tables["predictors"] if r["predictor"] == "random_forest"}
     lo = math.log10(FLOOR)
     ax.plot([lo, 0.5], [lo, 0.5], color="0.5", linewidth=0.8)
     ax.set_xlabel("observed log10 loss increase")
     ax.set_ylabel("predicted log10 loss increase")
-    ax.set_title("Random forest, leave one family out: R² " +
-                 ", ".join(f"{k.split(':')[1]} {v:.2f}" for k, v in r2.items() if k.startswith("family")),
-                 fontsize=9)
+    def by_family(predictor, column):
+        return ", ".join(f"{r['held_out'].split(':')[1]} {r[column]:.2f}" for r in tables["predictors"]
+                         if r["predictor"] == predictor and r["held_out"].startswith("family"))
+    title = "Random forest, leave one family out: R² " + by_family("random_forest", "r2")
+    if any("r2_within_format" in r for r in tables["predictors"]):
+        title += (f"\nformat identity alone {by_family('format_identity', 'r2')}; "
+                  f"forest within formats {by_family('random_forest', 'r2_within_format')}")
+    ax.set_title(title, fontsize=8)
     ax.legend(fontsize=7)
 
     ax = axes[1, 1]

@@ -18,7 +18,7 @@ import analysis  # noqa: E402
 import models  # noqa: E402
 import ptq_predictability as experiment  # noqa: E402
 
-TINY = {"models": {"mlp": [8], "transformer": [16]}, "train_steps": 40,
+TINY = {"models": {"mlp": [8], "transformer": [16]}, "train_seeds": [1, 2], "train_steps": 40,
         "quantizers": ["int8:channel", "int3:channel", "mxint4", "q2_k"], "radial_directions": 2,
         "hessian_probes": 4, "calibration_windows": 8, "hessian_windows": 8, "forest_trees": 10,
         "allocation_quantizers": ["int8:channel", "int3:channel"], "allocation_budgets": [5.0, 40.0]}
@@ -38,7 +38,7 @@ def rows(path):
 
 def test_tables_and_manifest(tiny_run):
     main = rows(tiny_run / "ptq_predictability.csv")
-    assert len(main) == 2 * 4 * 2  # models x quantizers x methods
+    assert len(main) == 2 * 2 * 4 * 2  # architectures x seeds x quantizers x methods
     manifest = json.loads((tiny_run / "manifest.json").read_text())
     for r in main:
         # the float64 loss of the cached float32 weights, as measured when they were trained
@@ -59,10 +59,13 @@ def test_tables_and_manifest(tiny_run):
     assert {r["layer"] for r in layers if r["family"] == "transformer"} >= {"blocks.0.qkv", "head"}
     assert manifest["parameters"]["quantizers"] == TINY["quantizers"]
     assert manifest["rows"]["ptq_predictability"] == len(main)
-    assert set(manifest["models"]) == {"mlp_8", "transformer_16"}
+    assert set(manifest["models"]) == {"mlp_8_seed1", "mlp_8_seed2", "transformer_16_seed1", "transformer_16_seed2"}
+    # The seeds train different models: their trained losses differ.
+    assert manifest["models"]["mlp_8_seed1"]["validation_loss_float64"] != \
+        manifest["models"]["mlp_8_seed2"]["validation_loss_float64"]
     assert len(manifest["git_commit"]) == 40
     allocation = rows(tiny_run / "allocation.csv")
-    assert len(allocation) == 2 * 2 * 2  # models x budgets x methods
+    assert len(allocation) == 4 * 2 * 2  # models x budgets x methods
     for r in allocation:
         assert float(r["bits_per_parameter"]) <= float(r["budget_bits_per_parameter"])
         # The allocation's estimate is never above a uniform choice within the budget.
@@ -72,17 +75,18 @@ def test_tables_and_manifest(tiny_run):
             if float(uniform["bits_per_parameter"]) <= float(r["budget_bits_per_parameter"]):
                 assert float(r["second_order_prediction"]) <= float(uniform["second_order_prediction"]) * (1 + 1e-12)
     predictors = rows(tiny_run / "predictors.csv")
-    assert {r["held_out"] for r in predictors} == {"family:mlp", "family:transformer", "each model"}
+    assert {r["held_out"] for r in predictors} == {"family:mlp", "family:transformer", "each architecture"}
+    assert {r["predictor"] for r in predictors} >= {"random_forest", "format_identity", "second_order"}
     # No feature is computed from the quantized loss: changing a row's loss, its loss increase
     # (the target) or the forest's own prediction leaves what the forest sees unchanged, while
     # changing a genuine feature (SQNR) does not.
-    row = {k: (float(v) if k not in ("model", "family", "quantizer", "format_family", "method") else v)
+    row = {k: (float(v) if k not in ("model", "architecture", "family", "quantizer", "format_family", "method") else v)
            for k, v in main[0].items()}
     leaked = {**row, "loss": row["loss"] + 1, "delta_loss": row["delta_loss"] * 7 + 1, "forest_prediction": -5.0}
     assert analysis.features(leaked, 1e-4) == analysis.features(row, 1e-4)
     assert analysis.features({**row, "sqnr_db": row["sqnr_db"] + 1}, 1e-4) != analysis.features(row, 1e-4)
     frontier = rows(tiny_run / "pareto.csv")
-    assert sum(r["method"] == "none" for r in frontier) == 2  # each model in float32
+    assert sum(r["method"] == "none" for r in frontier) == 4  # each model in float32
     for family in ("mlp", "transformer"):
         points = [(float(r["model_bits"]), float(r["loss"]), r["pareto"] == "True")
                   for r in frontier if r["family"] == family]
@@ -93,7 +97,7 @@ def test_tables_and_manifest(tiny_run):
 
 def test_cached_models_are_reused_and_stale_ones_retrained(tiny_run, capsys):
     out = tiny_run.parent
-    path = out / "ptq_predictability" / "models" / "mlp_8.npz"
+    path = out / "ptq_predictability" / "models" / "mlp_8_seed1.npz"
     before = path.read_bytes()
     experiment.main(["--out", str(out), "--config", json.dumps(TINY), "--train-only"])
     assert path.read_bytes() == before and "trained" not in capsys.readouterr().err
@@ -117,10 +121,39 @@ def test_pareto_and_r_squared_by_hand():
     assert experiment.interpolate_ladder(below, below, 4.0) == 0.1
 
 
+def test_honest_metrics_by_hand():
+    # Within formats: both sides minus their group means. A predictor right up to a per-group
+    # offset scores 1 within (not overall); one that knows only the groups scores 0 within.
+    observed = [1.0, 2.0, 5.0, 7.0]
+    groups = ["a", "a", "b", "b"]
+    assert analysis.r_squared_within(observed, [0.0, 1.0, 9.0, 11.0], groups) == 1
+    assert analysis.r_squared([0.0, 1.0, 9.0, 11.0], observed) < 1
+    assert analysis.r_squared_within(observed, [1.5, 1.5, 6.0, 6.0], groups) == 0
+    # Group a's deviations (-1/2, 1/2) guessed as (1/2, -1/2), b's (-1, 1) exactly: SSE 2 over 2.5.
+    assert analysis.r_squared_within(observed, [2.0, 1.0, 5.0, 7.0], groups) == pytest.approx(1 - 2 / 2.5)
+    # Format identity: the mean target of the training rows of the same quantizer and method.
+    train = [{"quantizer": "q", "method": "rtn", "delta_loss": 0.1}, {"quantizer": "q", "method": "rtn", "delta_loss": 10.0},
+             {"quantizer": "q", "method": "gptq", "delta_loss": 10.0}]
+    test = [{"quantizer": "q", "method": "rtn"}, {"quantizer": "q", "method": "gptq"}, {"quantizer": "p", "method": "rtn"}]
+    # log10 targets -1, 1 (rtn) and 1 (gptq): (-1 + 1) / 2, 1, and for an unseen pair the mean 1/3.
+    assert analysis.format_identity(train, test, 1e-4) == pytest.approx([0.0, 1.0, 1 / 3])
+    # GPTQ against RTN over seeds: ratio of means overall, per seed, per architecture.
+    pairs = [{"architecture": "a", "seed": 1, "bits": 4.0, "rtn": 1.0, "gptq": 0.5},
+             {"architecture": "a", "seed": 2, "bits": 4.0, "rtn": 1.0, "gptq": 1.5},
+             {"architecture": "b", "seed": 1, "bits": 4.5, "rtn": 3.0, "gptq": 1.5},
+             {"architecture": "b", "seed": 2, "bits": 4.5, "rtn": -0.5, "gptq": 0.5}]
+    g = analysis.gptq_gain(pairs)
+    assert g["gptq_to_rtn"] == round(4.0 / 4.5, 3)  # rounded to 3 digits, as summary.json keeps it
+    assert g["gptq_to_rtn_by_seed"] == [pytest.approx(0.5), pytest.approx(4.0)]  # 2/4, 2/0.5
+    assert g["per_model_ratio_range"] == [0.5, 1.5] and g["models_without_rtn_increase"] == 1
+    assert g["architectures_better_in_every_seed"] == 1 and g["architectures_worse_in_every_seed"] == 0
+    assert g["bits"] == [4.0, 4.5] and g["gptq_better_in"] == 2 and g["models"] == 4
+
+
 def test_the_quantized_mlp_through_fpx_evaluator_matches_torch(tiny_run):
     # The char MLP after its embedding is an fpx MLP: evaluate one quantized model's logits for a
     # few contexts in fpx's float64 arithmetic and in torch.
-    model, config, _ = models.load(tiny_run / "models" / "mlp_8.npz")
+    model, config, _ = models.load(tiny_run / "models" / "mlp_8_seed1.npz")
     layers = models.quantized_layers(model)
     quantized = {name: fpx.quantize(m.weight.detach().numpy(), "q2_k")["values"] for name, m in layers.items()}
     with experiment.with_weights(model, quantized):
