@@ -101,6 +101,8 @@ expect_error("eval;--model;${embed};--spec;exact;--tokens;[[2, 0], [5]]" "input 
 expect_output("quantize;--quantizer;int4:channel;--matrix;[[7, -3.5, 0, 1]]" "\"bits_per_parameter\": 12.0")
 expect_output("quantize;--quantizer;int4:channel;--matrix;[[7, -3.5, 0, 1]]" "-4.0")
 expect_output("quantize;--quantizer;mxfp4;--matrix;[[0.1, -0.5, 0.25, 1]]" "0.125")
+# Whole-matrix methods by name: one BitStack block codes a signed rank-1 magnitude exactly.
+expect_output("quantize;--quantizer;bitstack:blocks=1;--matrix;[[2, -4], [-1, 2]]" "\"bits_per_parameter\": 17.0")
 expect_error("quantize;--quantizer;int4;--matrix;[[1, 2], [3]]" "row 1 has 1 entries")
 expect_error("quantize;--quantizer;int4;--matrix;[1, \"x\"]" "not a number")
 # fpx verify: a one-layer transformer for first = last over 3 tokens, length 5 (the query's bias

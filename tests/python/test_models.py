@@ -248,6 +248,19 @@ def test_gptq_act_order_static_groups_and_damping_retry_from_python():
     assert dynamic["bits_per_parameter"] == pytest.approx(static["bits_per_parameter"] + 16 / 32)
 
 
+def test_whole_matrix_methods_by_name():
+    # test_matrix_methods.cpp's hand cases through the bindings.
+    w = np.array([[2.0, -4.0], [-1.0, 2.0]])
+    q = fpx.quantize(w, "bitstack:blocks=1")
+    assert np.array_equal(q["values"], w) and q["bits_per_parameter"] == 17
+    t = fpx.quantize(np.array([1, -1] + [0.01] * 13), "ternary_ec")
+    assert t["values"].tolist() == [1, -1] + [0] * 13 and t["name"] == "ternary_ec:threshold=0.7"
+    with pytest.raises(ValueError, match="bitstack needs :blocks=K"):
+        fpx.quantize(w, "bitstack")
+    with pytest.raises(ValueError, match="whole matrix"):
+        fpx.gptq(w, np.eye(2), "ternary_ec")
+
+
 def test_arguments_get_one_line_messages_not_signature_dumps():
     net = fpx.mlp([(np.ones((1, 2)), None, "identity")])
     # A spec may be given as a preset name or a dict as well as a PrecisionSpec.

@@ -27,6 +27,7 @@
 #include "fpx/quant/bit_allocation.hpp"
 #include "fpx/quant/ggml.hpp"
 #include "fpx/quant/gptq.hpp"
+#include "fpx/quant/matrix_methods.hpp"
 #include "fpx/quant/quantize.hpp"
 #include "fpx/theory/approximation.hpp"
 #include "fpx/theory/census.hpp"

@@ -3,6 +3,7 @@
 #include <stdexcept>
 
 #include "quantizer.hpp"
+#include "fpx/quant/matrix_methods.hpp"
 
 namespace fpx::detail {
 namespace {
@@ -142,7 +143,7 @@ std::string quantizer_grammar() {
          ":absmax | :absmean, :noscale, :scale=FORMAT (default fp32), :stochastic=SEED (with :stochastic_bits=K: K random "
          "bits per rounding), :outliers=F "
          "(MX formats, nvfp4 and k-quants fix their own blocks and scales; MX takes :block=K and "
-         ":scale_rule=floor|ceil|even|rceil)";
+         ":scale_rule=floor|ceil|even|rceil); or " + detail::matrix_method_grammar();
 }
 
 }  // namespace fpx

@@ -2,6 +2,8 @@
 // kinds/*.cpp) and rounds weights onto it; quantize() is fit-then-round over every span.
 #include "fpx/quant/quantize.hpp"
 
+#include "fpx/quant/matrix_methods.hpp"
+
 #include <algorithm>
 #include <fmt/format.h>
 #include <cmath>
@@ -125,6 +127,9 @@ void column_quantizer::state::count_bits() {
 column_quantizer::column_quantizer(std::string_view quantizer_name, Index rows, Index cols)
     : state_(std::make_unique<state>()) {
   state& s = *state_;
+  if (detail::is_matrix_method(quantizer_name))
+    detail::bad_quantizer(quantizer_name, "it codes the whole matrix at once, not column by column "
+                                          "(use fpx::quantize; GPTQ cannot use it)");
   s.q = detail::parse_quantizer(quantizer_name);
   s.name = s.q.name();
   if (rows < 0 || cols < 0) throw std::invalid_argument("column_quantizer: negative shape");
@@ -221,6 +226,7 @@ double column_quantizer::round(Index row, Index col, double value) const {
 }
 
 quantized_weights quantize(const Eigen::MatrixXd& w, std::string_view quantizer_name) {
+  if (auto whole = detail::matrix_method(w, quantizer_name)) return *std::move(whole);
   column_quantizer quantizer(quantizer_name, w.rows(), w.cols());
   quantized_weights out;
   out.name = quantizer.name();

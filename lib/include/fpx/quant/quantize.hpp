@@ -40,6 +40,8 @@
 ///            stochastic:bits=K, K random bits per rounding, see fpx/arith/rounding.hpp), :outliers=F (SpQR-style: in every scale span, the
 ///            ceil(F x weights) largest |w| are kept in fp16 and left out of the scale fit;
 ///            each costs 16 bits of value and 16 of column index, plus 32 bits per row)
+/// Whole-matrix methods (fpx/quant/matrix_methods.hpp): bitstack:blocks=K, ternary_ec[:threshold=D];
+/// quantize() reads them, column_quantizer (and so GPTQ) refuses them.
 /// Example: "int4:group=32:scale=fp16", "ternary:channel", "e4m3:channel", "mxfp4".
 /// Each kind of element is one file in lib/src/quant/kinds (see docs/architecture.md).
 
