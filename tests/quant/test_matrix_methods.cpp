@@ -116,7 +116,7 @@ TEST_CASE("whole-matrix names: options, errors, and no GPTQ") {
   const MatrixXd w = gaussian(2, 8, 1);
   CHECK(fpx::quantize(w, "bitstack:blocks=3").name == "bitstack:blocks=3");
   CHECK(fpx::quantize(w, "ternary_ec:threshold=1.5").name == "ternary_ec:threshold=1.5");
-  for (const char* bad : {"bitstack", "bitstack:blocks=0", "bitstack:blocks=x", "bitstack:threshold=1",
+  for (const char* bad : {"bitstack", "bitstack:blocks=0", "bitstack:blocks=33", "bitstack:blocks=x", "bitstack:threshold=1",
                           "ternary_ec:threshold=-1", "ternary_ec:bogus", "ternary_ec:threshold="})
     CHECK_THROWS_AS(fpx::quantize(w, bad), std::invalid_argument);
   MatrixXd nan = w;

@@ -56,7 +56,8 @@ void rank_one(const MatrixXd& a, VectorXd& u, VectorXd& v) {
 }  // namespace
 
 quantized_weights bitstack(const MatrixXd& w, int blocks) {
-  if (blocks < 1) throw std::invalid_argument("bitstack: blocks must be at least 1");
+  if (blocks < 1 || blocks > 32)
+    throw std::invalid_argument("bitstack: blocks must be 1..32 (32 blocks already cost more than fp32)");
   check_finite(w, "bitstack");
   quantized_weights out;
   out.name = "bitstack:blocks=" + std::to_string(blocks);

@@ -31,7 +31,7 @@
 namespace fpx {
 
 /// BitStack-style decomposition into `blocks` sign-and-rank-1 blocks (see above); throws
-/// std::invalid_argument for blocks < 1 or a non-finite weight, std::range_error when a
+/// std::invalid_argument for blocks outside 1..32 or a non-finite weight, std::range_error when a
 /// rank-1 factor leaves fp16's range.
 quantized_weights bitstack(const Eigen::MatrixXd& w, int blocks);
 
