@@ -57,7 +57,7 @@ from . import _retired, figures, runner
 from .experiments import experiments, run_experiment
 from .claims import bit_strings, inputs, interval, precision_search, sequences, verify
 from .models import attention, attention_head, block, layer, linear, mlp, network, spec, transformer
-from .quant import ggml_dequantize, ggml_quantize, gptq, quantize
+from .quant import discquant, ggml_dequantize, ggml_quantize, gptq, gsq, quantize
 
 
 def equality_construction(n: int, kind: str = "dyadic", readout: str | None = None, bits: int = 0) -> dict:
@@ -92,7 +92,7 @@ __all__ = [
     "PrecisionSpec", "Protocol", "SplitInput", "add", "allocate_bits", "check_fooling_set",
     "decode", "div", "dot", "encode", "equality_construction", "first_equals_last_construction",
     "first_equals_last_scale",
-    "exact_value", "exp", "experiments", "first_divergence", "fma", "formats", "ggml_dequantize", "ggml_quantize", "gptq", "log", "mlp",
+    "discquant", "exact_value", "exp", "experiments", "first_divergence", "fma", "formats", "ggml_dequantize", "ggml_quantize", "gptq", "gsq", "log", "mlp",
     "mul", "mx_formats", "negate", "network", "quantize", "quantize_mx", "reciprocal", "round",
     "run_experiment", "search_equality_separation", "simulation_bound", "spec", "sqrt", "stochastic_bias", "sub",
     "values",

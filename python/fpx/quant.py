@@ -77,6 +77,45 @@ def gptq(weights, hessian, quantizer: str, block_size: int = 128, damping: float
     return result
 
 
+def _layer(weights, hessian):
+    w, row = _weights(weights)
+    h = np.asarray(hessian, dtype=np.float64)
+    if h.ndim != 2:
+        raise ValueError(f"hessian must be a 2-D matrix (in x in), not {h.ndim}-D of shape {h.shape}")
+    return w, row, h
+
+
+def _unrow(result, row):
+    if row:
+        result["values"], result["rtn_values"] = result["values"].reshape(-1), result["rtn_values"].reshape(-1)
+    return result
+
+
+def discquant(weights, hessian, quantizer: str, subspace: int = 16, seed: int = 0) -> dict:
+    """DiscQuant-style discrepancy rounding of one layer (lib/include/fpx/quant/rounding_methods.hpp):
+    each weight goes to one of its two grid neighbours (the quantizer's RTN grids), chosen by a
+    seeded walk that keeps the error's projection on H's top `subspace` eigenvectors at 0.
+
+    Args and returns as for fpx.gptq (without "damping" and "order"): weights (out x in, or one
+    row), H = 2 X X^T (in x in), a quantizer name; "values", "rtn_values", "objective",
+    "rtn_objective", "bits_per_parameter", "information_bits_per_parameter", "name".
+    """
+    w, row, h = _layer(weights, hessian)
+    return _unrow(_core.discquant(w, h, quantizer, subspace, seed), row)
+
+
+def gsq(weights, hessian, quantizer: str, steps: int = 1000, learning_rate: float = 0.2,
+        temperature_start: float = 3.0, temperature_end: float = 0.2, seed: int = 0) -> dict:
+    """GSQ-style learned rounding of one layer (lib/include/fpx/quant/rounding_methods.hpp): a
+    Gumbel-softmax relaxation of each weight's choice between its two grid neighbours, trained by
+    Adam on the layer objective while the temperature falls; then the likelier neighbour.
+
+    Args and returns as for fpx.discquant.
+    """
+    w, row, h = _layer(weights, hessian)
+    return _unrow(_core.gsq(w, h, quantizer, steps, learning_rate, temperature_start, temperature_end, seed), row)
+
+
 def ggml_quantize(type: str, x) -> bytes:
     """ggml's blocks for a row of float32 weights, byte for byte as llama.cpp's reference
     quantizers write them (lib/include/fpx/quant/ggml.hpp).

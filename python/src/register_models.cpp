@@ -10,6 +10,7 @@
 #include "fpx/model/json.hpp"
 #include "fpx/quant/ggml.hpp"
 #include "fpx/quant/gptq.hpp"
+#include "fpx/quant/rounding_methods.hpp"
 #include "fpx/quant/quantize.hpp"
 
 namespace fpx::python {
@@ -490,6 +491,32 @@ Both evaluations need trace=True.)doc");
   }, py::arg("weights"), py::arg("hessian"), py::arg("quantizer"), py::arg("block_size") = 128,
      py::arg("damping") = 0.01, py::arg("act_order") = false, py::arg("static_groups") = false,
      py::arg("max_damping") = py::none());
+  auto layer_dict = [](layer_rounding_result&& r) {
+    py::dict d = weights_dict(r.weights);
+    d["rtn_values"] = r.rtn_values;
+    d["objective"] = r.objective;
+    d["rtn_objective"] = r.rtn_objective;
+    return d;
+  };
+  m.def("discquant", [layer_dict](const Eigen::MatrixXd& w, const Eigen::MatrixXd& hessian, const std::string& name,
+                                  Eigen::Index subspace, std::uint64_t seed) {
+    layer_rounding_result r;
+    {
+      py::gil_scoped_release release;
+      r = discquant(w, hessian, name, {subspace, seed});
+    }
+    return layer_dict(std::move(r));
+  }, py::arg("weights"), py::arg("hessian"), py::arg("quantizer"), py::arg("subspace") = 16, py::arg("seed") = 0);
+  m.def("gsq", [layer_dict](const Eigen::MatrixXd& w, const Eigen::MatrixXd& hessian, const std::string& name, int steps,
+                            double learning_rate, double temperature_start, double temperature_end, std::uint64_t seed) {
+    layer_rounding_result r;
+    {
+      py::gil_scoped_release release;
+      r = gsq(w, hessian, name, {steps, learning_rate, temperature_start, temperature_end, seed});
+    }
+    return layer_dict(std::move(r));
+  }, py::arg("weights"), py::arg("hessian"), py::arg("quantizer"), py::arg("steps") = 1000, py::arg("learning_rate") = 0.2,
+     py::arg("temperature_start") = 3.0, py::arg("temperature_end") = 0.2, py::arg("seed") = 0);
   m.def("allocate_bits", [](const std::vector<std::pair<std::int64_t, std::vector<std::pair<double, double>>>>& layers,
                             double budget_bits) {
     std::vector<layer_choices> choices;

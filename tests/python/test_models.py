@@ -248,6 +248,18 @@ def test_gptq_act_order_static_groups_and_damping_retry_from_python():
     assert dynamic["bits_per_parameter"] == pytest.approx(static["bits_per_parameter"] + 16 / 32)
 
 
+def test_discquant_and_gsq_from_python():
+    # test_rounding_methods.cpp's hand case: H = 2 v v^T, v = (1, 1), W = (0.4, 0.4) on the
+    # integers: RTN (0, 0) costs 0.64, one weight up and one down 0.04.
+    w, h = np.array([0.4, 0.4]), np.full((2, 2), 2.0)
+    d = fpx.discquant(w, h, "int8:noscale", subspace=1, seed=3)
+    assert d["values"].shape == (2,) and sorted(d["values"].tolist()) == [0, 1]
+    assert d["objective"] == pytest.approx(0.04) and d["rtn_objective"] == pytest.approx(0.64)
+    assert fpx.gsq(w, h, "int8:noscale", seed=1)["objective"] == pytest.approx(0.04)
+    with pytest.raises(ValueError, match="no neighbour values"):
+        fpx.gsq(w, h, "ternary_ec")
+
+
 def test_whole_matrix_methods_by_name():
     # test_matrix_methods.cpp's hand cases through the bindings.
     w = np.array([[2.0, -4.0], [-1.0, 2.0]])

@@ -29,6 +29,7 @@
 #include "fpx/quant/gptq.hpp"
 #include "fpx/quant/matrix_methods.hpp"
 #include "fpx/quant/quantize.hpp"
+#include "fpx/quant/rounding_methods.hpp"
 #include "fpx/theory/approximation.hpp"
 #include "fpx/theory/census.hpp"
 #include "fpx/theory/communication.hpp"

@@ -1,5 +1,7 @@
 #include "fpx/quant/gptq.hpp"
 
+#include "quantizer.hpp"
+
 #include <Eigen/Cholesky>
 #include <fmt/format.h>
 
@@ -21,18 +23,23 @@ double layer_objective(const MatrixXd& w, const MatrixXd& q, const MatrixXd& hes
   return 0.5 * (delta * hessian).cwiseProduct(delta).sum();
 }
 
+void detail::check_layer(const MatrixXd& w, const MatrixXd& h, std::string_view method) {
+  const std::string m(method);
+  const auto shape = [](const MatrixXd& x) { return std::to_string(x.rows()) + "x" + std::to_string(x.cols()); };
+  if (h.rows() != w.cols() || h.cols() != w.cols())
+    throw std::invalid_argument(m + ": H is " + shape(h) + ", weights " + shape(w) + " need " +
+                                std::to_string(w.cols()) + "x" + std::to_string(w.cols()));
+  if (!h.allFinite()) throw std::invalid_argument(m + ": H is not finite");
+  if (!w.allFinite()) throw std::invalid_argument(m + ": a weight is not finite");
+  // 2 X X^T computed in floating point is symmetric to rounding; anything more is a wrong H.
+  const double tolerance = 1e-9 * std::max(1.0, h.cwiseAbs().maxCoeff());
+  if ((h - h.transpose()).cwiseAbs().maxCoeff() > tolerance) throw std::invalid_argument(m + ": H is not symmetric");
+}
+
 namespace {
 
 void check(const MatrixXd& w, const MatrixXd& h, const gptq_options& options) {
-  const auto shape = [](const MatrixXd& m) { return std::to_string(m.rows()) + "x" + std::to_string(m.cols()); };
-  if (h.rows() != w.cols() || h.cols() != w.cols())
-    throw std::invalid_argument("gptq: H is " + shape(h) + ", weights " + shape(w) + " need " +
-                                std::to_string(w.cols()) + "x" + std::to_string(w.cols()));
-  if (!h.allFinite()) throw std::invalid_argument("gptq: H is not finite");
-  if (!w.allFinite()) throw std::invalid_argument("gptq: a weight is not finite");
-  // 2 X X^T computed in floating point is symmetric to rounding; anything more is a wrong H.
-  const double tolerance = 1e-9 * std::max(1.0, h.cwiseAbs().maxCoeff());
-  if ((h - h.transpose()).cwiseAbs().maxCoeff() > tolerance) throw std::invalid_argument("gptq: H is not symmetric");
+  detail::check_layer(w, h, "gptq");
   if (options.block_size < 1) throw std::invalid_argument("gptq: block_size must be positive");
   if (!(options.damping > 0 && std::isfinite(options.damping)))
     throw std::invalid_argument("gptq: damping must be a positive fraction of H's mean diagonal");

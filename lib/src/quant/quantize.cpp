@@ -194,6 +194,33 @@ void column_quantizer::fit(const Eigen::MatrixXd& w, Index first) {
   }
 }
 
+std::pair<double, double> column_quantizer::neighbours(Index row, Index col, double value) const {
+  static const format fp64 = preset("fp64"), fp16 = preset("fp16");
+  const state& s = *state_;
+  if (row < 0 || row >= s.rows || col < 0 || col >= s.cols)
+    throw std::invalid_argument("column_quantizer::neighbours: position outside the matrix");
+  if (!std::isfinite(value))
+    throw std::invalid_argument("quantize: weight " + std::to_string(row * s.cols + col) + " is not finite");
+  const auto& cell = s.cell(row, col);
+  if (!cell) throw std::logic_error("column_quantizer::neighbours: column " + std::to_string(col) + " was not fitted");
+  if (s.outlier[static_cast<std::size_t>(row * s.cols + col)]) {
+    const double kept = to_double(fp16, from_double(fp16, value));
+    return {kept, kept};
+  }
+  if (s.q.kind->round(s.q, *cell, 0.0))
+    throw std::invalid_argument("quantizer '" + s.name + "' rounds by its own arithmetic: it has no neighbour grid values");
+  if (cell->scale == 0) {
+    const double offset = to_double(fp64, from_rational(fp64, cell->offset));
+    return {offset, offset};
+  }
+  const rational q = (rational(value) - cell->offset) / cell->scale;
+  auto at = [&](round_mode mode) {
+    const code_t level = from_rational(cell->grid, q, {mode});
+    return to_double(fp64, from_rational(fp64, to_rational(cell->grid, level) * cell->scale + cell->offset));
+  };
+  return {at(round_mode::down), at(round_mode::up)};
+}
+
 double column_quantizer::round(Index row, Index col, double value) const {
   static const format fp64 = preset("fp64"), fp16 = preset("fp16");
   const state& s = *state_;

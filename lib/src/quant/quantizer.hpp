@@ -115,6 +115,10 @@ struct element_kind {
   virtual std::pair<rounding, std::uint64_t> site(const quantizer& q, Index row, Index col, Index cols) const;
 };
 
+/// The checks every layer-wise method (GPTQ, discquant, gsq) makes of W (out x in) and H
+/// (in x in): shapes, finite, H symmetric; std::invalid_argument naming `method`.
+void check_layer(const Eigen::MatrixXd& w, const Eigen::MatrixXd& h, std::string_view method);
+
 /// Every element kind, in the order names are tried (generated from kinds/*.cpp).
 const std::vector<const element_kind*>& element_kinds();
 

@@ -49,6 +49,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace fpx {
 
@@ -94,6 +95,11 @@ class column_quantizer {
   /// a k-quant's scale and minimum do not add up within 53 bits). Throws std::logic_error if
   /// that span was not fitted.
   double round(Eigen::Index row, Eigen::Index col, double value) const;
+  /// The values of the fitted grid at (row, col) just below and just above `value` (equal
+  /// when value is on the grid or beyond its ends; an outlier's fp16 value twice), for methods
+  /// that choose between them. Throws std::invalid_argument for kinds that round by their own
+  /// arithmetic (ggml's formats), like round() otherwise.
+  std::pair<double, double> neighbours(Eigen::Index row, Eigen::Index col, double value) const;
 
   /// The matrix's storage per weight, as in quantized_weights.
   double bits_per_parameter() const;
