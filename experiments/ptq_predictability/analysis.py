@@ -9,7 +9,9 @@ import math
 import numpy as np
 from sklearn.ensemble import RandomForestRegressor
 
-FAMILIES = ["int", "int_group", "int+outliers", "minifloat", "mx_int", "mx_fp", "k_quant", "ternary"]
+FAMILIES = ["int", "int_group", "int+outliers", "minifloat", "mx_int", "mx_fp", "nvfp4", "k_quant", "ternary",
+            "ternary_ec", "bitstack"]
+METHODS = ["rtn", "gptq", "gptq_act_order", "discquant", "gsq", "direct"]
 
 
 def target(row: dict, floor: float) -> float:
@@ -21,11 +23,11 @@ def features(row: dict, floor: float) -> list[float]:
     """What the study's statistical model sees: size, trained loss, SQNR, storage, method, the
     format's family, and the loss landscape (Hessian trace, radial profile, flat radius)."""
     return [math.log10(row["parameters"]), row["trained_loss"], row["sqnr_db"],
-            row["bits_per_parameter"], float(row["method"] == "gptq"),
+            row["bits_per_parameter"],
             math.log10(max(row["second_order_prediction"], floor)),
             math.log10(max(row["radial_prediction"], floor)),
             row["flat_radius"], math.log10(row["hessian_trace"])] + \
-        [float(row["format_family"] == f) for f in FAMILIES]
+        [float(row["format_family"] == f) for f in FAMILIES] + [float(row["method"] == m) for m in METHODS]
 
 
 def r_squared(observed, predicted) -> float:
@@ -124,12 +126,13 @@ def pareto(points: list[tuple[float, float]]) -> list[bool]:
     return [not any(s2 <= s and l2 <= l and (s2 < s or l2 < l) for s2, l2 in points) for s, l in points]
 
 
-def gptq_rtn_pairs(model_rows: list[dict], quantizer: str) -> list[dict]:
-    """One entry per trained model: its architecture, seed, bits and both loss increases."""
+def gptq_rtn_pairs(model_rows: list[dict], quantizer: str, method: str = "gptq") -> list[dict]:
+    """One entry per trained model: its architecture, seed, bits and the loss increases of RTN
+    ("rtn") and of `method` (under the key "gptq", the method compared)."""
     mine = {(r["model"], r["method"]): r for r in model_rows if r["quantizer"] == quantizer}
     return [{"architecture": r["architecture"], "seed": r["seed"], "bits": r["bits_per_parameter"],
-             "rtn": r["delta_loss"], "gptq": mine[(m, "gptq")]["delta_loss"]}
-            for (m, method), r in mine.items() if method == "rtn"]
+             "rtn": r["delta_loss"], "gptq": mine[(m, method)]["delta_loss"]}
+            for (m, kind), r in mine.items() if kind == "rtn" and (m, method) in mine]
 
 
 def gptq_gain(pairs: list[dict]) -> dict:
@@ -178,10 +181,24 @@ def summary(model_rows: list[dict], layer_rows: list[dict], predictor_rows: list
     # model), the same ratio for each training seed alone (over the architectures), and each
     # architecture's ratio across its seeds: min-max ranges, descriptive (3 seeds give no more).
     gain = {}
+    others: dict = {}
     for q in dict.fromkeys(r["quantizer"] for r in model_rows if r["method"] == "rtn"):
-        pairs = gptq_rtn_pairs(model_rows, q)
-        gain[q] = gptq_gain(pairs)
+        gain[q] = gptq_gain(gptq_rtn_pairs(model_rows, q))
+        for method in METHODS[2:]:
+            pairs = gptq_rtn_pairs(model_rows, q, method)
+            if pairs:
+                others[f"{q} | {method}"] = gptq_gain(pairs)
     out["gptq_vs_rtn"] = gain
+    # The other rounding methods against RTN, the same way (their loss increase over RTN's).
+    out["method_vs_rtn"] = others
+    # Whole-matrix quantizers: mean loss increase and bits per weight (min-max over models).
+    direct = {}
+    for q in dict.fromkeys(r["quantizer"] for r in model_rows if r["method"] == "direct"):
+        mine = [r for r in model_rows if r["quantizer"] == q and r["method"] == "direct"]
+        bits = [r["bits_per_parameter"] for r in mine]
+        direct[q] = {"bits": [round(min(bits), 3), round(max(bits), 3)],
+                     "mean_delta_loss": round(float(np.mean([r["delta_loss"] for r in mine])), 4), "models": len(mine)}
+    out["whole_matrix"] = direct
     gptq_layers = [r for r in layer_rows if r["method"] == "gptq"]
     rtn_objective = {(r["model"], r["layer"], r["quantizer"]): r["layer_objective"]
                      for r in layer_rows if r["method"] == "rtn"}

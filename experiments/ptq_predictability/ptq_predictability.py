@@ -72,6 +72,12 @@ def ensure_models(parameters: dict, out: Path, text: str, log=print) -> list[Pat
 def format_family(quantizer: str) -> str:
     """The kind of grid a quantizer name describes (a categorical feature of the predictors)."""
     head = quantizer.split(":")[0]
+    if head == "bitstack":
+        return "bitstack"
+    if head == "ternary_ec":
+        return "ternary_ec"
+    if head == "nvfp4":
+        return "nvfp4"
     if "outliers=" in quantizer:
         return "int+outliers"
     if head.startswith("mxint"):
@@ -205,16 +211,14 @@ def measure_model(path: Path, split, parameters: dict, log):
             "family": config.family, "width": config.width,
             "parameters": n_total, "quantized_parameters": n_quantized}
     signal = sum(float(np.sum(w ** 2)) for w in trained.values())
-    for quantizer in parameters["quantizers"]:
-        per_method = {"rtn": {}, "gptq": {}}
+    for quantizer in [*parameters["quantizers"], *parameters["matrix_quantizers"]]:
+        per_method: dict = {}
         first_row = len(layer_rows)
         for name, w in trained.items():
-            r = fpx.gptq(w, hessians[name], quantizer, block_size=parameters["gptq_block_size"],
-                         damping=parameters["gptq_damping"])
-            for method, values, objective in (("rtn", r["rtn_values"], r["rtn_objective"]),
-                                              ("gptq", r["values"], r["objective"])):
+            r, results = quantize_layer(fpx, w, hessians[name], quantizer, parameters)
+            for method, values, objective in results:
                 error = values - w
-                per_method[method][name] = values
+                per_method.setdefault(method, {})[name] = values
                 layer_rows.append({**base, "layer": name, "quantizer": r["name"], "method": method,
                                    "layer_parameters": w.size, "bits_per_parameter": r["bits_per_parameter"],
                                    "sqnr_db": 10 * math.log10(np.sum(w ** 2) / np.sum(error ** 2)),
@@ -255,6 +259,33 @@ def measure_model(path: Path, split, parameters: dict, log):
             allocation_rows.append(row)
     log(f"{config.name}: trained loss {trained_loss:.4f}, {len(model_rows)} quantized evaluations")
     return layer_rows, model_rows, radial_rows, allocation_rows
+
+
+def quantize_layer(fpx, w, hessian, quantizer: str, parameters: dict):
+    """One layer by one quantizer: its result dict (name, bits) and (method, values, layer
+    objective) for every method that applies. Whole-matrix quantizers (bitstack, ternary_ec)
+    have one method, "direct"; the others RTN and GPTQ, and for `rounding_quantizers` also the
+    `rounding_methods` (GPTQ with act_order, DiscQuant- and GSQ-style rounding)."""
+    if quantizer in parameters["matrix_quantizers"]:
+        r = fpx.quantize(w, quantizer)
+        delta = w - r["values"]
+        return r, [("direct", r["values"], float(0.5 * np.sum((delta @ hessian) * delta)))]
+    r = fpx.gptq(w, hessian, quantizer, block_size=parameters["gptq_block_size"], damping=parameters["gptq_damping"])
+    results = [("rtn", r["rtn_values"], r["rtn_objective"]), ("gptq", r["values"], r["objective"])]
+    if quantizer in parameters["rounding_quantizers"]:
+        for method in parameters["rounding_methods"]:
+            if method == "gptq_act_order":
+                m = fpx.gptq(w, hessian, quantizer, block_size=parameters["gptq_block_size"],
+                             damping=parameters["gptq_damping"], act_order=True)
+            elif method == "discquant":
+                m = fpx.discquant(w, hessian, quantizer, subspace=parameters["discquant_subspace"],
+                                  seed=parameters["rounding_seed"])
+            elif method == "gsq":
+                m = fpx.gsq(w, hessian, quantizer, steps=parameters["gsq_steps"], seed=parameters["rounding_seed"])
+            else:
+                raise ValueError(f"unknown rounding method {method!r} (gptq_act_order, discquant, gsq)")
+            results.append((method, m["values"], m["objective"]))
+    return r, results
 
 
 def interpolate_ladder(below: dict, above: dict, bits: float) -> float:
@@ -385,6 +416,12 @@ def main(argv: list[str]) -> int:
     missing = set(parameters["allocation_quantizers"]) - set(parameters["quantizers"])
     if missing:
         raise SystemExit(f"{NAME}: allocation_quantizers {sorted(missing)} are not among the quantizers")
+    missing = set(parameters["rounding_quantizers"]) - set(parameters["quantizers"])
+    if missing:
+        raise SystemExit(f"{NAME}: rounding_quantizers {sorted(missing)} are not among the quantizers")
+    unknown = set(parameters["rounding_methods"]) - {"gptq_act_order", "discquant", "gsq"}
+    if unknown:
+        raise SystemExit(f"{NAME}: unknown rounding_methods {sorted(unknown)} (gptq_act_order, discquant, gsq)")
     text = models.corpus_text()
     log = lambda line: print(f"{NAME}: {line}", file=sys.stderr, flush=True)  # noqa: E731
     paths = ensure_models(parameters, Path(args.out), text, log=log)

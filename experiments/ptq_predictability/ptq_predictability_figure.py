@@ -34,10 +34,13 @@ def draw(tables):
 
     ax = axes[0, 0]
     for family in families:
-        for method, marker in (("rtn", "o"), ("gptq", "^")):
-            mine = [r for r in rows if r["family"] == family and r["method"] == method]
-            ax.scatter([r["sqnr_db"] for r in mine], [max(r["delta_loss"], FLOOR) for r in mine],
-                       s=10, marker=marker, color=colors[family], alpha=0.6, label=f"{family}, {method}")
+        for methods, marker, label in ((("rtn",), "o", "rtn"), (("gptq",), "^", "gptq"),
+                                       (("gptq_act_order", "discquant", "gsq", "direct"), "x",
+                                        "act-order GPTQ, DiscQuant, GSQ, whole-matrix")):
+            mine = [r for r in rows if r["family"] == family and r["method"] in methods]
+            if mine:
+                ax.scatter([r["sqnr_db"] for r in mine], [max(r["delta_loss"], FLOOR) for r in mine],
+                           s=10, marker=marker, color=colors[family], alpha=0.6, label=f"{family}, {label}")
     ax.set_yscale("log")
     ax.set_xlabel("SQNR of the quantized weights (dB)")
     ax.set_ylabel("validation loss increase (nats/char)")
