@@ -22,7 +22,7 @@ TINY = {"models": {"mlp": [8], "transformer": [16]}, "train_seeds": [1, 2], "tra
         "quantizers": ["int8:channel", "int3:channel", "mxint4", "q2_k"], "radial_directions": 2,
         "hessian_probes": 4, "calibration_windows": 8, "hessian_windows": 8, "forest_trees": 10,
         "allocation_quantizers": ["int8:channel", "int3:channel"], "allocation_budgets": [5.0, 40.0],
-        "matrix_quantizers": ["bitstack:blocks=2"], "rounding_quantizers": ["int3:channel"],
+        "matrix_quantizers": ["bitstack:blocks=2"], "rounding_quantizers": ["int3:channel", "mxint4"],
         "rounding_methods": ["gptq_act_order", "discquant", "gsq"], "gsq_steps": 20}
 
 
@@ -40,12 +40,17 @@ def rows(path):
 
 def test_tables_and_manifest(tiny_run):
     main = rows(tiny_run / "ptq_predictability.csv")
-    # architectures x seeds x (quantizers x {rtn, gptq} + int3's three rounding methods + bitstack)
-    assert len(main) == 2 * 2 * (4 * 2 + 3 + 1)
+    # architectures x seeds x (quantizers x {rtn, gptq} + 2 x three rounding methods + bitstack)
+    assert len(main) == 2 * 2 * (4 * 2 + 2 * 3 + 1)
     assert {r["method"] for r in main} == {"rtn", "gptq", "gptq_act_order", "discquant", "gsq", "direct"}
-    # Every method that chooses among int3's grid neighbours stays on int3's storage.
-    int3 = {r["method"]: r["bits_per_parameter"] for r in main if r["quantizer"].startswith("int3") and r["model"] == "mlp_8_seed1"}
-    assert len(set(int3.values())) == 1 and len(int3) == 5
+    # Every method that chooses among int3's per-channel grid neighbours stays on its storage; on
+    # MXINT4 (blocks of 32 columns) act-order mixes blocks in the MLP's 256-input layer and stores
+    # each column's block index, so it costs more.
+    for model in ("mlp_8_seed1", "transformer_16_seed2"):
+        int3 = {r["method"]: float(r["bits_per_parameter"]) for r in main if r["quantizer"].startswith("int3") and r["model"] == model}
+        assert len(set(int3.values())) == 1 and len(int3) == 5
+    mx = {r["method"]: float(r["bits_per_parameter"]) for r in main if r["quantizer"] == "mxint4" and r["model"] == "mlp_8_seed1"}
+    assert mx["gptq_act_order"] > mx["rtn"] == mx["gptq"] == mx["discquant"] == mx["gsq"]
     manifest = json.loads((tiny_run / "manifest.json").read_text())
     for r in main:
         # the float64 loss of the cached float32 weights, as measured when they were trained

@@ -123,6 +123,13 @@ TEST_CASE("whole-matrix names: options, errors, and no GPTQ") {
   nan(1, 3) = std::nan("");
   CHECK_THROWS_AS(fpx::quantize(nan, "bitstack:blocks=1"), std::invalid_argument);
   CHECK_THROWS_AS(fpx::quantize(nan, "ternary_ec"), std::invalid_argument);
+  // Empty matrices are empty; weights beyond fp16's range (bitstack's factors) or whose |w| sum
+  // overflows (ternary_ec's threshold) are refused, not zeroed.
+  CHECK(fpx::quantize(MatrixXd(2, 0), "bitstack:blocks=1").values.size() == 0);
+  CHECK(fpx::quantize(MatrixXd(0, 0), "ternary_ec").values.size() == 0);
+  CHECK_THROWS_AS(fpx::quantize(MatrixXd::Constant(1, 1, 1e5), "bitstack:blocks=1"), std::range_error);
+  CHECK_THROWS_AS(fpx::quantize(MatrixXd::Constant(2, 2, 1e300), "bitstack:blocks=1"), std::range_error);
+  CHECK_THROWS_AS(fpx::quantize(MatrixXd::Constant(2, 2, 1e308), "ternary_ec"), std::range_error);
   CHECK_THROWS_WITH_AS(fpx::gptq(w, MatrixXd::Identity(8, 8), "bitstack:blocks=2"),
                        doctest::Contains("whole matrix"), std::invalid_argument);
 }

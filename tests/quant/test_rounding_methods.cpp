@@ -43,6 +43,15 @@ TEST_CASE("neighbours on a fitted grid, by hand") {
   CHECK(q.neighbours(0, 1, 2) == std::pair<double, double>{2, 2});
   CHECK(q.neighbours(0, 2, 9) == std::pair<double, double>{7, 7});  // beyond the grid: its end
   CHECK(q.neighbours(0, 3, -0.3) == std::pair<double, double>{-1, 0});
+  // An offset grid (uint4 fitted on -3 and 12: scale 15 / 15 = 1, zero point 3, values -3..12)
+  // and the binary grid.
+  fpx::column_quantizer u("uint4", 1, 2);
+  u.fit((MatrixXd(1, 2) << -3, 12).finished(), 0);
+  CHECK(u.neighbours(0, 0, -2.5) == std::pair<double, double>{-3, -2});
+  CHECK(u.neighbours(0, 1, 20) == std::pair<double, double>{12, 12});
+  fpx::column_quantizer s1("s1:noscale", 1, 1);
+  s1.fit(MatrixXd::Constant(1, 1, 0.5), 0);
+  CHECK(s1.neighbours(0, 0, 0.25) == std::pair<double, double>{-1, 1});
   fpx::column_quantizer k("q4_k", 1, 256);
   k.fit(MatrixXd::Ones(1, 256), 0);
   CHECK_THROWS_AS(k.neighbours(0, 0, 0.5), std::invalid_argument);  // ggml rounds by its own rules
@@ -104,6 +113,17 @@ TEST_CASE("discquant keeps the error out of H's dominant subspace: far below RTN
   }
   MESSAGE("discquant / RTN objective: " << ratio);
   CHECK(ratio < 0.2);
+}
+
+TEST_CASE("discquant and gsq: the same seed gives the same values") {
+  std::mt19937_64 rng(12);
+  const MatrixXd w = 4 * gaussian(3, 24, rng);
+  const MatrixXd h = fpx::gptq_hessian(gaussian(24, 6, rng) * gaussian(6, 50, rng) + 0.1 * gaussian(24, 50, rng));
+  CHECK(fpx::discquant(w, h, "int8:noscale", {.subspace = 4, .seed = 5}).weights.values ==
+        fpx::discquant(w, h, "int8:noscale", {.subspace = 4, .seed = 5}).weights.values);
+  CHECK(fpx::discquant(w, h, "int8:noscale", {.subspace = 4, .seed = 5}).weights.values !=
+        fpx::discquant(w, h, "int8:noscale", {.subspace = 4, .seed = 6}).weights.values);
+  CHECK(fpx::gsq(w, h, "int8:noscale", {.seed = 5}).weights.values == fpx::gsq(w, h, "int8:noscale", {.seed = 5}).weights.values);
 }
 
 TEST_CASE("discquant and gsq refuse what they cannot do") {

@@ -32,6 +32,7 @@ void detail::check_layer(const MatrixXd& w, const MatrixXd& h, std::string_view 
   if (!h.allFinite()) throw std::invalid_argument(m + ": H is not finite");
   if (!w.allFinite()) throw std::invalid_argument(m + ": a weight is not finite");
   // 2 X X^T computed in floating point is symmetric to rounding; anything more is a wrong H.
+  if (h.size() == 0) return;  // no inputs: nothing to check (maxCoeff of nothing is undefined)
   const double tolerance = 1e-9 * std::max(1.0, h.cwiseAbs().maxCoeff());
   if ((h - h.transpose()).cwiseAbs().maxCoeff() > tolerance) throw std::invalid_argument(m + ": H is not symmetric");
 }

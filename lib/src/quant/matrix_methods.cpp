@@ -33,9 +33,17 @@ double to_format(const format& f, double x) { return static_cast<double>(detail:
 // squares u for that v) rounded to fp16.
 void rank_one(const MatrixXd& a, VectorXd& u, VectorXd& v) {
   static const format half = preset("fp16");
+  // Iterated on a / max a, so that no product overflows whatever the weights' size.
+  const double top_entry = a.maxCoeff();
+  if (!(top_entry > 0)) {
+    u = VectorXd::Zero(a.rows());
+    v = VectorXd::Zero(a.cols());
+    return;
+  }
+  const MatrixXd scaled = a / top_entry;
   v = VectorXd::Ones(a.cols());
   for (int iteration = 0; iteration < 200; ++iteration) {
-    VectorXd next = a.transpose() * (a * v);
+    VectorXd next = scaled.transpose() * (scaled * v);
     const double top = next.maxCoeff();
     if (!(top > 0)) {  // a = 0: nothing to approximate
       u = VectorXd::Zero(a.rows());
@@ -49,8 +57,11 @@ void rank_one(const MatrixXd& a, VectorXd& u, VectorXd& v) {
   }
   for (Index j = 0; j < v.size(); ++j) v(j) = to_format(half, v(j));
   const double norm = v.squaredNorm();
-  u = a * v / norm;
-  for (Index i = 0; i < u.size(); ++i) u(i) = to_format(half, u(i));
+  u = scaled * v / norm * top_entry;
+  for (Index i = 0; i < u.size(); ++i) {
+    if (!std::isfinite(u(i))) throw std::range_error("bitstack: a rank-1 factor is beyond fp16's range");
+    u(i) = to_format(half, u(i));  // range_error beyond fp16's range
+  }
 }
 
 }  // namespace
@@ -62,6 +73,7 @@ quantized_weights bitstack(const MatrixXd& w, int blocks) {
   quantized_weights out;
   out.name = "bitstack:blocks=" + std::to_string(blocks);
   out.values = MatrixXd::Zero(w.rows(), w.cols());
+  if (w.size() == 0) return out;
   VectorXd u, v;
   for (int k = 0; k < blocks; ++k) {
     const MatrixXd residual = w - out.values;
@@ -109,6 +121,7 @@ quantized_weights ternary_entropy_coded(const MatrixXd& w, double threshold) {
   double sum = 0;
   for (Index r = 0; r < w.rows(); ++r)
     for (Index c = 0; c < w.cols(); ++c) sum += std::abs(w(r, c));
+  if (!std::isfinite(sum)) throw std::range_error("ternary_ec: the sum of |w| overflows a double");
   const double t = threshold * sum / static_cast<double>(w.size());
   double kept = 0;
   std::size_t nonzero = 0;

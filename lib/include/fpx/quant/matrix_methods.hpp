@@ -36,7 +36,8 @@ namespace fpx {
 quantized_weights bitstack(const Eigen::MatrixXd& w, int blocks);
 
 /// Ternary weights with a Huffman code (see above); throws std::invalid_argument for a
-/// threshold that is negative or not finite, or a non-finite weight.
+/// threshold that is negative or not finite, or a non-finite weight, std::range_error when the
+/// sum of |w| overflows.
 quantized_weights ternary_entropy_coded(const Eigen::MatrixXd& w, double threshold = 0.7);
 
 /// The total length in bits of a Huffman code for symbols with these counts (symbols with
