@@ -216,11 +216,11 @@ def measure_model(path: Path, split, parameters: dict, log):
         first_row = len(layer_rows)
         for name, w in trained.items():
             r, results = quantize_layer(fpx, w, hessians[name], quantizer, parameters)
-            for method, values, objective in results:
+            for method, values, objective, bits in results:
                 error = values - w
                 per_method.setdefault(method, {})[name] = values
                 layer_rows.append({**base, "layer": name, "quantizer": r["name"], "method": method,
-                                   "layer_parameters": w.size, "bits_per_parameter": r["bits_per_parameter"],
+                                   "layer_parameters": w.size, "bits_per_parameter": bits,
                                    "sqnr_db": 10 * math.log10(np.sum(w ** 2) / np.sum(error ** 2)),
                                    "mse": float(np.mean(error ** 2)), "hessian_trace": traces[name],
                                    "layer_objective": objective})
@@ -262,16 +262,18 @@ def measure_model(path: Path, split, parameters: dict, log):
 
 
 def quantize_layer(fpx, w, hessian, quantizer: str, parameters: dict):
-    """One layer by one quantizer: its result dict (name, bits) and (method, values, layer
-    objective) for every method that applies. Whole-matrix quantizers (bitstack, ternary_ec)
+    """One layer by one quantizer: its result dict (name) and (method, values, layer objective,
+    bits per weight) for every method that applies (GPTQ with act-order stores each column's
+    group index where its order mixes groups, so its bits can exceed RTN's). Whole-matrix quantizers (bitstack, ternary_ec)
     have one method, "direct"; the others RTN and GPTQ, and for `rounding_quantizers` also the
     `rounding_methods` (GPTQ with act_order, DiscQuant- and GSQ-style rounding)."""
     if quantizer in parameters["matrix_quantizers"]:
         r = fpx.quantize(w, quantizer)
         delta = w - r["values"]
-        return r, [("direct", r["values"], float(0.5 * np.sum((delta @ hessian) * delta)))]
+        return r, [("direct", r["values"], float(0.5 * np.sum((delta @ hessian) * delta)), r["bits_per_parameter"])]
     r = fpx.gptq(w, hessian, quantizer, block_size=parameters["gptq_block_size"], damping=parameters["gptq_damping"])
-    results = [("rtn", r["rtn_values"], r["rtn_objective"]), ("gptq", r["values"], r["objective"])]
+    results = [("rtn", r["rtn_values"], r["rtn_objective"], r["bits_per_parameter"]),
+               ("gptq", r["values"], r["objective"], r["bits_per_parameter"])]
     if quantizer in parameters["rounding_quantizers"]:
         for method in parameters["rounding_methods"]:
             if method == "gptq_act_order":
@@ -284,7 +286,7 @@ def quantize_layer(fpx, w, hessian, quantizer: str, parameters: dict):
                 m = fpx.gsq(w, hessian, quantizer, steps=parameters["gsq_steps"], seed=parameters["rounding_seed"])
             else:
                 raise ValueError(f"unknown rounding method {method!r} (gptq_act_order, discquant, gsq)")
-            results.append((method, m["values"], m["objective"]))
+            results.append((method, m["values"], m["objective"], m["bits_per_parameter"]))
     return r, results
 
 
