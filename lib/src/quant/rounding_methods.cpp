@@ -87,11 +87,11 @@ layer_rounding_result discquant(const MatrixXd& w, const MatrixXd& hessian, std:
     // Each pass fixes at least one coordinate at 0 or 1, keeping topᵀ (step ⊙ (x - f)) = 0.
     while (static_cast<Index>(free.size()) > k) {
       const Index n = static_cast<Index>(free.size());
-      MatrixXd constraint(n, k);
-      for (Index i = 0; i < n; ++i) constraint.row(i) = step(free[i]) * top.row(free[i]);
       VectorXd d(n);
       for (Index i = 0; i < n; ++i) d(i) = random.normal();
-      if (k > 0) {  // project onto the null space of constraintᵀ
+      if (k > 0) {  // project onto the null space of constraintᵀ (no rows of an empty `top` are read)
+        MatrixXd constraint(n, k);
+        for (Index i = 0; i < n; ++i) constraint.row(i) = step(free[i]) * top.row(free[i]);
         const Eigen::HouseholderQR<MatrixXd> qr(constraint);
         const MatrixXd basis = qr.householderQ() * MatrixXd::Identity(n, k);
         d -= basis * (basis.transpose() * d);
