@@ -99,6 +99,9 @@ struct column_quantizer::state {
   bool tensor_fitted = false;  // fit_tensor has run
 
   Index row_group(Index r) const { return q.groups == detail::grouping::tensor ? 0 : r; }
+  /// The fitted cell of (row, col) for a finite value, after the checks round() and
+  /// neighbours() share; `what` names the caller in the errors.
+  const detail::cell_grid& checked_cell(Index row, Index col, double value, const char* what) const;
   std::optional<detail::cell_grid>& cell(Index r, Index c) { return cells[static_cast<std::size_t>(row_group(r) * cells_per_row + c / cell_width)]; }
   const std::optional<detail::cell_grid>& cell(Index r, Index c) const { return cells[static_cast<std::size_t>(row_group(r) * cells_per_row + c / cell_width)]; }
 
@@ -194,15 +197,31 @@ void column_quantizer::fit(const Eigen::MatrixXd& w, Index first) {
   }
 }
 
+const detail::cell_grid& column_quantizer::state::checked_cell(Index row, Index col, double value,
+                                                              const char* what) const {
+  if (row < 0 || row >= rows || col < 0 || col >= cols)
+    throw std::invalid_argument(std::string("column_quantizer::") + what + ": position outside the matrix");
+  if (!std::isfinite(value))
+    throw std::invalid_argument("quantize: weight " + std::to_string(row * cols + col) + " is not finite");
+  const auto& c = cell(row, col);
+  if (!c) throw std::logic_error(std::string("column_quantizer::") + what + ": column " + std::to_string(col) + " was not fitted");
+  return *c;
+}
+
+namespace {
+
+// A level of a cell's grid as the weight's value: level x scale + offset, rounded once to double.
+double value_of(const detail::cell_grid& cell, code_t level) {
+  static const format fp64 = preset("fp64");
+  return to_double(fp64, from_rational(fp64, to_rational(cell.grid, level) * cell.scale + cell.offset));
+}
+
+}  // namespace
+
 std::pair<double, double> column_quantizer::neighbours(Index row, Index col, double value) const {
   static const format fp64 = preset("fp64"), fp16 = preset("fp16");
   const state& s = *state_;
-  if (row < 0 || row >= s.rows || col < 0 || col >= s.cols)
-    throw std::invalid_argument("column_quantizer::neighbours: position outside the matrix");
-  if (!std::isfinite(value))
-    throw std::invalid_argument("quantize: weight " + std::to_string(row * s.cols + col) + " is not finite");
-  const auto& cell = s.cell(row, col);
-  if (!cell) throw std::logic_error("column_quantizer::neighbours: column " + std::to_string(col) + " was not fitted");
+  const detail::cell_grid* cell = &s.checked_cell(row, col, value, "neighbours");
   if (s.outlier[static_cast<std::size_t>(row * s.cols + col)]) {
     const double kept = to_double(fp16, from_double(fp16, value));
     return {kept, kept};
@@ -214,22 +233,14 @@ std::pair<double, double> column_quantizer::neighbours(Index row, Index col, dou
     return {offset, offset};
   }
   const rational q = (rational(value) - cell->offset) / cell->scale;
-  auto at = [&](round_mode mode) {
-    const code_t level = from_rational(cell->grid, q, {mode});
-    return to_double(fp64, from_rational(fp64, to_rational(cell->grid, level) * cell->scale + cell->offset));
-  };
+  auto at = [&](round_mode mode) { return value_of(*cell, from_rational(cell->grid, q, {mode})); };
   return {at(round_mode::down), at(round_mode::up)};
 }
 
 double column_quantizer::round(Index row, Index col, double value) const {
   static const format fp64 = preset("fp64"), fp16 = preset("fp16");
   const state& s = *state_;
-  if (row < 0 || row >= s.rows || col < 0 || col >= s.cols)
-    throw std::invalid_argument("column_quantizer::round: position outside the matrix");
-  if (!std::isfinite(value))
-    throw std::invalid_argument("quantize: weight " + std::to_string(row * s.cols + col) + " is not finite");
-  const auto& cell = s.cell(row, col);
-  if (!cell) throw std::logic_error("column_quantizer::round: column " + std::to_string(col) + " was not fitted");
+  const detail::cell_grid* cell = &s.checked_cell(row, col, value, "round");
   if (s.outlier[static_cast<std::size_t>(row * s.cols + col)]) return to_double(fp16, from_double(fp16, value));
   if (const auto own = s.q.kind->round(s.q, *cell, value)) return *own;
   if (cell->scale == 0) return to_double(fp64, from_rational(fp64, cell->offset));
@@ -248,8 +259,7 @@ double column_quantizer::round(Index row, Index col, double value) const {
       if (lo == hi && (result == 0 || std::isnormal(result))) return result;
     }
   }
-  const code_t level = from_rational(cell->grid, (rational(value) - cell->offset) / cell->scale, rule, site);
-  return to_double(fp64, from_rational(fp64, to_rational(cell->grid, level) * cell->scale + cell->offset));
+  return value_of(*cell, from_rational(cell->grid, (rational(value) - cell->offset) / cell->scale, rule, site));
 }
 
 quantized_weights quantize(const Eigen::MatrixXd& w, std::string_view quantizer_name) {
