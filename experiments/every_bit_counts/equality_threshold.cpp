@@ -14,6 +14,11 @@
 //                x | y | query)
 //   search       exhaustive search over the class "uniform scores, free values" (n*), per
 //                format and overflow policy
+//   class_bound  the counting bound of a wider class (H heads, d_v values per head, scores
+//                that depend on position only or read the tokens), per total bits b
+//   class_construction  the saturating construction once per value coordinate (n = H d_v b,
+//                position-only scores) checked on every pair by the evaluator
+//   class_search the search in a wider class (theory/class_search.hpp), per format
 
 #include <fmt/core.h>
 #include <fmt/format.h>
@@ -21,6 +26,7 @@
 #include "fpx/arith/codec.hpp"
 #include "fpx/construct/equality.hpp"
 #include "fpx/model/precision.hpp"
+#include "fpx/theory/class_search.hpp"
 #include "fpx/theory/protocol_checks.hpp"
 #include "fpx/theory/threshold_search.hpp"
 #include "runner/experiment.hpp"
@@ -122,6 +128,8 @@ void run_experiment(context& ctx) {
   const auto budget = config["search_node_budget"].get<std::uint64_t>();
   const int largest_cap = config["largest_n_cap"];
   const int saturating_max_bits = config["saturating_max_bits"];
+  const int class_search_max_bits = config["class_search_max_bits"];
+  const auto class_budget = config["class_search_node_budget"].get<std::uint64_t>();
   const unsigned threads = ctx.threads();
 
   // 1. The dyadic construction against its prediction, p = 2..max_p.
@@ -244,6 +252,88 @@ void run_experiment(context& ctx) {
                                    ": the certificate does not replay: " + replay.reason);
           r.detail = fmt::format("certificate replayed: nodes per level {}, digest {:016x}",
                                  fmt::join(s.level_nodes, " "), s.digest);
+        }
+        rows.push_back(r.fields());
+        if (!s.found) break;
+      }
+    });
+
+  // 6. Wider classes (item 4 of issue 24): H heads, d_v values per head, position-only scores
+  // or scores that read the tokens. The counting bound per class; the saturating construction
+  // once per value coordinate (n = H d_v b), checked on every pair where n <= 8; the search.
+  const std::vector<attention_class> classes{{1, 1, false}, {1, 1, true}, {1, 2, false}, {1, 2, true},
+                                             {2, 1, false}, {2, 1, true}, {2, 2, false}, {2, 2, true}};
+  ctx.cell("class bounds", [&](table_rows& rows) {
+    for (int b = 2; b <= 14; ++b) {
+      const precision_spec s =
+          spec_preset(fmt::format("uniform(fixed:s:{}:{})", b / 2, b - 1 - b / 2));
+      for (const attention_class& c : classes) {
+        const counting_bound cb = simulation_bound(s, static_cast<std::size_t>(c.heads),
+                                                   static_cast<std::size_t>(c.heads * c.value_dim),
+                                                   !c.token_scores);
+        row r = make("class_bound", c.name(), "", "left_to_right_xyq", "", b, 0, false,
+                     static_cast<int>(cb.total_bits()));
+        r.detail = fmt::format("state bits {}: EQ_n needs n bits one way", cb.total_bits());
+        rows.push_back(r.fields());
+      }
+    }
+  });
+  for (const attention_class& c : classes)
+    for (int b = 2; b * c.heads * c.value_dim <= 8; ++b)
+      ctx.cell(fmt::format("class construction {} b={}", c.name(), b), [&](table_rows& rows) {
+        const class_setting s = saturating_class_equality(c.heads, c.value_dim, b, c.token_scores);
+        const class_check v = verify_class_setting(s.f, s.c, s.n, s.logits, s.values);
+        row r = make("class_construction", c.name(), "separation", "fixed", s.f.name(), b, 0,
+                     false, s.n);
+        r.pairs = std::to_string(v.pairs);
+        r.failures = std::to_string(v.disagreements);
+        r.found = v.separates ? "1" : "0";
+        r.complete = "1";
+        r.detail = fmt::format("saturating construction per value coordinate; {} diagonal and {} "
+                               "other output vectors; evaluator and tables disagree on {} pairs",
+                               v.diagonal_outputs, v.off_outputs, v.disagreements);
+        if (v.disagreements || !v.separates)
+          throw std::logic_error("class construction " + c.name() + " b=" + std::to_string(b) +
+                                 " fails its check");
+        rows.push_back(r.fields());
+      });
+  // The searches, in the signed fixed-point splits that hold 1 (the query vector of the
+  // token-score model), saturating: token scores with H = d_v = 1 for b = 2..max (position-only
+  // scores with H = d_v = 1 are section 5's search); the classes with H d_v = 2 (both kinds of
+  // score) at b = 2, and at b = 3 when max >= 4; with max >= 4 also OCP's e2m1 in the four
+  // styles (token scores, H = d_v = 1). H = 2, d_v = 2 is not searched: 32,640 units at b = 2
+  // already, each a tree of 256^2 candidates a level, and its n is the construction's.
+  std::vector<std::tuple<attention_class, std::string, std::string>> class_runs;
+  for (int b = 2; b <= class_search_max_bits; ++b)
+    for (int i = 1; i <= b - 1; ++i)
+      for (const attention_class& c : classes) {
+        const int width = c.heads * c.value_dim;
+        if (width == 1 ? c.token_scores
+                       : width == 2 && (b == 2 || (b == 3 && class_search_max_bits >= 4)))
+          class_runs.emplace_back(c, "fixed", fmt::format("fixed:s:{}:{}", i, b - 1 - i));
+      }
+  if (class_search_max_bits >= 4)
+    for (const char* style : {"ieee", "fn", "fnuz", "finite"})
+      class_runs.emplace_back(attention_class{1, 1, true}, std::string("float_") + style,
+                              std::string("e2m1_") + style);
+  for (const auto& [c, family, name] : class_runs)
+    ctx.cell("class search " + c.name() + " " + name, [&](table_rows& rows) {
+      const format f = parse_format(name);
+      for (int n = 1; n <= 12; ++n) {
+        const class_search s = search_class_separation(f, c, n, class_budget, threads);
+        row r = make("class_search", c.name(), "separation", family, name, f.bits(), 0, false, n);
+        r.found = s.found ? "1" : "0";
+        r.complete = s.complete ? "1" : "0";
+        r.nodes = std::to_string(s.nodes);
+        if (s.found) {
+          r.detail = "logits";
+          for (code_t v : s.logits) r.detail += " " + to_fraction_string(to_rational(f, v));
+          r.detail += "; values";
+          for (code_t v : s.values) r.detail += " " + to_fraction_string(to_rational(f, v));
+        } else {
+          r.detail = fmt::format("{} candidates per (position, bit); nodes per level {}, digest "
+                                 "{:016x} (not replayed)",
+                                 s.candidates, fmt::join(s.level_nodes, " "), s.digest);
         }
         rows.push_back(r.fields());
         if (!s.found) break;

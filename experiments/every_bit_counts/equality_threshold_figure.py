@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Figure for experiment equality_threshold: the largest n at which EQ_n is computed, against
-the total bits b of the format, one panel per class: constructions (checked on every pair), the
-exhaustive search's n* (best format of the class at b; hollow where the search of the next n
-stopped at its budget) and the counting bound. Reads only data/equality_threshold/equality_threshold.csv."""
+the total bits b of the format, one panel per class (one head and d_v = 1 with position-only
+scores, by overflow policy and format family; token scores; H d_v = 2; H = d_v = 2):
+constructions (checked on every pair), the search's n* (best format of the class at b) and the
+counting bound. Reads only data/equality_threshold/equality_threshold.csv."""
 from collections import defaultdict
 
 import matplotlib.pyplot as plt
@@ -19,12 +20,14 @@ def best_by_bits(rows):
     return sorted(best.items())
 
 
-def searched(rows, families):
+def searched(rows, families, record="search", construction=None):
     """n* per b over the formats of the families: the largest n found; and whether every format
     at that b was settled (its next n searched to the end)."""
     found, settled = defaultdict(int), defaultdict(lambda: True)
     for r in rows:
-        if r["record"] != "search" or r["family"] not in families:
+        if r["record"] != record or r["family"] not in families:
+            continue
+        if construction is not None and r["construction"] != construction:
             continue
         b = int(r["total_bits"])
         found[b] = max(found[b], int(r["n"]) if r["found"] == "1" else 0)
@@ -33,7 +36,7 @@ def searched(rows, families):
     return sorted(found.items()), {b: settled[b] for b in found}
 
 
-def panel(ax, title, series, max_bits):
+def panel(ax, title, series, max_bits, max_n=None):
     for label, pts, style, marker in series:
         if not pts:
             continue
@@ -42,7 +45,7 @@ def panel(ax, title, series, max_bits):
                 color="black", label=label, markersize=7 if marker == "*" else 5, markerfacecolor="white")
     ax.set_title(title, fontsize=9)
     ax.set_xlim(1.5, max_bits + 0.5)
-    ax.set_ylim(0, max_bits + 0.5)
+    ax.set_ylim(0, (max_n or max_bits) + 0.5)
     ax.grid(True, color="0.85")
     ax.legend(fontsize=6.5, loc="upper left")
 
@@ -56,10 +59,10 @@ def draw(rows):
     bounds = [r for r in rows if r["record"] == "bound" and int(r["total_bits"]) <= max_bits]
     position_bound = [(int(r["total_bits"]), int(r["n"])) for r in bounds
                       if r["construction"] == "position_only_scores"]
-    token_bound = [(int(r["total_bits"]), min(int(r["n"]), max_bits)) for r in bounds
+    token_bound = [(int(r["total_bits"]), int(r["n"])) for r in bounds
                    if r["construction"] == "token_scores"]
 
-    fig, axes = plt.subplots(2, 2, figsize=(10, 8), sharex=True, sharey=True)
+    fig, axes = plt.subplots(2, 3, figsize=(15, 8), sharex=True)
     found, settled = searched(rows, {"fixed"})
     panel(axes[0][0], "position-only scores, signed fixed point, saturating", [
         ("counting bound n ≤ b (theorem)", position_bound, ":", None),
@@ -86,16 +89,48 @@ def draw(rows):
         points = [(b + 0.12 * (k - 1.5), n) for b, n in searched(rows, {family})[0]]
         series.append((f"search n*: {label}", points, "", marker))
     panel(axes[1][0], "position-only scores, minifloats eEmM (E ≥ 2, M ≥ 1)", series, max_bits)
-    panel(axes[1][1], "scores that read the tokens (not searched)", [
+    def class_bound(name, cap):
+        return [(int(r["total_bits"]), int(r["n"])) for r in rows if r["record"] == "class_bound"
+                and r["construction"] == name and int(r["total_bits"]) <= max_bits and int(r["n"]) <= cap]
+
+    def class_construction(name):
+        return [(int(r["total_bits"]), int(r["n"])) for r in rows
+                if r["record"] == "class_construction" and r["construction"] == name and r["found"] == "1"]
+
+    def class_found(name, families=("fixed",)):
+        return searched(rows, set(families), "class_search", name)[0]
+
+    panel(axes[1][1], "scores that read the tokens, H = d_v = 1", [
         ("counting bound n ≤ 2b (theorem)", token_bound, ":", None),
-        ("saturating construction (position-only scores suffice)",
+        ("counting bound of position-only scores, n ≤ b", position_bound, (0, (1, 4)), None),
+        ("saturating construction (logits 0)",
          [(int(r["total_bits"]), int(r["n"])) for r in checks], "-", "o"),
+        ("search n* (best split holding 1)", class_found("token_h1_dv1"), "", "*"),
+        ("search n*, e2m1 (best style)", class_found("token_h1_dv1", ("float_ieee", "float_fn", "float_fnuz",
+                                                                      "float_finite")), "", "D"),
     ], max_bits)
+    cap = 3 * max_bits
+    panel(axes[0][2], "H d_v = 2: one head with d_v = 2, or two heads with d_v = 1", [
+        ("bound, position-only scores: 2b", class_bound("position_h1_dv2", cap), ":", None),
+        ("bound, token scores, H = 1, d_v = 2: 3b", class_bound("token_h1_dv2", cap), "--", None),
+        ("bound, token scores, H = 2, d_v = 1: 4b", class_bound("token_h2_dv1", cap), "-.", None),
+        ("construction, every pair (n ≤ 8)", class_construction("position_h1_dv2"), "-", "o"),
+        ("search, position-only (both shapes)",
+         sorted(set(class_found("position_h1_dv2")) | set(class_found("position_h2_dv1"))), "", "*"),
+        ("search, token scores (both shapes)",
+         [(b + 0.15, n) for b, n in sorted(set(class_found("token_h1_dv2")) | set(class_found("token_h2_dv1")))],
+         "", "x"),
+    ], max_bits, 20)
+    panel(axes[1][2], "H = 2, d_v = 2 (not searched)", [
+        ("bound, position-only scores: 4b", class_bound("position_h2_dv2", cap), ":", None),
+        ("bound, token scores: 6b", class_bound("token_h2_dv2", cap), "--", None),
+        ("construction, every pair (n ≤ 8)", class_construction("position_h2_dv2"), "-", "o"),
+    ], max_bits, 20)
     for ax in axes[1]:
         ax.set_xlabel("total bits b of every quantity's format")
     for ax in (axes[0][0], axes[1][0]):
         ax.set_ylabel("largest n with EQ_n computed")
-    fig.suptitle("Equality in a one-layer softmax transformer, one head, value width 1", fontsize=11)
+    fig.suptitle("Equality in a one-layer softmax transformer: H heads, value width d_v per head", fontsize=11)
     fig.tight_layout()
     return fig
 

@@ -28,6 +28,7 @@ from ._core import (
     first_divergence,
     first_equals_last_construction,
     first_equals_last_scale,
+    search_class_separation,
     search_equality_separation,
     simulation_bound,
 )
@@ -94,6 +95,6 @@ __all__ = [
     "first_equals_last_scale",
     "discquant", "exact_value", "exp", "experiments", "first_divergence", "fma", "formats", "ggml_dequantize", "ggml_quantize", "gptq", "gsq", "log", "mlp",
     "mul", "mx_formats", "negate", "network", "quantize", "quantize_mx", "reciprocal", "round",
-    "run_experiment", "search_equality_separation", "simulation_bound", "spec", "sqrt", "stochastic_bias", "sub",
+    "run_experiment", "search_class_separation", "search_equality_separation", "simulation_bound", "spec", "sqrt", "stochastic_bias", "sub",
     "values",
 ]

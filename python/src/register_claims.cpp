@@ -8,6 +8,7 @@
 #include "fpx/construct/equality.hpp"
 #include "fpx/construct/first_equals_last.hpp"
 #include "fpx/theory/protocol_checks.hpp"
+#include "fpx/theory/class_search.hpp"
 #include "fpx/theory/threshold_search.hpp"
 
 namespace fpx::python {
@@ -237,6 +238,48 @@ Returns:
     A dict with "n", "found" (a separating setting exists), "complete" (the search ran to the
     end: a "not found" is then a proof for this class and format), "values" (the setting
     found, as floats), "nodes" (nodes visited) and "settings_total" (settings of the class).)doc");
+
+  m.def("search_class_separation", [](const format& f, int n, int heads, int value_dim, bool token_scores,
+                                      std::uint64_t budget, unsigned threads) {
+    const attention_class c{heads, value_dim, token_scores};
+    class_search s;
+    {
+      py::gil_scoped_release release;
+      s = search_class_separation(f, c, n, budget, threads);
+    }
+    std::vector<double> logits, values;
+    for (code_t v : s.logits) logits.push_back(code_to_double(f, v));
+    for (code_t v : s.values) values.push_back(code_to_double(f, v));
+    py::object network = py::none();
+    if (s.found) network = py::cast(model{class_separation_model(f, c, n, s.logits, s.values)});
+    return py::dict(py::arg("n") = s.n, py::arg("class") = c.name(), py::arg("found") = s.found,
+                    py::arg("complete") = s.complete, py::arg("logits") = logits,
+                    py::arg("values") = values, py::arg("network") = network,
+                    py::arg("nodes") = s.nodes, py::arg("candidates") = s.candidates);
+  }, py::arg("format"), py::arg("n"), py::arg("heads") = 1, py::arg("value_dim") = 1,
+     py::arg("token_scores") = false, py::arg("node_budget") = 0, py::arg("threads") = 0,
+     R"doc(The search of search_equality_separation in a wider class of one-layer models.
+
+H heads with value_dim values each, scores that depend on position only (every score 0) or,
+with token_scores, read the tokens (a free logit per position, bit and head, and for the query).
+
+Args:
+    format: the one format of every quantity (a Format or a name, at most 8 bits; with
+        token_scores it must hold 1).
+    n: bits of each of x and y.
+    heads, value_dim: H and d_v (H (d_v + 1) at most 7).
+    token_scores: free logits instead of scores 0.
+    node_budget: most search-tree nodes to visit (0: no limit).
+    threads: threads (0: every core); the result does not depend on it.
+
+Returns:
+    A dict with "n", "class" (its name), "found", "complete" (the search ran to the end; a
+    "not found" is then a result for this class and format, not replayed by a separate
+    checker), "logits" and "values" (the setting found as floats: per slot 2j + bit for Alice's
+    j, then Bob's, then the query, per head, and per value coordinate), "network" (the setting
+    as a Network over the tokens 2j + x_j, 2(n + k) + y_k, 4n, read at the last position under
+    uniform(format) with fp32 weights; None when not found), "nodes" and "candidates"
+    (candidates per position and bit).)doc");
 }
 
 }  // namespace fpx::python

@@ -401,3 +401,26 @@ def test_fpx_quantize_reads_a_matrix_from_stdin_like_fpx_quantize_in_python():
     python = fpx.quantize(w, "int4:group=32:scale=fp16")
     assert np.array_equal(np.array(out["values"]), python["values"])
     assert (out["name"], out["bits_per_parameter"]) == (python["name"], python["bits_per_parameter"])
+
+
+def test_class_search_two_value_coordinates_reach_twice_the_bits():
+    # One head with d_v = 2, position-only scores, the 2-bit fixed:s:1:0: the construction per
+    # value coordinate gives n = H d_v b = 4 and the counting bound forbids 5. The setting found is
+    # checked here through Network.evaluate, pair by pair.
+    n = 4
+    r = fpx.search_class_separation("fixed:s:1:0", n, heads=1, value_dim=2, threads=1)
+    assert r["found"] and r["class"] == "position_h1_dv2"
+    assert len(r["values"]) == (4 * n + 1) * 2 and set(r["logits"]) == {0.0}
+    spec = fpx.spec("uniform(fixed:s:1:0)")
+    diagonal, off = set(), set()
+    for x in range(2 ** n):
+        for y in range(2 ** n):
+            tokens = ([2 * j + (x >> j & 1) for j in range(n)] +
+                      [2 * (n + k) + (y >> k & 1) for k in range(n)] + [4 * n])
+            out = tuple(r["network"].evaluate(tokens, spec, last_position_only=True).exact_output[0])
+            (diagonal if x == y else off).add(out)
+    assert diagonal and not diagonal & off
+    five = fpx.search_class_separation("fixed:s:1:0", 5, heads=1, value_dim=2, threads=1)
+    assert five["complete"] and not five["found"] and five["network"] is None
+    with pytest.raises(ValueError, match="need 1"):
+        fpx.search_class_separation("fixed:s:0:2", 2, token_scores=True)

@@ -2,6 +2,8 @@
 
 #include <stdexcept>
 
+#include "fpx/arith/codec.hpp"
+#include "fpx/arith/round.hpp"
 #include "fpx/theory/communication.hpp"
 
 namespace fpx {
@@ -128,6 +130,38 @@ equality_construction saturating_equality(int n, int bits, equality_readout r) {
   for (int j = 2; j <= n; ++j) t.token_embedding(2 * n + 2 * (j - 1) + 1, 0) = -pow2(j - 2) * u;
   t.token_embedding(4 * n, 0) = u;
   return c;
+}
+
+class_setting saturating_class_equality(int heads, int value_dim, int bits, bool token_scores) {
+  if (heads < 1 || value_dim < 1)
+    throw std::invalid_argument("saturating_class_equality: heads and value_dim must be >= 1");
+  const equality_construction one = saturating_equality(bits, bits);
+  class_setting s{parse_format("fixed:s:1:" + std::to_string(bits - 2)),
+                  {heads, value_dim, token_scores},
+                  heads * value_dim * bits,
+                  {},
+                  {}};
+  const int n = s.n, b = bits, slots = 4 * n + 1;
+  const code_t zero = from_rational(s.f, rational(0));
+  s.logits.assign(static_cast<std::size_t>(slots * heads), zero);
+  s.values.assign(static_cast<std::size_t>(slots * heads * value_dim), zero);
+  // The value of slot `slot` of the one-block construction (its tokens: 2j + bit for Alice's
+  // j < b, 2(b + k) + bit for Bob's, 4b for the query).
+  const auto value = [&](int slot) { return from_rational(s.f, one.model.token_embedding(slot, 0)); };
+  for (int h = 0; h < heads; ++h)
+    for (int i = 0; i < value_dim; ++i) {
+      const int r = h * value_dim + i;
+      for (int j = 0; j < b; ++j)
+        for (int bit = 0; bit < 2; ++bit) {
+          const std::size_t alice = static_cast<std::size_t>(((2 * (r * b + j) + bit) * heads + h) * value_dim + i);
+          const std::size_t bob =
+              static_cast<std::size_t>(((2 * (n + r * b + j) + bit) * heads + h) * value_dim + i);
+          s.values[alice] = value(2 * j + bit);
+          s.values[bob] = value(2 * (b + j) + bit);
+        }
+      s.values[static_cast<std::size_t>((4 * n * heads + h) * value_dim + i)] = value(4 * b);
+    }
+  return s;
 }
 
 }  // namespace fpx

@@ -17,6 +17,7 @@
 #include <string>
 
 #include "fpx/model/network.hpp"
+#include "fpx/theory/class_search.hpp"
 #include "fpx/theory/protocol.hpp"
 
 namespace fpx {
@@ -59,5 +60,22 @@ equality_construction integer_equality(int n, equality_readout r = equality_read
 /// readout is `difference` with 2^-k = u, exact in the same format.
 equality_construction saturating_equality(int n, int bits,
                                           equality_readout r = equality_readout::difference);
+
+/// The saturating construction once per value coordinate, for the class of class_search.hpp
+/// with H heads and d_v values per head (position-only scores; as a setting of the token-score
+/// class, every logit 0): coordinate r = h d_v + i reads the r-th block of b bits of x and of y
+/// with saturating_equality(b, b)'s values, carries 0 at every other position of x and y, and u
+/// at the query. So n = H d_v b, the counting bound of the position-only class, in
+/// fixed:s:1:(b-2): adding 0 is exact and Z (2n + 1 ones) saturates at 2 - u, so each
+/// coordinate is o = 0 iff its blocks are equal and |o| >= u otherwise, and the output vector is
+/// 0 exactly on the diagonal. The setting is in the layout of search_class_separation's result.
+struct class_setting {
+  format f;
+  attention_class c;
+  int n = 0;
+  std::vector<code_t> logits, values;
+};
+class_setting saturating_class_equality(int heads, int value_dim, int bits,
+                                        bool token_scores = false);
 
 }  // namespace fpx
