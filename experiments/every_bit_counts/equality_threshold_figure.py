@@ -97,8 +97,11 @@ def draw(rows):
         return [(int(r["total_bits"]), int(r["n"])) for r in rows
                 if r["record"] == "class_construction" and r["construction"] == name and r["found"] == "1"]
 
-    def class_found(name, families=("fixed",)):
-        return searched(rows, set(families), "class_search", name)[0]
+    def class_found(name, families=("fixed",), settled_only=True):
+        """n* per b where every format's next n ran to its end (settled_only), else the points
+        where some search stopped at its budget (lower bounds)."""
+        found, settled = searched(rows, set(families), "class_search", name)
+        return [(b, n) for b, n in found if settled[b] == settled_only]
 
     panel(axes[1][1], "scores that read the tokens, H = d_v = 1", [
         ("counting bound n ≤ 2b (theorem)", token_bound, ":", None),
@@ -108,6 +111,9 @@ def draw(rows):
         ("search n* (best split holding 1)", class_found("token_h1_dv1"), "", "*"),
         ("search n*, e2m1 (best style)", class_found("token_h1_dv1", ("float_ieee", "float_fn", "float_fnuz",
                                                                       "float_finite")), "", "D"),
+        ("search, lower bound (next n stopped at the budget)",
+         class_found("token_h1_dv1", ("fixed", "float_ieee", "float_fn", "float_fnuz", "float_finite"), False),
+         "", "^"),
     ], max_bits)
     cap = 3 * max_bits
     panel(axes[0][2], "H d_v = 2: one head with d_v = 2, or two heads with d_v = 1", [
@@ -120,6 +126,12 @@ def draw(rows):
         ("search, token scores (both shapes)",
          [(b + 0.15, n) for b, n in sorted(set(class_found("token_h1_dv2")) | set(class_found("token_h2_dv1")))],
          "", "x"),
+        ("search, lower bound (next n stopped at the budget)",
+         [(b + 0.3, n) for b, n in sorted(set(class_found("token_h1_dv2", settled_only=False)) |
+                                          set(class_found("token_h2_dv1", settled_only=False)) |
+                                          set(class_found("position_h1_dv2", settled_only=False)) |
+                                          set(class_found("position_h2_dv1", settled_only=False)))],
+         "", "^"),
     ], max_bits, 20)
     panel(axes[1][2], "H = 2, d_v = 2 (not searched)", [
         ("bound, position-only scores: 4b", class_bound("position_h2_dv2", cap), ":", None),

@@ -107,9 +107,12 @@ TEST_CASE("class search: the search reaches the construction's n and stops at th
   CHECK(five.complete);
   // The same with two heads of one value each.
   CHECK(search_class_separation(f, {2, 1, false}, 4, 0, 2).found);
-  // The node count does not depend on the thread count.
-  CHECK(search_class_separation(f, {1, 2, false}, 5, 0, 1).nodes == five.nodes);
-  CHECK(search_class_separation(f, {1, 2, false}, 5, 0, 1).digest == five.digest);
+  // The node count and digest do not depend on the thread count.
+  const class_search four = search_class_separation(f, {2, 1, true}, 4, 0, 2);
+  const class_search four_alone = search_class_separation(f, {2, 1, true}, 4, 0, 1);
+  CHECK(four.nodes == four_alone.nodes);
+  CHECK(four.digest == four_alone.digest);
+  CHECK(four.values == four_alone.values);
 }
 
 TEST_CASE("class search: token scores find what position-only scores cannot, in formats where weights vary") {
@@ -135,6 +138,16 @@ TEST_CASE("class search: bad input is refused") {
                   std::invalid_argument);  // a state of 8 codes
   CHECK_THROWS_AS(search_class_separation(parse_format("fixed:s:1:1"), {1, 1, false}, 0),
                   std::invalid_argument);
+  // 255 values a coordinate, two coordinates and two heads: about 4 10^9 candidates a bit, whose
+  // pairs would wrap 64-bit counters.
+  CHECK_THROWS_WITH_AS(search_class_separation(parse_format("fixed:s:1:6"), {2, 2, false}, 2),
+                       doctest::Contains("more than 2^31"), std::invalid_argument);
+  const format ieee = parse_format("e2m1_ieee");
+  std::vector<code_t> finite_logits(5, from_rational(ieee, rational(0))), with_inf = finite_logits;
+  with_inf[4] = 0x6;  // +inf in e2m1_ieee
+  REQUIRE(classify(ieee, 0x6) == number_class::infinite);
+  CHECK_THROWS_WITH_AS(verify_class_setting(ieee, {1, 1, true}, 1, with_inf, finite_logits),
+                       doctest::Contains("finite"), std::invalid_argument);
   const format f = parse_format("fixed:s:1:1");
   CHECK_THROWS_AS(verify_class_setting(f, {1, 1, false}, 1, std::vector<code_t>(5), std::vector<code_t>(4)),
                   std::invalid_argument);

@@ -15,6 +15,7 @@
 #include "fpx/exact/fnv.hpp"
 #include "fpx/model/detail/rules.hpp"
 #include "fpx/model/evaluate.hpp"
+#include "fpx/theory/detail/separation_values.hpp"
 #include "fpx/theory/threshold_search.hpp"
 
 namespace fpx {
@@ -50,30 +51,13 @@ struct wide_tables {
   std::vector<int> value_id;                 // as threshold_search: equal values share an id
 
   wide_tables(const format& f, bool token_scores) {
-    if (f.bits() > 8) throw std::invalid_argument("class search: formats of at most 8 bits");
+    if (f.bits() > 8)
+      throw std::invalid_argument("class search: formats of at most 8 bits, not " + f.name());
     codes = std::size_t{1} << f.bits();
     overflow = codes;
-    std::map<rational, int> ids;
-    for (code_t c = 0; c < codes; ++c) {
-      const number_class k = classify(f, c);
-      if (k == number_class::nan || k == number_class::infinite) continue;
-      if (ids.emplace(to_rational(f, c), static_cast<int>(ids.size())).second &&
-          !(k == number_class::zero && is_negative(f, c)))
-        values.push_back(c);
-    }
-    for (code_t c = 0; c < codes; ++c) {
-      const number_class k = classify(f, c);
-      if (k == number_class::nan)
-        value_id.push_back(-1);
-      else if (k == number_class::infinite)
-        value_id.push_back(static_cast<int>(ids.size()) + (is_negative(f, c) ? 0 : 1));
-      else
-        value_id.push_back(ids.at(to_rational(f, c)));
-    }
-    value_id.push_back(-1);  // overflow
-    std::sort(values.begin(), values.end(),
-              [&](code_t a, code_t b) { return to_rational(f, a) < to_rational(f, b); });
-
+    const detail::format_values shared(f);
+    values = shared.values;
+    value_id = shared.value_id;
     const precision_spec spec = spec_preset("uniform(" + f.name() + ")");
     detail::rounded_arith a{spec, 0};
     detail::attention_rules rules(a, spec);
@@ -163,9 +147,7 @@ struct contribution {
   std::vector<code_t> values;
 };
 
-std::uint64_t certificate_mix(std::uint64_t h, int level, std::uint64_t candidate, bool live) {
-  return fnv1a_word(h, (candidate << 9) ^ (static_cast<std::uint64_t>(level) << 1) ^ (live ? 1u : 0u));
-}
+using detail::certificate_mix;
 
 // The class's arithmetic on packed states (every head's Z, then its d_v numerators, 9 bits
 // each) and the pruning rules of threshold_search.hpp on them.
@@ -179,6 +161,16 @@ struct wide_pruner {
 
   wide_pruner(const wide_tables& tables, int n_, const attention_class& c)
       : t(tables), n(n_), heads(c.heads), dv(c.value_dim) {
+    // Candidates per (position, bit): C = sum_w classes_w^d_v per head, C^H in all. Alice's
+    // pairs (C^H)^2 / 2 must be counted in 64 bits: refuse classes and formats beyond 2^31.
+    constexpr double limit = 2147483648.0;
+    double count = 0;
+    for (const auto& cls : t.classes) count += std::pow(static_cast<double>(cls.size()), dv);
+    if (std::pow(count, heads) > limit)
+      throw std::invalid_argument("class search: " + std::to_string(static_cast<std::uint64_t>(count)) +
+                                  " candidates per head and position, to the power H = " +
+                                  std::to_string(heads) + ": more than 2^31 per (position, bit); "
+                                  "use a narrower format or a smaller class");
     for (std::size_t w = 0; w < t.weights.size(); ++w) {
       const auto& cls = t.classes[w];
       std::vector<std::size_t> digits(static_cast<std::size_t>(dv), 0);
@@ -412,6 +404,13 @@ std::vector<code_t> table_outputs(const format& f, const wide_tables& t, const a
   detail::attention_rules rules(a, spec);
   constexpr std::size_t none = std::numeric_limits<std::size_t>::max();
   std::vector<std::size_t> weight(slots * H);
+  const auto finite = [&](code_t code) {
+    return is_valid_code(f, code) && classify(f, code) != number_class::nan &&
+           classify(f, code) != number_class::infinite;
+  };
+  if (!std::all_of(logits.begin(), logits.end(), finite) || !std::all_of(values.begin(), values.end(), finite))
+    throw std::invalid_argument("class search: logits and values must be finite codes of " + f.name() +
+                                " (the class's free parameters are its finite values)");
   for (std::size_t i = 0; i < slots * H; ++i) {
     if (!c.token_scores && classify(f, logits[i]) != number_class::zero)
       throw std::invalid_argument("class search: a nonzero logit with position-only scores");
@@ -544,7 +543,8 @@ class_check verify_class_setting(const format& f, const attention_class& c, int 
           const number_class k = classify(f, code);
           const bool same = k == number_class::nan        ? std::isnan(got)
                             : k == number_class::infinite ? got == (is_negative(f, code) ? -HUGE_VAL : HUGE_VAL)
-                                                          : got == to_double(f, code);
+                                                          : got == to_double(f, code) &&
+                                                                std::signbit(got) == std::signbit(to_double(f, code));
           agree = agree && same;
           if (t.value_id[code] < 0) defined = false;  // NaN: no readout can use it
           o.push_back(t.value_id[code]);
@@ -643,7 +643,7 @@ class_search search_class_separation(const format& f, const attention_class& c, 
       break;
     }
   }
-  if (result.found && n <= 6) {
+  if (result.found && n <= 8) {
     const class_check check = verify_class_setting(f, c, n, result.logits, result.values);
     if (check.disagreements)
       throw std::logic_error("class search: the evaluator disagrees with the search's tables on " +

@@ -16,6 +16,7 @@
 #include "fpx/exact/random_stream.hpp"
 #include "fpx/model/detail/rules.hpp"
 #include "fpx/model/evaluate.hpp"
+#include "fpx/theory/detail/separation_values.hpp"
 
 namespace fpx {
 namespace {
@@ -39,28 +40,9 @@ struct class_tables {
     if (f.bits() > 8) throw std::invalid_argument("search: formats of at most 8 bits");
     codes = std::size_t{1} << f.bits();
     overflow = codes;
-    // Ids: finite values in order of first code, then -inf and +inf; NaN is -1.
-    std::map<rational, int> ids;
-    for (code_t c = 0; c < codes; ++c) {
-      const number_class k = classify(f, c);
-      if (k == number_class::nan || k == number_class::infinite) continue;
-      if (ids.emplace(to_rational(f, c), static_cast<int>(ids.size())).second &&
-          !(k == number_class::zero && is_negative(f, c)))
-        values.push_back(c);
-    }
-    for (code_t c = 0; c < codes; ++c) {
-      const number_class k = classify(f, c);
-      if (k == number_class::nan)
-        value_id.push_back(-1);
-      else if (k == number_class::infinite)
-        value_id.push_back(static_cast<int>(ids.size()) + (is_negative(f, c) ? 0 : 1));
-      else
-        value_id.push_back(ids.at(to_rational(f, c)));
-    }
-    value_id.push_back(-1);  // overflow
-    std::sort(values.begin(), values.end(),
-              [&](code_t a, code_t b) { return to_rational(f, a) < to_rational(f, b); });
-
+    const detail::format_values shared(f);
+    values = shared.values;
+    value_id = shared.value_id;
     const precision_spec spec = spec_preset("uniform(" + f.name() + ")");
     detail::rounded_arith a{spec, 0};
     detail::attention_rules rules(a, spec);
@@ -104,11 +86,9 @@ struct class_tables {
   int id_count() const { return static_cast<int>(values.size()) + 3; }
 };
 
-// The certificate's digest: FNV-1a over (level, candidate, verdict) of every examined candidate;
-// unit digests are joined in unit order with fnv1a_word.
-std::uint64_t certificate_mix(std::uint64_t h, int level, std::uint64_t candidate, bool live) {
-  return fnv1a_word(h, (candidate << 9) ^ (static_cast<std::uint64_t>(level) << 1) ^ (live ? 1u : 0u));
-}
+// The certificate's digest: detail::certificate_mix of every examined candidate; unit digests
+// are joined in unit order with fnv1a_word.
+using detail::certificate_mix;
 
 // The pruning rules, one level of the tree at a time: whether a candidate pair of values (or the
 // query's value) keeps a node alive, and the states it leads to. The search and the estimator

@@ -2,8 +2,9 @@
 /// The equality search of threshold_search.hpp in wider classes of one-layer transformers:
 /// H heads, value dimension d_v per head, and scores that depend on position only (every
 /// score 0) or read the tokens (a free logit of F for every (position, bit), per head, and for
-/// the query). Everything else is threshold_search.hpp's class: a free value of F for every
-/// (position, bit, head, value coordinate) and for the query, every operation rounded to
+/// the query). Everything else is threshold_search.hpp's class: a free finite value of F (no
+/// infinity; -0 taken as +0, which adds alike here) for every (position, bit, head, value
+/// coordinate) and for the query, and finite logits, every operation rounded to
 /// nearest-even into F under uniform(F), positions summed left to right over x | y | query, and
 /// "separates" meaning that the output vectors (every head's d_v outputs) on {(x, x)} and on
 /// {(x, y) : x != y} are disjoint sets: an idealised readout.
@@ -19,9 +20,10 @@
 /// can still end on the diagonal shares its state only with nodes that end there exactly when it
 /// does; Alice's bit-0 candidate is below her bit-1 candidate), applied to the state vector
 /// (every head's partial Z and numerators). The units are the pairs of Alice's first
-/// candidates; the result does not depend on threads or ranks. A setting found is rebuilt as a
-/// transformer (class_separation_model) and evaluated on every pair by the evaluator, which must
-/// agree with the tables and separate (std::logic_error otherwise). A complete "no setting"
+/// candidates; the result does not depend on threads or ranks. A setting found (n <= 8) is
+/// rebuilt as a transformer (class_separation_model) and evaluated on every pair by the
+/// evaluator, which must agree with the tables and separate (std::logic_error otherwise); for
+/// n > 8 it is not checked. A complete "no setting"
 /// carries the level counts and digest of the walk; unlike search_equality_separation's, no
 /// separate checker replays it.
 
@@ -61,7 +63,8 @@ struct class_search {
   std::uint64_t units = 0;
 };
 
-/// Searches the class for EQ_n in f (at most 8 bits; the state, H (d_v + 1) codes, at most 7).
+/// Searches the class for EQ_n in f (at most 8 bits; the state, H (d_v + 1) codes, at most 7;
+/// at most 2^31 candidates per (position, bit), else std::invalid_argument).
 /// With token scores F must hold 1 (the model's query vector; std::invalid_argument otherwise).
 /// `node_budget` caps the nodes (0: none), split evenly over the units; `threads` 0: all cores.
 class_search search_class_separation(const format& f, const attention_class& c, int n,
