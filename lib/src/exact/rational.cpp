@@ -79,6 +79,9 @@ rational parse_rational(std::string_view text) {
     s.remove_prefix(1);
   }
   if (auto slash = s.find('/'); slash != std::string_view::npos) {
+    // One p/q: a chain a/b/c/... of literals with exponents near the limit made numbers of
+    // hundreds of thousands of digits, whose normalising and printing took seconds.
+    if (s.find('/', slash + 1) != std::string_view::npos) bad_literal(text, "more than one '/'");
     rational num = parse_rational(s.substr(0, slash));
     rational den = parse_rational(s.substr(slash + 1));
     if (den == 0) bad_literal(text, "zero denominator");
