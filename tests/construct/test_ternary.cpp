@@ -77,8 +77,7 @@ TEST_CASE("network_function is the network, exactly, between and at its knots") 
 
 // The construction stops on its certificate; for one input that is a proven bound, and the
 // network's exact values at 2001 points (the evaluator in exact arithmetic, a path the
-// certificate does not use) never exceed it. For two inputs the certificate is a grid maximum, a
-// measurement: recomputed here at the same points by the evaluator, it is the same number.
+// certificate does not use) never exceed it. For two inputs too (certify_interpolant).
 TEST_CASE("the ternary construction meets epsilon on its certificate, for every target") {
   for (const std::string& name : fpx::target_names()) {
     const fpx::target_function f = fpx::target(name);
@@ -100,8 +99,11 @@ TEST_CASE("the ternary construction meets epsilon on its certificate, for every 
         }
         CHECK(dense <= c.proof.sup_error + 1e-12);
       } else {
-        CHECK(c.proof.kind == "grid");  // a measurement, not a bound (proofs/ternary_floor.md)
-        const int n = fpx::certificate_grid(f, c.pieces);
+        // A bound (proofs/ternary_floor.md): the network proven to be the interpolant of its
+        // vertex values. Its error at every point of a grid 4 times finer, off the vertices,
+        // evaluated by the evaluator (another path), stays below it.
+        CHECK(c.proof.kind == "interpolant");
+        const int n = 4 * c.pieces;
         double seen = 0;
         for (int i = 0; i <= n; ++i)
           for (int j = 0; j <= n; ++j) {
@@ -109,12 +111,16 @@ TEST_CASE("the ternary construction meets epsilon on its certificate, for every 
             const double g = float64_output(c.model, point({x, y}));
             seen = std::max(seen, std::abs(g - f.value(static_cast<double>(x), static_cast<double>(y))));
           }
-        CHECK(seen == doctest::Approx(c.proof.grid_max).epsilon(1e-12));
+        CHECK(seen <= c.proof.sup_error);
+        CHECK(seen >= c.proof.grid_max);  // the vertices are among the points
       }
       // The construction stopped at the first grid that passes: half as many pieces fail.
       if (c.pieces > 1) {
         const fpx::mlp coarser = fpx::ternary_interpolant(f, c.pieces / 2, c.quantum);
-        CHECK(fpx::certify(coarser, f, fpx::certificate_grid(f, c.pieces / 2)).sup_error > epsilon);
+        const fpx::certificate worse = f.inputs == 1
+                                           ? fpx::certify(coarser, f, fpx::certificate_grid(f, c.pieces / 2))
+                                           : fpx::certify_interpolant(coarser, f, c.pieces / 2);
+        CHECK(worse.sup_error > epsilon);
       }
     }
   }
@@ -164,6 +170,78 @@ TEST_CASE("a piecewise-linear target is certified exactly: 0 when representable,
   const fpx::certificate one = fpx::certify(fpx::ternary_interpolant(abs_target, 1, rational(1, 2)), abs_target);
   CHECK(one.kind == "exact");
   CHECK(one.sup_error == 0.5);
+}
+
+namespace {
+// relu(2x - 1) as a one-hidden-unit network of two inputs (or relu(x + y - 1/2) with `diagonal`).
+fpx::mlp kink(bool diagonal) {
+  fpx::mlp m;
+  fpx::dense_layer hidden, out;
+  hidden.map.weight = fpx::rmatrix::Zero(1, 2);
+  hidden.map.weight(0, 0) = diagonal ? 1 : 2;
+  hidden.map.weight(0, 1) = diagonal ? 1 : 0;
+  hidden.map.bias = fpx::rvector::Constant(1, diagonal ? rational(-1, 2) : rational(-1));
+  hidden.act = fpx::activation::relu;
+  out.map.weight = fpx::rmatrix::Constant(1, 1, rational(1));
+  m.layers = {hidden, out};
+  return m;
+}
+}  // namespace
+
+TEST_CASE("certify_interpolant proves linearity on the triangles, or says where it fails") {
+  fpx::target_function f;
+  f.name = "kink";
+  f.inputs = 2;
+  f.value = [](double x, double) { return std::max(2 * x - 1, 0.0); };
+  f.mixed_curvature = 0;
+  // relu(2x - 1) bends on x = 1/2: a grid line at N = 2, so the network is the interpolant there
+  // and, against itself with no curvature, the bound is 0 (plus the double slack).
+  const fpx::certificate two = fpx::certify_interpolant(kink(false), f, 2);
+  CHECK(two.kind == "interpolant");
+  CHECK(two.grid_max == 0);
+  CHECK(two.sup_error == doctest::Approx(1e-12));
+  CHECK(two.points >= 8);  // the 8 triangles, none cut
+  // At N = 1 the bend is inside both triangles: no certificate.
+  CHECK_THROWS_WITH_AS(fpx::certify_interpolant(kink(false), f, 1),
+                       doctest::Contains("not the linear interpolant"), std::domain_error);
+  // relu(x + y - 1/2) bends on an anti-diagonal, which cuts the lower triangle of square (0, 0)
+  // at N = 2 even though it meets the grid's vertices.
+  CHECK_THROWS_WITH_AS(fpx::certify_interpolant(kink(true), f, 2),
+                       doctest::Contains("lower triangle of the square (0, 0)"), std::domain_error);
+  // z = x + y - 1/2 written as relu(z) - relu(-z): both units bend on the anti-diagonal, inside
+  // triangles, yet the network is linear. Proven only by cutting the triangles there (more
+  // leaves than the 8 triangles); a checker that took a bending unit as linear would see 2z.
+  fpx::mlp line;
+  fpx::dense_layer both, difference;
+  both.map.weight = fpx::rmatrix::Ones(2, 2);
+  both.map.weight.row(1) *= -1;
+  both.map.bias = fpx::rvector::Constant(2, rational(-1, 2));
+  both.map.bias(1) = rational(1, 2);
+  both.act = fpx::activation::relu;
+  difference.map.weight = fpx::rmatrix::Ones(1, 2);
+  difference.map.weight(0, 1) = -1;
+  line.layers = {both, difference};
+  fpx::target_function plane = f;
+  plane.value = [](double x, double y) { return x + y - 0.5; };
+  const fpx::certificate cut = fpx::certify_interpolant(line, plane, 2);
+  CHECK(cut.sup_error == doctest::Approx(1e-12));
+  CHECK(cut.points > 8);
+  // The bound by hand: x^2 against its chord g = x at N = 1 (vertex errors 0): A = C = 2, B = 0
+  // give (2 + 0 + 2) / 8 = 1/2, above the true gap 1/4 at x = 1/2.
+  fpx::target_function square = f;
+  square.value = [](double x, double) { return x * x; };
+  square.curvature = 2;
+  fpx::mlp chord;
+  fpx::dense_layer identity;
+  identity.map.weight = fpx::rmatrix::Zero(1, 2);
+  identity.map.weight(0, 0) = 1;
+  chord.layers = {identity};
+  const fpx::certificate c = fpx::certify_interpolant(chord, square, 1);
+  CHECK(c.grid_max == 0);
+  CHECK(c.sup_error == doctest::Approx(0.5 + 1e-12));
+  square.mixed_curvature.reset();  // unknown: the curvature bound is used for f_xy too
+  CHECK(fpx::certify_interpolant(chord, square, 1).sup_error == doctest::Approx(1.0 + 1e-12));
+  CHECK_THROWS_AS(fpx::certify_interpolant(chord, square, 3), std::invalid_argument);
 }
 
 TEST_CASE("double evaluation refuses what it cannot do exactly") {

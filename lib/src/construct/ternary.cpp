@@ -136,7 +136,10 @@ construction construct_ternary(const target_function& f, double epsilon, int max
       c.quantum = quantum;
       c.pieces = pieces;
       c.model = ternary_interpolant(f, pieces, c.quantum);
-      c.proof = certify(c.model, f, certificate_grid(f, pieces));
+      // Two inputs: the network proven to be the interpolant of its vertex values, and the
+      // interpolation bound (certify's grid maximum would be a measurement only).
+      c.proof = f.inputs == 1 ? certify(c.model, f, certificate_grid(f, pieces))
+                              : certify_interpolant(c.model, f, pieces);
       c.met = c.proof.sup_error <= epsilon;
       if (c.met) return c;
     }

@@ -37,7 +37,8 @@ struct construction {
   bool met = false;  ///< proof.sup_error <= the requested error
 };
 
-/// Doubles the pieces from 1 until the certificate is at most `epsilon`; at each, tries the
+/// Doubles the pieces from 1 until the certificate is at most `epsilon` (one input: certify's
+/// exact or curvature bound; two: certify_interpolant's bound, never a grid maximum); at each, tries the
 /// power-of-two quanta from the one that covers the largest slope (one input) or half the
 /// largest value (two) in a single step down to q0, the largest power of two that holds the
 /// quantisation share of the error to a quarter of epsilon: coarse first, since a coarser

@@ -7,7 +7,11 @@
 /// - curvature: a smooth one-input target with |f''| <= M: the grid holds every knot of the
 ///   network, so between grid points f - g has second derivative at most M and exceeds the
 ///   larger end value by at most M h^2 / 8;
-/// - grid: the maximum over a grid only (two-input targets); a measurement, not a bound.
+/// - grid: the maximum over a grid only (two-input targets); a measurement, not a bound;
+/// - interpolant: a two-input network proven, exactly, to be on every triangle of the N x N grid
+///   (cut along the (1,1) diagonals) the linear interpolant of its own vertex values, so that
+///   sup |g - f| <= max over vertices |g(v) - f(v)| + (A + 2B + C) h^2 / 8 (h = 1/N; A, C bound
+///   |f_xx|, |f_yy| and B bounds |f_xy|; see certify_interpolant).
 /// Target values are doubles (sin to within an ulp); network values are exact.
 
 #include <functional>
@@ -27,7 +31,8 @@ struct target_function {
   std::function<double(double, double)> value;  ///< y is ignored for one input
   /// Piecewise-linear one-input targets: exactly, with the knots it bends at.
   std::optional<piecewise_linear> exact;
-  double curvature = 0;  ///< a bound on |f''| (one input) or on every second partial (two)
+  double curvature = 0;  ///< a bound on |f''| (one input) or on |f_xx| and |f_yy| (two)
+  std::optional<double> mixed_curvature;  ///< two inputs: a bound on |f_xy| (none: curvature)
   double lipschitz = 0;  ///< a Lipschitz constant on [0,1]^inputs (Euclidean; 0: none known)
 };
 
@@ -38,7 +43,7 @@ std::vector<std::string> target_names();
 
 struct certificate {
   double sup_error = 0;  ///< the bound (exact, curvature) or the grid maximum (grid)
-  std::string kind;      ///< "exact", "curvature" or "grid"
+  std::string kind;      ///< "exact", "curvature", "grid" or "interpolant"
   double grid_max = 0;   ///< the largest error seen at an evaluated point
   std::size_t points = 0;
 };
@@ -47,6 +52,26 @@ struct certificate {
 /// (the knots of a one-input network are added to it; at most 1024 for two inputs, a power of
 /// two there so that the points are dyadic).
 certificate certify(const mlp& model, const target_function& f, int grid = 4096);
+
+/// The certificate "interpolant" for a two-input ReLU network (every layer ReLU or identity,
+/// one output) on the N x N grid (`pieces` = N). First, exactly: on each triangle (i, j),
+/// (i+1, j), (i+1, j+1) and (i, j), (i, j+1), (i+1, j+1) (coordinates over N), every unit's
+/// pre-activation is an affine form, computed layer by layer with the activation pattern fixed;
+/// where a unit's form takes both signs at the vertices of the current polygon, the polygon is
+/// cut along the form's zero line and each part is walked again, so each leaf polygon has one
+/// pattern and the network is affine on it; that affine form must equal the triangle's linear
+/// interpolant of the network's vertex values at every vertex of the leaf. Every operation
+/// (forms, vertex values, cut points) is done in double and checked to be exact (a zero
+/// rounding error by TwoSum or fma), so the check is exact or refuses. Then the bound
+///   sup |g - f| <= max_v |g(v) - f(v)| + (A + 2B + C) h^2 / 8 + 1e-12,
+/// with A = C = f.curvature, B = f.mixed_curvature (f.curvature when unset), h = 1/N: for x in a
+/// triangle with barycentric weights l_i, I f(x) - f(x) = sum_i l_i R_i with Taylor remainders
+/// |R_i| <= Q(v_i - x) / 2, Q(u, w) = A u^2 + 2B |u w| + C w^2, and sum_i l_i u_i^2 (a variance
+/// of a variable in an interval of length h) <= h^2 / 4, likewise for w and |u w|.
+/// Throws std::domain_error naming the triangle where the network is not its interpolant (or
+/// an operation is not exact in double), std::invalid_argument for a wrong shape or activation.
+/// `points` counts the leaf polygons.
+certificate certify_interpolant(const mlp& model, const target_function& f, int pieces);
 
 /// The network's outputs at the rows of `inputs` (points x inputs), computed in double, and
 /// exactly so: std::invalid_argument is thrown unless every weight, bias and input is dyadic
