@@ -100,10 +100,10 @@ TEST_CASE("the ternary construction meets epsilon on its certificate, for every 
         CHECK(dense <= c.proof.sup_error + 1e-12);
       } else {
         // A bound (proofs/ternary_floor.md): the network proven to be the interpolant of its
-        // vertex values. Its error at every point of a grid 4 times finer, off the vertices,
+        // vertex values. Its error at every point of a grid 2 times finer, off the vertices,
         // evaluated by the evaluator (another path), stays below it.
         CHECK(c.proof.kind == "interpolant");
-        const int n = 4 * c.pieces;
+        const int n = 2 * c.pieces;
         double seen = 0;
         for (int i = 0; i <= n; ++i)
           for (int j = 0; j <= n; ++j) {
@@ -199,8 +199,8 @@ TEST_CASE("certify_interpolant proves linearity on the triangles, or says where 
   const fpx::certificate two = fpx::certify_interpolant(kink(false), f, 2);
   CHECK(two.kind == "interpolant");
   CHECK(two.grid_max == 0);
-  CHECK(two.sup_error == doctest::Approx(1e-12));
-  CHECK(two.points >= 8);  // the 8 triangles, none cut
+  CHECK(two.sup_error == 1e-12);
+  CHECK(two.points == 8);  // the 8 triangles, none cut
   // At N = 1 the bend is inside both triangles: no certificate.
   CHECK_THROWS_WITH_AS(fpx::certify_interpolant(kink(false), f, 1),
                        doctest::Contains("not the linear interpolant"), std::domain_error);
@@ -224,7 +224,7 @@ TEST_CASE("certify_interpolant proves linearity on the triangles, or says where 
   fpx::target_function plane = f;
   plane.value = [](double x, double y) { return x + y - 0.5; };
   const fpx::certificate cut = fpx::certify_interpolant(line, plane, 2);
-  CHECK(cut.sup_error == doctest::Approx(1e-12));
+  CHECK(cut.sup_error == 1e-12);
   CHECK(cut.points > 8);
   // The bound by hand: x^2 against its chord g = x at N = 1 (vertex errors 0): A = C = 2, B = 0
   // give (2 + 0 + 2) / 8 = 1/2, above the true gap 1/4 at x = 1/2.
@@ -238,10 +238,29 @@ TEST_CASE("certify_interpolant proves linearity on the triangles, or says where 
   chord.layers = {identity};
   const fpx::certificate c = fpx::certify_interpolant(chord, square, 1);
   CHECK(c.grid_max == 0);
-  CHECK(c.sup_error == doctest::Approx(0.5 + 1e-12));
-  square.mixed_curvature.reset();  // unknown: the curvature bound is used for f_xy too
-  CHECK(fpx::certify_interpolant(chord, square, 1).sup_error == doctest::Approx(1.0 + 1e-12));
+  CHECK(c.sup_error == 0.5 + 1e-12);
   CHECK_THROWS_AS(fpx::certify_interpolant(chord, square, 3), std::invalid_argument);
+  square.mixed_curvature.reset();  // no bound on f_xy stated: no certificate
+  CHECK_THROWS_WITH_AS(fpx::certify_interpolant(chord, square, 1), doctest::Contains("mixed_curvature"),
+                       std::invalid_argument);
+  // relu(x - y - 1/2) at N = 1 agrees with its interpolant at the three corners of the lower
+  // triangle and differs only inside (at the cut point (1/2, 0) it is 0, the interpolant 1/4):
+  // a checker that compared corners only would pass it.
+  fpx::mlp ridge;
+  fpx::dense_layer slope, readout;
+  slope.map.weight = fpx::rmatrix::Zero(1, 2);
+  slope.map.weight(0, 0) = 1;
+  slope.map.weight(0, 1) = -1;
+  slope.map.bias = fpx::rvector::Constant(1, rational(-1, 2));
+  slope.act = fpx::activation::relu;
+  readout.map.weight = fpx::rmatrix::Constant(1, 1, rational(1));
+  ridge.layers = {slope, readout};
+  CHECK_THROWS_WITH_AS(fpx::certify_interpolant(ridge, f, 1), doctest::Contains("lower triangle"),
+                       std::domain_error);
+  // Only ReLU and identity layers.
+  fpx::mlp clipped = ridge;
+  clipped.layers[0].act = fpx::activation::clipped_relu;
+  CHECK_THROWS_AS(fpx::certify_interpolant(clipped, f, 1), std::invalid_argument);
 }
 
 TEST_CASE("double evaluation refuses what it cannot do exactly") {

@@ -194,14 +194,21 @@ double exact_add(double a, double b) {
   if (!std::isfinite(s) || (a - (s - bb)) + (b - bb) != 0) inexact("a sum");
   return s;
 }
+// Below 2^-969 an fma residual can itself underflow to 0, so results that small (and a 0 from
+// nonzero operands) are refused rather than trusted.
+constexpr double smallest_trusted = 0x1p-969;
 double exact_mul(double a, double b) {
   const double p = a * b;
-  if (!std::isfinite(p) || std::fma(a, b, -p) != 0) inexact("a product");
+  if (!std::isfinite(p) || std::fma(a, b, -p) != 0 || (p != 0 && std::abs(p) < smallest_trusted) ||
+      (p == 0 && a != 0 && b != 0))
+    inexact("a product");
   return p;
 }
 double exact_div(double a, double b) {
   const double q = a / b;
-  if (!std::isfinite(q) || std::fma(q, b, -a) != 0) inexact("a quotient");
+  if (!std::isfinite(q) || std::fma(q, b, -a) != 0 || (q != 0 && std::abs(q) < smallest_trusted) ||
+      (q == 0 && a != 0))
+    inexact("a quotient");
   return q;
 }
 
@@ -357,7 +364,12 @@ certificate certify_interpolant(const mlp& model, const target_function& f, int 
       c.points += checker.check({p00, p11, p01}, plane(exact_add(g11, -g01), exact_add(g01, -g00)),
                                 "the upper triangle of " + square);
     }
-  const double a = f.curvature, b = f.mixed_curvature.value_or(f.curvature);
+  // Both bounds must be stated: a default curvature of 0 with no f_xy bound would certify the
+  // vertex error alone (f = xy has f_xx = f_yy = 0 and misses its interpolant by 1/8).
+  if (!f.mixed_curvature)
+    throw std::invalid_argument("certify_interpolant: target '" + f.name +
+                                "' states no bound on |f_xy| (mixed_curvature)");
+  const double a = f.curvature, b = *f.mixed_curvature;
   if (!(a >= 0) || !(b >= 0))
     throw std::invalid_argument("certify_interpolant: curvature bounds must be non-negative numbers");
   c.sup_error = c.grid_max + (2 * a + 2 * b) * h * h / 8 + target_slack;

@@ -32,7 +32,7 @@ struct target_function {
   /// Piecewise-linear one-input targets: exactly, with the knots it bends at.
   std::optional<piecewise_linear> exact;
   double curvature = 0;  ///< a bound on |f''| (one input) or on |f_xx| and |f_yy| (two)
-  std::optional<double> mixed_curvature;  ///< two inputs: a bound on |f_xy| (none: curvature)
+  std::optional<double> mixed_curvature;  ///< two inputs: a bound on |f_xy| (certify_interpolant needs it)
   double lipschitz = 0;  ///< a Lipschitz constant on [0,1]^inputs (Euclidean; 0: none known)
 };
 
@@ -64,7 +64,7 @@ certificate certify(const mlp& model, const target_function& f, int grid = 4096)
 /// (forms, vertex values, cut points) is done in double and checked to be exact (a zero
 /// rounding error by TwoSum or fma), so the check is exact or refuses. Then the bound
 ///   sup |g - f| <= max_v |g(v) - f(v)| + (A + 2B + C) h^2 / 8 + 1e-12,
-/// with A = C = f.curvature, B = f.mixed_curvature (f.curvature when unset), h = 1/N: for x in a
+/// with A = C = f.curvature, B = f.mixed_curvature (which must be set), h = 1/N: for x in a
 /// triangle with barycentric weights l_i, I f(x) - f(x) = sum_i l_i R_i with Taylor remainders
 /// |R_i| <= Q(v_i - x) / 2, Q(u, w) = A u^2 + 2B |u w| + C w^2, and sum_i l_i u_i^2 (a variance
 /// of a variable in an interval of length h) <= h^2 / 4, likewise for w and |u w|.
