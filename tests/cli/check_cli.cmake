@@ -37,7 +37,7 @@ endif()
 # construction for n = 3 fails on 2^2 - 1 = 3 of 64 pairs.
 set(run_dir ${CMAKE_CURRENT_BINARY_DIR}/cli_run)
 file(REMOVE_RECURSE ${run_dir})
-set(small [=[{"max_p": 2, "fixed_max_bits": 2, "search_max_bits": 2, "saturating_max_bits": 2, "largest_n_cap": 3}]=])
+set(small [=[{"max_p": 2, "fixed_max_bits": 2, "search_max_bits": 2, "saturating_max_bits": 2, "largest_n_cap": 3, "class_search_max_bits": 2, "class_search_node_budget": 10000}]=])
 expect_output("run;equality_threshold;--config;${small};--out;${run_dir};--threads;1" "equality_threshold")
 file(READ ${run_dir}/equality_threshold/equality_threshold.csv csv)
 if(NOT csv MATCHES "check,dyadic,step,float_e8,e8m1,10,2,0,3,64,3,")

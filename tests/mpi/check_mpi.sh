@@ -21,7 +21,7 @@ same() {
 }
 
 declare -A configs=(
-  [equality_threshold]='{"max_p": 5, "fixed_max_bits": 4, "search_max_bits": 3, "saturating_max_bits": 5, "search_node_budget": 100000, "largest_n_cap": 5}'
+  [equality_threshold]='{"max_p": 5, "fixed_max_bits": 4, "search_max_bits": 3, "saturating_max_bits": 5, "search_node_budget": 100000, "largest_n_cap": 5, "class_search_max_bits": 2, "class_search_node_budget": 100000}'
   [capacity_census]='{"inputs": [2, 3], "grids": ["s1", "ternary", "fixed:s:0:2"], "max_width": 2}'
   [bit_degradation]='{"random_seeds": [5], "interpolants": {"sine": 8}, "max_bits": 6}'
   [ternary_universality]='{"targets": ["abs", "sine"], "epsilons": [0.1, 0.03], "u1_max_pieces": 8, "u1_search_networks": 300, "u1_search_max_width": 2, "u1_exhaustive_max_width": 1}'
@@ -54,7 +54,7 @@ done
 echo "ok: fpx verify on 2 and 3 ranks"
 
 # A rank killed mid-run: the job stops; a rerun takes the finished units from their files.
-config='{"max_p": 10, "fixed_max_bits": 3, "search_max_bits": 2, "saturating_max_bits": 3, "search_node_budget": 10000, "largest_n_cap": 4}'
+config='{"max_p": 10, "fixed_max_bits": 3, "search_max_bits": 2, "saturating_max_bits": 3, "search_node_budget": 10000, "largest_n_cap": 4, "class_search_max_bits": 2, "class_search_node_budget": 10000}'
 "$fpx" run equality_threshold --config "$config" --out "$work/plain" --threads 1 2>/dev/null >/dev/null
 units="$work/killed/equality_threshold/equality_threshold.units"
 "${launch[@]}" -n 2 "$fpx" run equality_threshold --config "$config" --out "$work/killed" --threads 1 \

@@ -8,6 +8,7 @@ import pytest
 import fpx
 
 SMALL = {"max_p": 4, "fixed_max_bits": 4, "search_max_bits": 3, "saturating_max_bits": 4, "search_node_budget": 100000,
+         "class_search_max_bits": 2, "class_search_node_budget": 100000,
          "largest_n_cap": 5}
 
 

@@ -13,7 +13,8 @@ import fpx
 
 NAME = "equality_threshold"
 # The checks at p = 2..9: the first cells take milliseconds, p = 8 and 9 about a second and two.
-CONFIG = {"max_p": 9, "fixed_max_bits": 3, "search_max_bits": 2, "saturating_max_bits": 3, "search_node_budget": 10000, "largest_n_cap": 4}
+CONFIG = {"max_p": 9, "fixed_max_bits": 3, "search_max_bits": 2, "saturating_max_bits": 3, "search_node_budget": 10000, "largest_n_cap": 4,
+          "class_search_max_bits": 2, "class_search_node_budget": 10000}
 
 CHILD = """
 import json, sys

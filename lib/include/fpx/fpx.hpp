@@ -32,6 +32,7 @@
 #include "fpx/quant/rounding_methods.hpp"
 #include "fpx/theory/approximation.hpp"
 #include "fpx/theory/census.hpp"
+#include "fpx/theory/class_search.hpp"
 #include "fpx/theory/communication.hpp"
 #include "fpx/theory/degradation.hpp"
 #include "fpx/theory/piecewise_linear.hpp"
