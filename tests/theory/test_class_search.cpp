@@ -76,8 +76,10 @@ TEST_CASE("class search: the tables give the evaluator's outputs on random setti
 }
 
 TEST_CASE("class search: the saturating construction per value coordinate meets the counting bound H d_v b") {
-  for (const auto& [h, dv, b] : {std::tuple{1, 2, 2}, std::tuple{2, 1, 2}, std::tuple{2, 2, 2},
-                                 std::tuple{1, 2, 3}, std::tuple{1, 1, 4}}) {
+  for (const auto& shape : {std::tuple{1, 2, 2}, std::tuple{2, 1, 2}, std::tuple{2, 2, 2},
+                            std::tuple{1, 2, 3}, std::tuple{1, 1, 4}}) {
+    // Named copies, not structured bindings: clang 14 cannot capture those (sanitize preset).
+    const int h = std::get<0>(shape), dv = std::get<1>(shape), b = std::get<2>(shape);
     CAPTURE(h);
     CAPTURE(dv);
     CAPTURE(b);
