@@ -234,11 +234,9 @@ class interpolant_checker {
       : n_(pieces), g_(std::move(vertex_values)) {
     for (std::size_t l = 0; l < model.layers.size(); ++l) {
       const dense_layer& d = model.layers[l];
-      const bool last = l + 1 == model.layers.size();
-      if (d.act != activation::relu && !(d.act == activation::identity))
+      if (d.act != activation::relu && d.act != activation::identity)
         throw std::invalid_argument("certify_interpolant: ReLU networks only (layer " + std::to_string(l) +
                                     " is " + std::string(to_string(d.act)) + ")");
-      (void)last;
       sparse_layer s;
       s.relu = d.act == activation::relu;
       s.rows.resize(static_cast<std::size_t>(d.map.outputs()));

@@ -360,12 +360,11 @@ struct wide_searcher {
   }
 };
 
-void check_class(const format& f, const attention_class& c, int n) {
+void check_class(const attention_class& c, int n) {
   if (c.heads < 1 || c.value_dim < 1 || c.heads * (c.value_dim + 1) > 7)
     throw std::invalid_argument("class search: H >= 1, d_v >= 1 and H (d_v + 1) <= 7, not H = " +
                                 std::to_string(c.heads) + ", d_v = " + std::to_string(c.value_dim));
   if (n < 1 || n > 12) throw std::invalid_argument("class search: n must be in 1..12");
-  (void)f;
 }
 
 bool holds_one(const format& f) {
@@ -465,7 +464,7 @@ std::vector<code_t> table_outputs(const format& f, const wide_tables& t, const a
 
 transformer class_separation_model(const format& f, const attention_class& c, int n,
                                    std::span<const code_t> logits, std::span<const code_t> values) {
-  check_class(f, c, n);
+  check_class(c, n);
   const Eigen::Index H = c.heads, dv = c.value_dim, slots = 4 * n + 1, d = 1 + H + H * dv;
   if (static_cast<Eigen::Index>(logits.size()) != slots * H ||
       static_cast<Eigen::Index>(values.size()) != slots * H * dv)
@@ -503,14 +502,14 @@ transformer class_separation_model(const format& f, const attention_class& c, in
 std::vector<code_t> class_separation_outputs(const format& f, const attention_class& c, int n,
                                              std::span<const code_t> logits,
                                              std::span<const code_t> values) {
-  check_class(f, c, n);
+  check_class(c, n);
   if (n > 6) throw std::invalid_argument("class_separation_outputs: n must be in 1..6");
   return table_outputs(f, wide_tables(f, c.token_scores), c, n, logits, values);
 }
 
 class_check verify_class_setting(const format& f, const attention_class& c, int n,
                                  std::span<const code_t> logits, std::span<const code_t> values) {
-  check_class(f, c, n);
+  check_class(c, n);
   if (n > 8) throw std::invalid_argument("verify_class_setting: n must be in 1..8");
   const wide_tables t(f, c.token_scores);
   const std::vector<code_t> table = table_outputs(f, t, c, n, logits, values);
@@ -571,7 +570,7 @@ class_check verify_class_setting(const format& f, const attention_class& c, int 
 
 class_search search_class_separation(const format& f, const attention_class& c, int n,
                                      std::uint64_t node_budget, unsigned threads) {
-  check_class(f, c, n);
+  check_class(c, n);
   if (c.token_scores && !holds_one(f))
     throw std::invalid_argument("class search: token scores need 1 in " + f.name() +
                                 " (the query vector)");
@@ -583,66 +582,27 @@ class_search search_class_separation(const format& f, const attention_class& c, 
   if (shape.candidates < 2) return result;  // Alice cannot tell her bits apart
   const std::uint64_t units = shape.alice_pairs();
   result.units = units;
-  struct range_result {
-    bool found = false, complete = true;
-    std::vector<std::uint64_t> chosen, level_nodes;
-    std::uint64_t nodes = 0, digest = fnv1a_start;
-  };
   const std::uint64_t per_unit = node_budget == 0 ? 0 : std::max<std::uint64_t>(1, node_budget / units);
-  std::atomic<std::uint64_t> lowest_found{std::numeric_limits<std::uint64_t>::max()};
-  const auto parts = map_units(
-      units, 1, threads,
-      [&](std::uint64_t lo, std::uint64_t hi) {
-        range_result r;
-        if (lowest_found.load() < lo) return r;
+  const detail::units_walked walked = detail::walk_units(
+      units, 2 * n + 1, threads,
+      [&](std::uint64_t lo, std::uint64_t hi, const std::atomic<std::uint64_t>& lowest_found) {
         wide_searcher s(tables, n, c, per_unit);
         s.lowest_found = &lowest_found;
         s.unit = lo;
+        detail::unit_walk r;
         r.found = s.alice(0, {}, lo, hi);
         r.complete = r.found || !s.out_of_budget;
         r.nodes = s.nodes;
         r.digest = s.digest;
         r.level_nodes = s.level_nodes;
-        if (r.found) {
-          r.chosen = s.chosen;
-          for (std::uint64_t seen = lowest_found.load();
-               lo < seen && !lowest_found.compare_exchange_weak(seen, lo);) {
-          }
-        }
-        return r;
-      },
-      [](const range_result& r) {
-        byte_writer w;
-        w.put<std::uint8_t>(r.found).put<std::uint8_t>(r.complete).put(r.nodes).put_all(r.chosen);
-        w.put(r.digest).put_all(r.level_nodes);
-        return w.take();
-      },
-      [](const std::string& bytes) {
-        byte_reader rd(bytes);
-        range_result r;
-        r.found = rd.get<std::uint8_t>() != 0;
-        r.complete = rd.get<std::uint8_t>() != 0;
-        r.nodes = rd.get<std::uint64_t>();
-        r.chosen = rd.get_all<std::uint64_t>();
-        r.digest = rd.get<std::uint64_t>();
-        r.level_nodes = rd.get_all<std::uint64_t>();
+        if (r.found) r.chosen = s.chosen;
         return r;
       });
-  bool complete = true;
-  result.level_nodes.assign(static_cast<std::size_t>(2 * n + 1), 0);
-  result.digest = fnv1a_start;
-  for (const auto& r : parts) {
-    result.nodes += r.nodes;
-    result.digest = fnv1a_word(result.digest, r.digest);
-    for (std::size_t l = 0; l < r.level_nodes.size() && l < result.level_nodes.size(); ++l)
-      result.level_nodes[l] += r.level_nodes[l];
-    complete = complete && r.complete;
-    if (r.found) {
-      result.found = true;
-      decode_setting(tables, shape, r.chosen, result);
-      break;
-    }
-  }
+  result.nodes = walked.nodes;
+  result.digest = walked.digest;
+  result.level_nodes = walked.level_nodes;
+  result.found = walked.found;
+  if (result.found) decode_setting(tables, shape, walked.chosen, result);
   if (result.found && n <= 8) {
     const class_check check = verify_class_setting(f, c, n, result.logits, result.values);
     if (check.disagreements)
@@ -651,7 +611,7 @@ class_search search_class_separation(const format& f, const attention_class& c, 
     if (!check.separates)
       throw std::logic_error("class search: a witness does not separate equality in the evaluator (" + std::to_string(check.diagonal_outputs) + " diagonal, " + std::to_string(check.off_outputs) + " off)");
   }
-  result.complete = result.found || complete;
+  result.complete = walked.complete;
   return result;
 }
 

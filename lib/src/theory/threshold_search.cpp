@@ -436,77 +436,35 @@ separation_search search_equality_separation(const format& f, int n, std::uint64
   result.settings_total = saturating_product(result.settings_total, kv);
   if (first_choices == 0) return result;
 
-  struct range_result {
-    bool found = false, complete = true;
-    std::vector<code_t> values;
-    std::uint64_t nodes = 0, digest = fnv1a_start;
-    std::vector<std::uint64_t> level_nodes;
-  };
   const std::uint64_t per_range =
       node_budget == 0 ? 0 : std::max<std::uint64_t>(1, node_budget / first_choices);
   // Units above the lowest one that found a setting do not count (the first setting in unit
-  // order is the answer), so they stop early; every unit below it runs to its end, so what is
-  // reported does not depend on the order units ran in, nor on threads or ranks.
-  std::atomic<std::uint64_t> lowest_found{std::numeric_limits<std::uint64_t>::max()};
-  const auto parts = map_units(
-      first_choices, 1, threads,
-      [&](std::uint64_t lo, std::uint64_t hi) {
-        range_result r;
-        if (lowest_found.load() < lo) return r;  // not needed
+  // order is the answer), so they stop early (detail::walk_units).
+  const detail::units_walked walked = detail::walk_units(
+      first_choices, 2 * n + 1, threads,
+      [&](std::uint64_t lo, std::uint64_t hi, const std::atomic<std::uint64_t>& lowest_found) {
         searcher s(tables, n, per_range);
         s.lowest_found = &lowest_found;
         s.unit = lo;
+        detail::unit_walk r;
         r.found = s.alice(0, {}, lo, hi);
         r.complete = r.found || !s.out_of_budget;
         r.nodes = s.nodes;
         r.digest = s.digest;
         r.level_nodes = s.level_nodes;
-        if (r.found) {
-          r.values = s.chosen;
-          for (std::uint64_t seen = lowest_found.load();
-               lo < seen && !lowest_found.compare_exchange_weak(seen, lo);) {
-          }
-        }
-        return r;
-      },
-      [](const range_result& r) {
-        byte_writer w;
-        w.put<std::uint8_t>(r.found).put<std::uint8_t>(r.complete).put(r.nodes).put_all(r.values);
-        w.put(r.digest).put_all(r.level_nodes);
-        return w.take();
-      },
-      [](const std::string& bytes) {
-        byte_reader rd(bytes);
-        range_result r;
-        r.found = rd.get<std::uint8_t>() != 0;
-        r.complete = rd.get<std::uint8_t>() != 0;
-        r.nodes = rd.get<std::uint64_t>();
-        r.values = rd.get_all<code_t>();
-        r.digest = rd.get<std::uint64_t>();
-        r.level_nodes = rd.get_all<std::uint64_t>();
+        if (r.found) r.chosen = s.chosen;
         return r;
       });
-  // The units in order up to the first that found a setting.
-  bool complete = true;
-  result.level_nodes.assign(static_cast<std::size_t>(2 * n + 1), 0);
-  result.digest = fnv1a_start;
-  for (const auto& r : parts) {
-    result.nodes += r.nodes;
-    result.unit_nodes.push_back(r.nodes);
-    result.digest = fnv1a_word(result.digest, r.digest);
-    for (std::size_t l = 0; l < r.level_nodes.size() && l < result.level_nodes.size(); ++l)
-      result.level_nodes[l] += r.level_nodes[l];
-    complete = complete && r.complete;
-    if (r.found) {
-      result.found = true;
-      result.values = r.values;
-      break;
-    }
-  }
+  result.found = walked.found;
+  result.values = walked.chosen;
+  result.nodes = walked.nodes;
+  result.unit_nodes = walked.unit_nodes;
+  result.level_nodes = walked.level_nodes;
+  result.digest = walked.digest;
   if (result.found && n <= 6)
     check_witness(f, n, result.values, table_outputs(tables, n, result.values));
   // Complete when a setting was found, or when every unit finished within its budget.
-  result.complete = result.found || complete;
+  result.complete = walked.complete;
   return result;
 }
 
