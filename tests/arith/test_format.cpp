@@ -198,6 +198,14 @@ TEST_CASE("impossible format parameters are rejected with the reason") {
   CHECK_THROWS_WITH_AS(fpx::parse_format("e0m0"), doctest::Contains("exponent bits"), std::invalid_argument);
   CHECK_THROWS_WITH_AS(fpx::parse_format("e5m53"), doctest::Contains("mantissa bits"), std::invalid_argument);
   CHECK_THROWS_WITH_AS(fpx::parse_format("fixed:s:-1:4"), doctest::Contains("nonnegative"), std::invalid_argument);
+  // Found by fuzz_format_name: I + F overflowed an int; and a count beyond int was narrowed
+  // (4294967297 read as 1, so the name parsed as fixed:s:1:0).
+  CHECK_THROWS_WITH_AS(fpx::parse_format("fixed:s:1474146532:2001503971"), doctest::Contains("above 64"),
+                       std::invalid_argument);
+  CHECK_THROWS_WITH_AS(fpx::parse_format("fixed:s:4294967297:0"), doctest::Contains("above 64"),
+                       std::invalid_argument);
+  CHECK_THROWS_WITH_AS(fpx::format::fixed_point(true, 2147483647, 2147483647), doctest::Contains("outside 1..64"),
+                       std::invalid_argument);
   CHECK_THROWS_AS(fpx::parse_format("e4m0"), std::invalid_argument);  // IEEE needs M >= 1
   CHECK_THROWS_AS(fpx::parse_format("fp17"), std::invalid_argument);
   CHECK_THROWS_AS(fpx::parse_format("int4:zero=2"), std::invalid_argument);

@@ -228,8 +228,10 @@ format format::with_overflow(overflow_policy policy) const {
 format format::fixed_point(bool is_signed, int int_bits, int frac_bits) {
   if (int_bits < 0 || frac_bits < 0)
     invalid(fmt::format("fixed point needs nonnegative bit counts, got I={} F={}", int_bits, frac_bits));
-  const int bits = int_bits + frac_bits + (is_signed ? 1 : 0);
-  if (bits < 1 || bits > 64) invalid(fmt::format("fixed point width {} outside 1..64", bits));
+  // In 64 bits: I + F of two large ints overflowed an int (found by fuzz_format_name).
+  const long long width = static_cast<long long>(int_bits) + frac_bits + (is_signed ? 1 : 0);
+  if (width < 1 || width > 64) invalid(fmt::format("fixed point width {} outside 1..64", width));
+  const int bits = static_cast<int>(width);
   grid_spec g;
   g.bits = bits;
   g.scale = pow2(-frac_bits);
@@ -440,8 +442,14 @@ format parse_format(std::string_view name) {
   if (head == "fixed") {
     if (parts.size() < 4 || (parts[1] != "s" && parts[1] != "u"))
       invalid("fixed point is written fixed:s:I:F or fixed:u:I:F, got '" + std::string(name) + "'");
-    fixed = format::fixed_point(parts[1] == "s", static_cast<int>(to_int(parts[2], name)),
-                                static_cast<int>(to_int(parts[3], name)));
+    // Read in 64 bits and bounded before narrowing: 4294967297 must not become 1.
+    const auto field = [&](std::string_view text) {
+      const long long v = to_int(text, name);
+      if (v < 0) invalid(fmt::format("fixed point needs nonnegative bit counts, got {} in '{}'", v, name));
+      if (v > 64) invalid(fmt::format("fixed point width above 64: {} bits in '{}'", v, name));
+      return static_cast<int>(v);
+    };
+    fixed = format::fixed_point(parts[1] == "s", field(parts[2]), field(parts[3]));
     first_option = 4;
   }
   for (std::size_t i = first_option; i < parts.size(); ++i) {
