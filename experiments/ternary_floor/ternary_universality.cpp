@@ -9,6 +9,11 @@
 //   u1_search     the best U1 network found by random and exhaustive search (after the best
 //                 output shift), against the monotone floor
 // `floor` is the monotone floor max drop / 2: no U1 network can do better.
+// Storage: `dense_weights` counts every entry of every weight matrix, `zero_weights` those that
+// are 0 (the role of 0: a ternary network's zeros are wires it does not need), and
+// `weight_bits` is dense_weights * log2(levels of the family's grid) + 16 bits per layer scale
+// (information bits; biases are not counted, they are listed in `parameters` with the nonzero
+// weights).
 
 #include <fmt/core.h>
 
@@ -26,14 +31,14 @@ namespace {
 
 const std::vector<std::string> columns{
     "record", "target", "family", "epsilon", "pieces", "quantum", "width", "depth", "parameters",
-    "sup_error", "certificate", "floor", "networks", "met"};
+    "sup_error", "certificate", "floor", "networks", "met", "dense_weights", "zero_weights", "weight_bits"};
 
 struct row {
   std::string record, target, family, epsilon, pieces, quantum, width, depth, parameters,
-      sup_error, certificate, floor, networks, met;
+      sup_error, certificate, floor, networks, met, dense_weights, zero_weights, weight_bits;
   std::vector<std::string> fields() const {
     return {record, target, family, epsilon, pieces, quantum, width, depth, parameters,
-            sup_error, certificate, floor, networks, met};
+            sup_error, certificate, floor, networks, met, dense_weights, zero_weights, weight_bits};
   }
 };
 
@@ -52,6 +57,16 @@ row network_row(std::string record, const target_function& f, std::string family
   r.sup_error = number(c.sup_error);
   r.certificate = c.kind;
   r.floor = number(floor);
+  std::uint64_t dense = 0, zeros = 0;
+  for (const dense_layer& layer : m.layers)
+    for (Eigen::Index i = 0; i < layer.map.weight.size(); ++i) {
+      ++dense;
+      zeros += layer.map.weight.data()[i] == 0;
+    }
+  const double levels = r.family == to_string(weight_grid::ternary) ? 3 : 2;
+  r.dense_weights = std::to_string(dense);
+  r.zero_weights = std::to_string(zeros);
+  r.weight_bits = fmt::format("{:.1f}", static_cast<double>(dense) * std::log2(levels) + 16.0 * static_cast<double>(m.layers.size()));
   return r;
 }
 

@@ -7,6 +7,8 @@
 #include "convert.hpp"
 #include "fpx/construct/equality.hpp"
 #include "fpx/construct/first_equals_last.hpp"
+#include "fpx/theory/best_error.hpp"
+#include "fpx/theory/census.hpp"
 #include "fpx/theory/protocol_checks.hpp"
 #include "fpx/theory/class_search.hpp"
 #include "fpx/theory/threshold_search.hpp"
@@ -238,6 +240,48 @@ Returns:
     A dict with "n", "found" (a separating setting exists), "complete" (the search ran to the
     end: a "not found" is then a proof for this class and format), "values" (the setting
     found, as floats), "nodes" (nodes visited) and "settings_total" (settings of the class).)doc");
+
+  m.def("best_grid_error", [](const std::string& target_name, int width, const std::string& grid,
+                              const std::vector<py::object>& biases, const std::vector<py::object>& scales,
+                              double budget, unsigned threads) {
+    std::vector<rational> b, s;
+    for (const auto& x : biases) b.push_back(to_rational(x));
+    for (const auto& x : scales) s.push_back(to_rational(x));
+    const target_function f = target(target_name);
+    const std::vector<rational> levels = census_levels(grid);
+    best_error_result r;
+    {
+      py::gil_scoped_release release;
+      r = best_grid_error(f, width, levels, b, s, budget, threads);
+    }
+    auto fractions = [](const std::vector<rational>& v) {
+      py::list out;
+      for (const rational& x : v) out.append(to_fraction(x));
+      return out;
+    };
+    return py::dict(py::arg("error") = to_fraction(r.error), py::arg("a") = fractions(r.a),
+                    py::arg("c") = fractions(r.c), py::arg("v") = fractions(r.v),
+                    py::arg("scale") = to_fraction(r.scale), py::arg("bias") = to_fraction(r.bias),
+                    py::arg("features") = r.features, py::arg("multisets") = r.multisets,
+                    py::arg("settings") = r.settings, py::arg("optimal") = r.optimal);
+  }, py::arg("target"), py::arg("width"), py::arg("grid"), py::arg("biases"), py::arg("scales"),
+     py::arg("budget") = 3e8, py::arg("threads") = 0,
+     R"doc(The exact best sup error on [0, 1] of every network d + S sum_k v_k relu(a_k x + c_k).
+
+Every setting is enumerated: a_k and v_k levels of the grid, c_k one of `biases`, S one of
+`scales`, d the best real (proofs/ternary_floor.md, section 6).
+
+Args:
+    target: "abs", "descending" or "square" (targets with an exact form).
+    width: hidden units, 1..4.
+    grid: weight grid, a format name of at most 8 bits ("u1", "s1", "ternary", "fixed:s:0:2").
+    biases, scales: the hidden biases and output scales (exact numbers; dyadic, |x| <= 16).
+    budget: most (multiset of units, scale) pairs to walk; more is refused.
+    threads: threads (0: every core); the result does not depend on it.
+
+Returns:
+    A dict with "error" (a Fraction, exact), a witness "a", "c", "v", "scale", "bias"
+    (Fractions), and the sizes "features", "multisets", "settings", "optimal".)doc");
 
   m.def("search_class_separation", [](const format& f, int n, int heads, int value_dim, bool token_scores,
                                       std::uint64_t budget, unsigned threads) {

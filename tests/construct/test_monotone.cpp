@@ -26,6 +26,28 @@ TEST_CASE("U1 networks are in the monotone class and non-decreasing; a ternary o
   CHECK_FALSE(fpx::in_monotone_class(fpx::construct_ternary(f, 0.1).model));
 }
 
+TEST_CASE("the collapse needs positive scales: a U1 layer with a negative tensor scale computes 1 - x exactly") {
+  // relu(-1 * x + 1), read with output weight 1: both layers are on U1 (levels {0, 1}); the first
+  // has scale -1. The network is 1 - x on [0, 1], error 0, below the floor 1/2 of positive scales.
+  fpx::mlp m;
+  m.layers.push_back({{fpx::rmatrix::Constant(1, 1, rational(-1)), fpx::rvector::Constant(1, rational(1))},
+                      fpx::activation::relu});
+  m.layers.push_back({{fpx::rmatrix::Constant(1, 1, rational(1)), fpx::rvector::Constant(1, rational(0))},
+                      fpx::activation::identity});
+  // grid_scales reads U1 with positive scales, as the collapse does: it refuses this network,
+  // and accepts it once the first layer's scale -1 is moved into the weights' sign.
+  CHECK_FALSE(fpx::grid_scales(m, fpx::weight_grid::unsigned_binary));
+  fpx::mlp positive = m;
+  positive.layers[0].map.weight(0, 0) = 1;
+  CHECK(fpx::grid_scales(positive, fpx::weight_grid::unsigned_binary));
+  CHECK_FALSE(fpx::in_monotone_class(m));
+  const fpx::target_function f = fpx::target("descending");
+  const fpx::certificate c = fpx::certify(m, f);
+  CHECK(c.kind == "exact");
+  CHECK(c.sup_error == 0);
+  CHECK(fpx::monotone_floor(f) == 0.5);
+}
+
 // Smooth targets are compared on a grid in double: allow its rounding.
 constexpr double rounding_slack = 1e-12;
 

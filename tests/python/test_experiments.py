@@ -34,6 +34,8 @@ def test_same_config_same_bytes_whatever_the_thread_count(tmp_path):
                               "u1_exhaustive_max_width": 1}),
     ("capacity_census", {"inputs": [2, 3], "grids": ["s1", "ternary", "fixed:s:0:2"], "max_width": 2}),
     ("bit_degradation", {"random_seeds": [5], "interpolants": {"sine": 8}, "max_bits": 6}),
+    ("best_error", {"targets": ["square", "abs"], "grids": ["u1", "s1", "ternary", "fixed:s:1:0"],
+                    "max_width": 2, "bias_fraction_bits": 2, "scale_exponents": [-2, 0]}),
 ])
 def test_the_ternary_floor_experiments_do_not_depend_on_threads(tmp_path, name, config):
     one = fpx.run_experiment(name, config, out=tmp_path / "a", threads=1, progress=False)

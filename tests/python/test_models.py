@@ -424,3 +424,23 @@ def test_class_search_two_value_coordinates_reach_twice_the_bits():
     assert five["complete"] and not five["found"] and five["network"] is None
     with pytest.raises(ValueError, match="need 1"):
         fpx.search_class_separation("fixed:s:0:2", 2, token_scores=True)
+
+
+def test_best_grid_error_from_python():
+    # Two S1 units make |x - 1/2| exactly; U1 (positive scale) stays at the monotone floor 1/4.
+    halves = [-1, Fraction(-1, 2), 0, Fraction(1, 2), 1]
+    assert fpx.best_grid_error("abs", 2, "s1", halves, [1])["error"] == 0
+    assert fpx.best_grid_error("abs", 3, "u1", halves, [1, 2])["error"] == Fraction(1, 4)
+    # The witness, evaluated here in floats on a fine grid, stays within the exact error and
+    # comes close to it (the sup is attained at a knot or a vertex, near some grid point).
+    r = fpx.best_grid_error("square", 2, "ternary", [Fraction(k, 8) for k in range(-8, 9)],
+                            [Fraction(1, 2), 1, 2], threads=1)
+    x = np.linspace(0, 1, 100001)
+    g = float(r["bias"]) + float(r["scale"]) * sum(
+        float(v) * np.maximum(float(a) * x + float(c), 0) for a, c, v in zip(r["a"], r["c"], r["v"]))
+    worst = np.max(np.abs(x * x - g))
+    assert worst <= float(r["error"]) + 1e-12
+    assert worst >= float(r["error"]) - 1e-4
+    assert 0 < r["error"] < Fraction(1, 8)  # better than the best line, which is 1/8 away
+    with pytest.raises(ValueError, match="no exact form"):
+        fpx.best_grid_error("sine", 1, "s1", halves, [1])

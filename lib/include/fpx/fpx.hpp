@@ -31,6 +31,7 @@
 #include "fpx/quant/quantize.hpp"
 #include "fpx/quant/rounding_methods.hpp"
 #include "fpx/theory/approximation.hpp"
+#include "fpx/theory/best_error.hpp"
 #include "fpx/theory/census.hpp"
 #include "fpx/theory/class_search.hpp"
 #include "fpx/theory/communication.hpp"

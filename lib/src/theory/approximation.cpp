@@ -58,6 +58,7 @@ target_function target(std::string_view name) {
     t.lipschitz = 1;
   } else if (name == "square") {
     t.value = [](double x, double) { return x * x; };
+    t.polynomial = std::array<rational, 3>{0, 0, 1};
     t.curvature = 2;
     t.lipschitz = 2;  // |2x| on [0, 1]
   } else if (name == "sine") {

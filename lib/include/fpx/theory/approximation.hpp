@@ -14,6 +14,7 @@
 ///   |f_xx|, |f_yy| and B bounds |f_xy|; see certify_interpolant).
 /// Target values are doubles (sin to within an ulp); network values are exact.
 
+#include <array>
 #include <functional>
 #include <optional>
 #include <string>
@@ -31,6 +32,8 @@ struct target_function {
   std::function<double(double, double)> value;  ///< y is ignored for one input
   /// Piecewise-linear one-input targets: exactly, with the knots it bends at.
   std::optional<piecewise_linear> exact;
+  /// Polynomial one-input targets: exactly, f(x) = p[0] + p[1] x + p[2] x^2 on [0, 1].
+  std::optional<std::array<rational, 3>> polynomial;
   double curvature = 0;  ///< a bound on |f''| (one input) or on |f_xx| and |f_yy| (two)
   std::optional<double> mixed_curvature;  ///< two inputs: a bound on |f_xy| (certify_interpolant needs it)
   double lipschitz = 0;  ///< a Lipschitz constant on [0,1]^inputs (Euclidean; 0: none known)
