@@ -3,8 +3,9 @@
 // to sup error epsilon, with every error certified.
 //
 // Records (column `record`):
-//   construction  the ternary construction for each epsilon, and its exact S1 emulation
-//                 (certified again as a network of its own)
+//   construction  the ternary construction for each epsilon, and an S1 network computing the
+//                 same function: the construction itself when it has no zero weight, else its
+//                 exact S1 emulation (certified again as a network of its own for one input)
 //   u1            the U1 interpolant of the best monotone approximation at 2..max pieces
 //   u1_search     the best U1 network found by random and exhaustive search (after the best
 //                 output shift), against the monotone floor
@@ -94,21 +95,33 @@ void run_experiment(context& ctx) {
         t.quantum = to_fraction_string(c.quantum);
         t.met = c.met ? "1" : "0";
         rows.push_back(t.fields());
-        // The S1 emulation is dense (its parameters grow with the square of the width): for two
-        // inputs it is built only up to 16 pieces (about 6 million parameters).
-        if (f.inputs == 2 && c.pieces > 16) continue;
-        const signed_binary_emulation s = emulate_with_signed_binary(c.model);
-        if (s.duplicated_input) throw std::logic_error("the construction's first layer has zero weights");
-        // Two inputs: the S1 network computes the ternary one's function exactly (section 2 of
-        // the proof file), so the ternary row's bound is its bound; a grid maximum of it would be
-        // a measurement, and checking the dense network again costs minutes.
+        // The S1 row. A construction with no zero weight (every one-input one) is an S1 network
+        // already: the row is the same network, at one bit per weight. Otherwise the exact S1
+        // emulation (section 2), which is dense (its parameters grow with the square of the
+        // width): for two inputs it is built only up to 16 pieces (about 6 million parameters).
+        // It is one S1 network, not the smallest one.
         certificate proof = c.proof;
-        if (f.inputs == 1) proof = certify(s.model, f, certificate_grid(f, c.pieces));
-        else proof.kind = "interpolant_by_exact_emulation";
-        row e = network_row("construction", f, std::string(to_string(weight_grid::signed_binary)), s.model, proof, floor);
+        mlp s1_model;
+        rational s1_quantum = c.quantum;
+        if (grid_scales(c.model, weight_grid::signed_binary)) {
+          s1_model = c.model;
+        } else {
+          if (f.inputs == 2 && c.pieces > 16) continue;
+          const signed_binary_emulation s = emulate_with_signed_binary(c.model);
+          if (s.duplicated_input) throw std::logic_error("the construction's first layer has zero weights");
+          s1_model = s.model;
+          s1_quantum = c.quantum / 2;
+          // The S1 network computes the ternary one's function exactly (section 2 of the proof
+          // file), so the ternary row's bound is its bound: for one input it is certified again
+          // as a network of its own; for two, a grid maximum would be a measurement, and
+          // checking the dense network again costs minutes.
+          if (f.inputs == 1) proof = certify(s1_model, f, certificate_grid(f, c.pieces));
+          else proof.kind = "interpolant_by_exact_emulation";
+        }
+        row e = network_row("construction", f, std::string(to_string(weight_grid::signed_binary)), s1_model, proof, floor);
         e.epsilon = t.epsilon;
         e.pieces = t.pieces;
-        e.quantum = to_fraction_string(c.quantum / 2);
+        e.quantum = to_fraction_string(s1_quantum);
         e.met = proof.sup_error <= epsilon ? "1" : "0";
         rows.push_back(e.fields());
       }
