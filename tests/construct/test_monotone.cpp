@@ -5,6 +5,7 @@
 #include "fpx/exact/random_stream.hpp"
 #include "fpx/construct/ternary.hpp"
 #include "fpx/construct/weight_grid.hpp"
+#include "fpx/model/evaluate.hpp"
 
 using fpx::rational;
 
@@ -46,6 +47,56 @@ TEST_CASE("the collapse needs positive scales: a U1 layer with a negative tensor
   CHECK(c.kind == "exact");
   CHECK(c.sup_error == 0);
   CHECK(fpx::monotone_floor(f) == 0.5);
+}
+
+namespace {
+
+// One attention layer, no residual, weights in {0, 1} times a positive scale (U1): rows are
+// tokens (a, b); the query reads b (scale `query_scale`), keys read a, values read b.
+fpx::transformer u1_attention(fpx::attention_kind kind, int query_scale) {
+  fpx::attention_layer att;
+  fpx::rmatrix q(1, 2), k(1, 2), v(1, 2);
+  q << rational(0), rational(query_scale);
+  k << rational(1), rational(0);
+  v << rational(0), rational(1);
+  att.heads.push_back({{q, {}}, {k, {}}, {v, {}}});
+  att.kind = kind;
+  fpx::transformer t;
+  t.blocks.push_back({att, false, {}, true});
+  return t;
+}
+
+rational last_output(const fpx::transformer& t, const rational& a2, const fpx::precision_spec& spec) {
+  // Tokens (1/2, 1), (a2, 0), then the query token (0, 1), whose own key 0 is the smallest.
+  fpx::rmatrix x(3, 2);
+  x << rational(1, 2), rational(1), a2, rational(0), rational(0), rational(1);
+  return fpx::evaluate(t, x, spec).exact_output.value()(2, 0);
+}
+
+}  // namespace
+
+TEST_CASE("the collapse does not carry over to attention: U1 weights, and the output falls as an input rises") {
+  // Hard attention returns the value of the largest key: raising a2 from 1/4 to 3/4 (every
+  // input up or equal) moves the choice from token 1 (value 1) to token 2 (value 0), exactly.
+  // So no non-decreasing function is within 1/2 of it: below the monotone argument's reach.
+  const auto exact = fpx::spec_preset("exact");
+  const auto hard = u1_attention(fpx::attention_kind::hard, 1);
+  CHECK(last_output(hard, rational(1, 4), exact) == 1);
+  CHECK(last_output(hard, rational(3, 4), exact) == 0);
+  // Softmax with query scale 8: weights e^4, e^2, 1 become e^4, e^6, 1, and the output falls
+  // from (e^4 + 1) / (e^4 + e^2 + 1) = 0.8827 to (e^4 + 1) / (e^4 + e^6 + 1) = 0.1211 (exp to 200
+  // bits in exact mode: the gap is far above that).
+  const auto soft = u1_attention(fpx::attention_kind::softmax, 8);
+  const rational before = last_output(soft, rational(1, 4), exact);
+  const rational after = last_output(soft, rational(3, 4), exact);
+  CHECK(before - after > rational(3, 4));
+  CHECK(static_cast<double>(before) == doctest::Approx(0.8827).epsilon(1e-3));
+  // In one coordinate (keys and values both read a), hard attention is a max, non-decreasing.
+  fpx::transformer one = hard;
+  auto& head = one.blocks[0].attention->heads[0];
+  head.value.weight << rational(1), rational(0);
+  CHECK(last_output(one, rational(1, 4), exact) == rational(1, 2));
+  CHECK(last_output(one, rational(3, 4), exact) == rational(3, 4));
 }
 
 // Smooth targets are compared on a grid in double: allow its rounding.
