@@ -4,7 +4,8 @@
 //
 // One row per (inputs, grid, width). `status` is "complete" when every network was examined
 // (or the count reached every function), "skipped" when the reduced space is larger than
-// `budget` and the previous width had not already reached every function.
+// `budget` (divided by k!: only one multiset per orbit of the input permutations is read out)
+// and the previous width had not already reached every function.
 
 #include <fmt/core.h>
 
@@ -38,10 +39,13 @@ void run_experiment(context& ctx) {
         const double information = std::log2(static_cast<double>(levels.size()));
         bool previous_full = false;
         for (int width = 1; width <= max_width; ++width) {
+          // The walk reads out about one multiset in k! (the input permutations' orbits).
+          double permutations = 1;
+          for (int i = 2; i <= inputs; ++i) permutations *= i;
           const double size = census_size(inputs, width, levels, biases);
           std::vector<std::string> r{std::to_string(inputs), grid, std::to_string(levels.size()),
                                      fmt::format("{:.4f}", information), std::to_string(width)};
-          if (size > budget && !previous_full) {
+          if (size / permutations > budget && !previous_full) {
             r.insert(r.end(), {"", std::to_string(std::uint64_t{1} << (1 << inputs)), "",
                                fmt::format("{:.6g}", size), "", "skipped"});
             rows.push_back(r);

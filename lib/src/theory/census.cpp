@@ -40,6 +40,13 @@ struct space {
   int points = 0, width = 0;
   std::vector<double> levels, biases;
   std::vector<values> features;
+  // Every permutation pi of the inputs but the identity: the point whose input i is input
+  // pi(i) of point p (point_map), and the index of each feature read through it (feature_map).
+  // Permuting a network's inputs permutes the features of its hidden layer and the functions
+  // it realises alike, so only one multiset of each orbit is walked (the least, as a sorted
+  // index list) and each function found brings its orbit.
+  std::vector<std::array<int, max_points>> point_map;
+  std::vector<std::vector<std::uint32_t>> feature_map;
 };
 
 space make_space(int inputs, int width, const std::vector<rational>& levels,
@@ -68,7 +75,56 @@ space make_space(int inputs, int width, const std::vector<rational>& levels,
     }
   std::sort(s.features.begin(), s.features.end());
   s.features.erase(std::unique(s.features.begin(), s.features.end()), s.features.end());
+  std::vector<int> pi(static_cast<std::size_t>(inputs));
+  for (int i = 0; i < inputs; ++i) pi[static_cast<std::size_t>(i)] = i;
+  while (std::next_permutation(pi.begin(), pi.end())) {  // every permutation after the identity
+    std::array<int, max_points> map{};
+    for (int p = 0; p < s.points; ++p) {
+      int q = 0;
+      for (int i = 0; i < inputs; ++i) q |= ((p >> pi[static_cast<std::size_t>(i)]) & 1) << i;
+      map[static_cast<std::size_t>(p)] = q;
+    }
+    std::vector<std::uint32_t> fmap;
+    for (const values& h : s.features) {
+      values permuted{};
+      for (int p = 0; p < s.points; ++p) permuted[static_cast<std::size_t>(p)] = h[static_cast<std::size_t>(map[static_cast<std::size_t>(p)])];
+      const auto at = std::lower_bound(s.features.begin(), s.features.end(), permuted);
+      if (at == s.features.end() || *at != permuted)  // a unit with its weights permuted is a unit
+        throw std::logic_error("census: a permuted feature is not a feature");
+      fmap.push_back(static_cast<std::uint32_t>(at - s.features.begin()));
+    }
+    s.point_map.push_back(map);
+    s.feature_map.push_back(std::move(fmap));
+  }
   return s;
+}
+
+// Whether `chosen` (sorted) is the least of its orbit under the input permutations.
+bool canonical(const space& s, const std::vector<std::size_t>& chosen) {
+  std::array<std::uint32_t, 4> image{};
+  for (const auto& fmap : s.feature_map) {
+    for (std::size_t k = 0; k < static_cast<std::size_t>(s.width); ++k) {  // insertion sort, width <= 4
+      const std::uint32_t x = fmap[chosen[k]];
+      std::size_t j = k;
+      for (; j > 0 && image[j - 1] > x; --j) image[j] = image[j - 1];
+      image[j] = x;
+    }
+    for (int k = 0; k < s.width; ++k) {
+      const auto a = static_cast<std::size_t>(image[static_cast<std::size_t>(k)]);
+      if (a != chosen[static_cast<std::size_t>(k)]) {
+        if (a < chosen[static_cast<std::size_t>(k)]) return false;
+        break;
+      }
+    }
+  }
+  return true;
+}
+
+// Truth table t read through a point map: bit p of the result is bit map[p] of t.
+std::uint64_t permute_table(std::uint64_t t, const std::array<int, max_points>& map, int points) {
+  std::uint64_t out = 0;
+  for (int p = 0; p < points; ++p) out |= ((t >> map[static_cast<std::size_t>(p)]) & 1) << p;
+  return out;
 }
 
 // Multisets of `k` items from n: C(n + k - 1, k).
@@ -87,6 +143,7 @@ class function_set {
  public:
   function_set() = default;  // map_ranges fills its results by assignment
   explicit function_set(int points) : bits_((std::size_t{1} << points) / 64 + 1), possible_(std::uint64_t{1} << points) {}
+  bool contains(std::uint64_t table) const { return (bits_[table / 64] >> (table % 64)) & 1; }
   void add(std::uint64_t table) {
     std::uint64_t& word = bits_[table / 64];
     const std::uint64_t bit = std::uint64_t{1} << (table % 64);
@@ -148,7 +205,9 @@ void read_out(const space& s, const std::vector<std::size_t>& chosen, function_s
       std::uint64_t table = 0;
       for (int p = 0; p < s.points; ++p)
         if (y[static_cast<std::size_t>(p)] + c > 0) table |= std::uint64_t{1} << p;
+      if (found.contains(table)) continue;
       found.add(table);
+      for (const auto& map : s.point_map) found.add(permute_table(table, map, s.points));
     }
   }
 }
@@ -157,7 +216,7 @@ void read_out(const space& s, const std::vector<std::size_t>& chosen, function_s
 void walk(const space& s, std::vector<std::size_t>& chosen, int depth, function_set& found,
           const std::atomic<bool>& everything_found) {
   if (depth == s.width) {
-    read_out(s, chosen, found);
+    if (canonical(s, chosen)) read_out(s, chosen, found);
     return;
   }
   for (std::size_t j = chosen[static_cast<std::size_t>(depth) - 1]; j < s.features.size(); ++j) {

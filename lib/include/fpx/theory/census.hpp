@@ -9,7 +9,10 @@
 ///
 /// Enumeration: a hidden unit is only seen through its values on the 2^k points, so the units
 /// are reduced to their distinct value vectors ("features") first, and the hidden layer to a
-/// multiset of features (unit order does not matter). The index space is the first feature of
+/// multiset of features (unit order does not matter). Permuting the inputs permutes the features
+/// and the functions alike, so of each orbit of multisets under the input permutations only the
+/// least is read out, and every function found brings its orbit (about 1/k! of the multisets
+/// for k inputs). The index space is the first feature of
 /// the multiset, walked in ranges with the function sets merged by union, so the count does not
 /// depend on the thread count. The walk stops early once every function has been seen.
 
