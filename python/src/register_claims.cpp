@@ -263,7 +263,8 @@ Returns:
                     py::arg("c") = fractions(r.c), py::arg("v") = fractions(r.v),
                     py::arg("scale") = to_fraction(r.scale), py::arg("bias") = to_fraction(r.bias),
                     py::arg("features") = r.features, py::arg("multisets") = r.multisets,
-                    py::arg("settings") = r.settings, py::arg("optimal") = r.optimal);
+                    py::arg("settings") = r.settings, py::arg("rechecked") = r.rechecked,
+                    py::arg("optimal") = r.optimal);
   }, py::arg("target"), py::arg("width"), py::arg("grid"), py::arg("biases"), py::arg("scales"),
      py::arg("budget") = 3e8, py::arg("threads") = 0,
      R"doc(The exact best sup error on [0, 1] of every network d + S sum_k v_k relu(a_k x + c_k).
@@ -281,7 +282,8 @@ Args:
 
 Returns:
     A dict with "error" (a Fraction, exact), a witness "a", "c", "v", "scale", "bias"
-    (Fractions), and the sizes "features", "multisets", "settings", "optimal".)doc");
+    (Fractions), and the sizes "features", "multisets", "settings", "rechecked" (settings
+    recomputed exactly), "optimal" (of those, the ones at the best error).)doc");
 
   m.def("search_class_separation", [](const format& f, int n, int heads, int value_dim, bool token_scores,
                                       std::uint64_t budget, unsigned threads) {

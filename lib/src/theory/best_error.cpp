@@ -23,8 +23,8 @@ std::vector<double> checked(const std::vector<rational>& v, const char* what) {
   if (v.empty()) bad(std::string("no ") + what);
   std::vector<double> out;
   for (const rational& r : v) {
-    const double d = static_cast<double>(r);
-    if (exact_rational(d) != r || std::abs(d) > 16 || std::floor(d * 0x1p16) != d * 0x1p16)
+    const double d = abs(r) <= 16 ? static_cast<double>(r) : 17.0;
+    if (std::abs(d) > 16 || exact_rational(d) != r || std::floor(d * 0x1p16) != d * 0x1p16)
       bad(std::string(what) + " must be dyadic with at most 16 fractional bits and at most 16 in magnitude (" +
           to_fraction_string(r) + ")");
     out.push_back(d);
@@ -106,20 +106,33 @@ exact_feature exact_of(const feature& f, const std::vector<rational>& levels, co
   return e;
 }
 
+// The target's exact form, and the same form in double for the screening (the screening must
+// see the function the recheck sees, whatever `value` a caller's target carries).
+struct target_form {
+  const target_function* f = nullptr;
+  bool polynomial = false;
+  std::array<double, 3> coefficients{};
+  std::vector<double> knots, values;  // piecewise linear, in double
+};
+
 // The target at x, in T.
 template <class T>
-T target_at(const target_function& f, const T& x) {
+T target_at(const target_form& t, const T& x) {
   if constexpr (std::is_same_v<T, double>) {
-    return f.value(x, 0);
+    if (t.polynomial) return t.coefficients[0] + x * (t.coefficients[1] + x * t.coefficients[2]);
+    std::size_t i = 1;
+    while (i + 1 < t.knots.size() && t.knots[i] < x) ++i;
+    const double w = (x - t.knots[i - 1]) / (t.knots[i] - t.knots[i - 1]);
+    return t.values[i - 1] + w * (t.values[i] - t.values[i - 1]);
   } else {
-    if (f.polynomial) return (*f.polynomial)[0] + x * ((*f.polynomial)[1] + x * (*f.polynomial)[2]);
-    return (*f.exact)(x);
+    if (t.polynomial) return (*t.f->polynomial)[0] + x * ((*t.f->polynomial)[1] + x * (*t.f->polynomial)[2]);
+    return (*t.f->exact)(x);
   }
 }
 
 // max and min of f - S g over [0, 1] for the features `chosen` (T = double or rational).
 template <class T, class Feature>
-std::pair<T, T> extremes(const target_function& f, const std::vector<T>& target_knots,
+std::pair<T, T> extremes(const target_form& f, const std::vector<T>& target_knots,
                          const std::array<const Feature*, max_width>& chosen, int width, const T& scale) {
   T A0 = 0, A1 = 0;
   std::array<T, 2 * max_width + 16> points{};
@@ -159,7 +172,7 @@ std::pair<T, T> extremes(const target_function& f, const std::vector<T>& target_
     const T& p = points[static_cast<std::size_t>(i)];
     const T g = value(p);
     see(target_at(f, p) - scale * g);
-    if (f.polynomial && i > 0 && (*f.polynomial)[2] != 0) {
+    if (f.polynomial && i > 0 && f.coefficients[2] != 0) {
       // On (p_prev, p) g is linear with the slope of the units active there; f - S g is a
       // parabola whose vertex, if inside, is its other extreme.
       const T& q = points[static_cast<std::size_t>(i) - 1];
@@ -168,7 +181,14 @@ std::pair<T, T> extremes(const target_function& f, const std::vector<T>& target_
         const Feature& u = *chosen[static_cast<std::size_t>(k)];
         if (u.bent && (u.rising ? T(u.knot) <= q : T(u.knot) >= p)) slope += T(u.slope);
       }
-      const T q1 = T((*f.polynomial)[1]), q2 = T((*f.polynomial)[2]);
+      T q1, q2;
+      if constexpr (std::is_same_v<T, double>) {
+        q1 = f.coefficients[1];
+        q2 = f.coefficients[2];
+      } else {
+        q1 = (*f.f->polynomial)[1];
+        q2 = (*f.f->polynomial)[2];
+      }
       const T vertex = (scale * slope - q1) / (2 * q2);
       if (vertex > q && vertex < p) see(target_at(f, vertex) - scale * (previous_g + slope * (vertex - q)));
     }
@@ -202,33 +222,57 @@ best_error_result best_grid_error(const target_function& f, int width, const std
   if (f.inputs != 1) bad("target '" + f.name + "' has " + std::to_string(f.inputs) + " inputs; the class has one");
   if (!f.exact && !f.polynomial)
     bad("target '" + f.name + "' has no exact form (piecewise linear or polynomial): its sup error could not be exact");
+  if (!(budget > 0) || !std::isfinite(budget)) bad("the budget must be finite and positive");
+  if (static_cast<double>(levels.size()) * static_cast<double>(levels.size()) * static_cast<double>(biases.size()) > 1e7)
+    bad("more than 10^7 units (levels^2 biases): the reduction itself would not fit");
   const space s = make_space(width, levels, biases, scales);
   const double size = multisets(static_cast<double>(s.features.size()), width) * static_cast<double>(s.scales.size());
   if (size > budget)
     bad("the walk has " + std::to_string(size) + " (multiset, scale) pairs, more than the budget " + std::to_string(budget));
 
-  // Target knots inside (0, 1), and a bound B on every magnitude met in the double screening.
+  // The target's form in double, its knots inside (0, 1), and a bound on its magnitude.
+  target_form form;
+  form.f = &f;
   std::vector<rational> knots_exact;
   std::vector<double> knots;
   double target_max = 0;
-  if (f.exact) {
-    for (const rational& k : f.exact->knots)
+  auto small = [](const rational& x) { return abs(x) <= 16; };
+  if (f.polynomial) {
+    form.polynomial = true;
+    for (std::size_t i = 0; i < 3; ++i) {
+      if (!small((*f.polynomial)[i])) bad("target '" + f.name + "': polynomial coefficients must be at most 16 in magnitude");
+      form.coefficients[i] = static_cast<double>((*f.polynomial)[i]);
+      target_max += std::abs(form.coefficients[i]);
+    }
+  } else {
+    if (f.exact->knots.size() < 2 || f.exact->lower() != 0 || f.exact->upper() != 1)
+      bad("target '" + f.name + "': its piecewise-linear form must cover exactly [0, 1]");
+    for (std::size_t i = 0; i < f.exact->knots.size(); ++i) {
+      const rational& k = f.exact->knots[i];
+      if (!small(f.exact->values[i])) bad("target '" + f.name + "': values must be at most 16 in magnitude");
+      form.knots.push_back(static_cast<double>(k));
+      form.values.push_back(static_cast<double>(f.exact->values[i]));
+      target_max = std::max(target_max, std::abs(form.values.back()));
       if (k > 0 && k < 1) {
         knots_exact.push_back(k);
         knots.push_back(static_cast<double>(k));
       }
-    for (const rational& y : f.exact->values) target_max = std::max(target_max, std::abs(static_cast<double>(y)));
-  } else {
-    for (const rational& p : *f.polynomial) target_max += std::abs(static_cast<double>(p));
+    }
+    if (knots.size() > 8) bad("target '" + f.name + "' has more than 8 knots inside (0, 1)");
+    for (std::size_t i = 1; i < form.knots.size(); ++i)  // distinct in double, so the screening can interpolate
+      if (!(form.knots[i] > form.knots[i - 1])) bad("target '" + f.name + "': knots closer than a double resolves");
   }
   double level_max = 0, bias_max = 0, scale_max = 0;
   for (double x : s.levels) level_max = std::max(level_max, std::abs(x));
   for (double x : s.biases) bias_max = std::max(bias_max, std::abs(x));
   for (double x : s.scales) scale_max = std::max(scale_max, x);
   const double bound = 1 + target_max + scale_max * width * level_max * (level_max + bias_max);
-  // Each double error below is a few dozen roundings (relative 2^-53) of numbers at most a few
-  // times `bound` (the vertex of a parabola included), so it is within 2^-40 bound of the exact
-  // error; every setting within twice that of the best is recomputed exactly.
+  // Every value in the screening (g at a point, f there, their difference, a piece's slope and
+  // vertex) is at most a few times `bound`, and is reached by at most about 40 operations each
+  // rounding by a relative 2^-53 (target values interpolated in double included), so each double
+  // error is within 2^-44 bound of the exact one. Every setting whose double error is within
+  // 2^-39 bound of the best double error is recomputed exactly: the exactly optimal settings are
+  // among them, with a margin of 16 for the estimate.
   const double margin = 0x1p-39 * bound;
 
   const std::size_t F = s.features.size();
@@ -238,7 +282,7 @@ best_error_result best_grid_error(const target_function& f, int width, const std
     std::array<const feature*, max_width> chosen{};
     auto visit = [&] {
       for (std::uint32_t k = 0; k < s.scales.size(); ++k) {
-        const auto [hi, lo] = extremes<double>(f, knots, chosen, width, s.scales[k]);
+        const auto [hi, lo] = extremes<double>(form, knots, chosen, width, s.scales[k]);
         const double e = (hi - lo) / 2;
         if (e > out.best + margin) continue;
         if (e < out.best) {
@@ -286,7 +330,7 @@ best_error_result best_grid_error(const target_function& f, int width, const std
       std::array<const exact_feature*, max_width> chosen{};
       for (int k = 0; k < width; ++k)
         chosen[static_cast<std::size_t>(k)] = &exact_features[c.chosen[static_cast<std::size_t>(k)]];
-      const auto [hi, lo] = extremes<rational>(f, knots_exact, chosen, width, scales[c.scale]);
+      const auto [hi, lo] = extremes<rational>(form, knots_exact, chosen, width, scales[c.scale]);
       const rational e = (hi - lo) / 2;
       ++r.rechecked;
       if (found && e > r.error) continue;

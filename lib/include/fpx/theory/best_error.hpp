@@ -8,16 +8,18 @@
 /// with hidden weights a_k and output weights v_k levels of the weight grid, hidden biases c_k on
 /// the bias grid, S one of the output scales, and d any real number (for each setting the best d
 /// is taken, (max (f - g) + min (f - g)) / 2, so the error of a setting is (max - min) / 2 of
-/// f - g over [0, 1]). The hidden layer has scale 1: a hidden scale would only move the knots
-/// -c/a, which the bias grid already sets.
+/// f - g over [0, 1]). The hidden layer has scale 1. That is a restriction of the class, not an
+/// equivalence: relu(s a x + c) = s relu(a x + c/s), so a hidden scale s would divide the bias
+/// grid by s (finer knots) and multiply the output scale by s.
 ///
 /// Enumeration: a unit times its output weight is only seen through the function
 /// v ReLU(a x + c) it computes on [0, 1], so those products are reduced to their distinct
 /// functions ("features") and the hidden layer to a multiset of features; every multiset is
-/// walked with every scale. Screening is in double; every setting whose double error is within
-/// a margin of the best (a margin far above the rounding of the few dozen operations on the
-/// bounded values involved) is recomputed exactly in rationals, and the exact minimum over them
-/// is the class's best error. The sup over [0, 1] is exact: f - g is evaluated at 0, 1, every
+/// walked with every scale. Screening is in double, on the target's exact form read in double:
+/// with B bounding every magnitude involved, each double error is within 2^-44 B of the exact
+/// one (about 40 operations, each rounding by 2^-53 relative), and every setting within
+/// 2^-39 B of the best double error is recomputed exactly in rationals; the exact minimum over
+/// them is the class's best error. The sup over [0, 1] is exact: f - g is evaluated at 0, 1, every
 /// knot of g and of f, and (quadratic targets) at the vertex of each piece.
 /// The ranges of the walk are fixed and merged in order: the same result and witness at any
 /// thread count.
@@ -45,10 +47,13 @@ struct best_error_result {
 };
 
 /// Walks N(levels, biases, scales, width) against `f`, which must be exact: one input, with a
-/// piecewise-linear form (`exact`) or a polynomial form of degree <= 2 (`polynomial`).
+/// polynomial form of degree <= 2 (`polynomial`, coefficients at most 16 in magnitude) or a
+/// piecewise-linear form (`exact`) on exactly [0, 1] with at most 8 knots inside and values at
+/// most 16 in magnitude; `value` is not used.
 /// Levels, biases and scales are dyadic with at most 16 fractional bits and magnitude at most
 /// 16 (scales positive, at least 2^-16); width 1..4. Refuses a walk of more than `budget`
-/// (multiset, scale) pairs. Throws std::invalid_argument for any of these.
+/// (multiset, scale) pairs (a finite positive number) or of more than 10^7 units (levels^2
+/// biases). Throws std::invalid_argument for any of these.
 best_error_result best_grid_error(const target_function& f, int width, const std::vector<rational>& levels,
                                   const std::vector<rational>& biases, const std::vector<rational>& scales,
                                   double budget = 3e8, unsigned threads = 0);
