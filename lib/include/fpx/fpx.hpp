@@ -46,5 +46,6 @@
 #include "fpx/construct/first_equals_last.hpp"
 #include "fpx/construct/monotone.hpp"
 #include "fpx/construct/signed_binary.hpp"
+#include "fpx/construct/mean_attention.hpp"
 #include "fpx/construct/ternary.hpp"
 #include "fpx/construct/weight_grid.hpp"
