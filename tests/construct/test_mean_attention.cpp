@@ -60,6 +60,28 @@ TEST_CASE("the mean-attention block computes g(mean) exactly and carries g's cer
   }
 }
 
+TEST_CASE("the zero query is what makes the mean: a query weight of 1 (ternary) or (1, 1) (S1) does not") {
+  const auto exact = fpx::spec_preset("exact");
+  const fpx::construction c = fpx::construct_ternary(fpx::target("square"), 0.05);
+  for (fpx::weight_grid grid : {fpx::weight_grid::ternary, fpx::weight_grid::signed_binary}) {
+    fpx::transformer t = fpx::mean_transformer(c.model, grid);
+    const bool twice = grid == fpx::weight_grid::signed_binary;
+    auto& query = t.blocks[0].attention->heads[0].query.weight;
+    if (twice) query << rational(1), rational(1);
+    else query << rational(1);
+    // Tokens 0 and 1: the mean is 1/2, but the scores 0 and 1 weight the second token more.
+    fpx::rmatrix x(2, twice ? 2 : 1);
+    for (Eigen::Index j = 0; j < x.cols(); ++j) {
+      x(0, j) = 0;
+      x(1, j) = 1;
+    }
+    fpx::rvector m(1);
+    m(0) = rational(1, 2);
+    CHECK(fpx::evaluate(t, x, exact).exact_output.value()(1, 0) !=
+          fpx::evaluate(c.model, m, exact).exact_output.value()(0, 0));
+  }
+}
+
 TEST_CASE("mean_transformer refuses a g with the wrong shape, and its U1 block is on U1") {
   fpx::mlp two;
   two.layers.push_back({{fpx::rmatrix::Constant(1, 2, rational(1)), fpx::rvector::Constant(1, rational(0))},

@@ -131,4 +131,9 @@ TEST_CASE("the census with its symmetry reduction equals a brute force over ever
         brute(3, 2, fpx::census_levels("ternary"), biases));
   CHECK(fpx::census(4, 1, fpx::census_levels("fixed:s:0:1"), biases, 2).truth_tables ==
         brute(4, 1, fpx::census_levels("fixed:s:0:1"), biases));
+  // Width 3 (canonical images of three features) and 4 inputs at width 2 (24 permutations).
+  CHECK(fpx::census(3, 3, fpx::census_levels("s1"), biases, 2).truth_tables ==
+        brute(3, 3, fpx::census_levels("s1"), biases));
+  CHECK(fpx::census(4, 2, fpx::census_levels("s1"), biases, 2).truth_tables ==
+        brute(4, 2, fpx::census_levels("s1"), biases));
 }

@@ -2,10 +2,11 @@
 /// A transformer block on a weight grid that computes g(mean of its tokens), for a one-input MLP
 /// g: the claim's setting (language models) reached by the one-input constructions.
 ///
-/// Attention whose scores are all 0 gives each of the n positions the weight 1/n, so its output
-/// is the mean of the values, exactly (softmax of equal scores). The block then applies g. For
-/// every sequence in [0, 1]^n the block's error against f(mean) is g's error at the mean, so
-/// g's certificate on [0, 1] is the block's, by composition.
+/// Attention whose scores are all 0 gives each of the n positions the weight 1/n, so in exact
+/// arithmetic its output is the mean of the values (softmax of equal scores). The block then
+/// applies g. For every sequence in [0, 1]^n the block's error against f(mean) is g's error at
+/// the mean, so g's (exact) certificate on [0, 1] is the block's, by composition. In rounded
+/// arithmetic 1/n, the S1 halves and exp(0) round into the spec's formats: nothing is certified.
 
 #include "fpx/construct/weight_grid.hpp"
 #include "fpx/model/network.hpp"
